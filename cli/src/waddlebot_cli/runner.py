@@ -1,0 +1,56 @@
+"""`waddlebot run` and `waddlebot migrate`: build the dispatcher and serve it."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from flask_core.logging import configure_logging, get_logger
+from flask_core.resources import Resources
+from flask_core.settings import CoreSettings
+
+from .dispatcher import Dispatcher
+from .services import discover
+
+log = get_logger(__name__)
+
+
+def build_dispatcher(
+    settings: CoreSettings, only: list[str] | None = None, *, migrate: bool = True
+) -> Dispatcher:
+    """Create every discovered service's app (they read the same environment)."""
+    apps = {name: factory() for name, factory in discover(only).items()}
+    return Dispatcher(apps, settings, migrate=migrate)
+
+
+async def serve_forever(settings: CoreSettings, only: list[str] | None = None) -> None:
+    dispatcher = build_dispatcher(settings, only)
+    config = Config()
+    config.bind = [f"{settings.host}:{settings.port}"]
+    config.accesslog = None
+    config.errorlog = "-"
+    config.graceful_timeout = 5
+    config.keep_alive_timeout = 30
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("runner.serving", url=settings.self_url, services=list(dispatcher.apps))
+    await serve(dispatcher, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+
+async def migrate_all(settings: CoreSettings, only: list[str] | None = None) -> list[str]:
+    """Apply every installed service's tables to DATABASE_URL; safe to run twice."""
+    configure_logging(settings.log_level, settings.log_format)
+    dispatcher = build_dispatcher(settings, only, migrate=False)
+    res = await Resources.open(settings)
+    try:
+        for app in dispatcher.apps.values():
+            for definer in app.extensions["waddlebot.models"]:
+                res.db.add_models(definer)
+        return await res.db.migrate()
+    finally:
+        await res.close()

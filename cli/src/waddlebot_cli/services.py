@@ -1,0 +1,30 @@
+"""Find the services installed in this environment through the `waddlebot.services` group."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+from quart import Quart
+
+from flask_core.logging import get_logger
+
+ENTRY_POINT_GROUP = "waddlebot.services"
+AppFactory = Callable[..., Quart]
+log = get_logger(__name__)
+
+
+def discover(only: list[str] | None = None) -> dict[str, AppFactory]:
+    """Map each service prefix to its `create_app` factory, sorted by prefix."""
+    found: dict[str, AppFactory] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if only is not None and ep.name not in only:
+            continue
+        try:
+            factory: Any = ep.load()
+        except Exception as exc:
+            log.error("runner.service_load_failed", service=ep.name, error=str(exc))
+            raise
+        found[ep.name] = factory
+    return dict(sorted(found.items()))

@@ -1,0 +1,336 @@
+"""Service tokens (HS256, joserfc), portal user tokens and the roles of ARCHITECTURE §4.2.
+
+Service tokens: `iss` = caller prefix, `aud` = target prefix, `iat`, `exp` ≤ 60 s after
+`iat`, signed with INTERNAL_JWT_SECRET; minted by the shared HTTP client through a
+`TokenCache` and checked by `require_service`. Portal tokens: `sub`, `admin`,
+`communities` ({community_id: role}), `typ` (access|refresh), signed with
+PORTAL_JWT_SECRET and checked by `require_user`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
+from joserfc.jwk import OctKey
+from quart import current_app, g, request
+
+from flask_core.errors import Forbidden, Unauthorized
+from flask_core.logging import get_logger
+from flask_core.metrics import counter
+
+ALGORITHM = "HS256"
+MAX_SERVICE_TTL = 60
+TOKEN_CACHE_SECONDS = 30.0
+DEFAULT_LEEWAY = 5
+
+#: Roles, lowest to highest (ARCHITECTURE §4.2); `admin` only ever comes from the portal.
+ROLE_ORDER: tuple[str, ...] = (
+    "everyone", "regular", "subscriber", "vip", "moderator", "broadcaster", "admin",
+)  # fmt: skip
+ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLE_ORDER)}
+
+INTERNAL_SECRET_KEY = "WADDLEBOT_INTERNAL_SECRET"
+PORTAL_SECRET_KEY = "WADDLEBOT_PORTAL_SECRET"
+PREFIX_KEY = "WADDLEBOT_PREFIX"
+
+log = get_logger(__name__)
+AUTH_REJECTIONS = counter(
+    "waddlebot_auth_rejections_total", "Refused credentials by kind and reason", ("kind", "reason")
+)
+
+
+def role_at_least(role: str | None, minimum: str) -> bool:
+    """True when `role` ranks at or above `minimum`; unknown or missing roles rank lowest."""
+    if minimum not in ROLE_RANK:
+        raise ValueError(f"unknown role {minimum!r}; expected one of {', '.join(ROLE_ORDER)}")
+    if role is None or role not in ROLE_RANK:
+        return False
+    return ROLE_RANK[role] >= ROLE_RANK[minimum]
+
+
+def highest_role(roles: Iterable[str]) -> str:
+    """The highest known role of `roles`; `everyone` when none is known."""
+    known = [role for role in roles if role in ROLE_RANK]
+    return max(known, key=ROLE_RANK.__getitem__, default="everyone")
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _key(secret: str) -> OctKey:
+    return OctKey.import_key(secret)
+
+
+def _encode(secret: str, claims: dict[str, Any]) -> str:
+    return jwt.encode({"alg": ALGORITHM}, claims, _key(secret), algorithms=[ALGORITHM])
+
+
+def mint_service_token(secret: str, issuer: str, audience: str, ttl: int = MAX_SERVICE_TTL) -> str:
+    """A service token from `issuer` to `audience`, valid for `ttl` (1..60) seconds."""
+    if not 0 < ttl <= MAX_SERVICE_TTL:
+        raise ValueError(f"service token ttl must be 1..{MAX_SERVICE_TTL} seconds")
+    now = int(time.time())
+    claims = {
+        "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex,
+    }  # fmt: skip
+    return _encode(secret, claims)
+
+
+def mint_user_token(
+    secret: str,
+    sub: str,
+    *,
+    admin: bool = False,
+    communities: Mapping[str | int, str] | None = None,
+    typ: str = "access",
+    ttl: int = 900,
+) -> str:
+    """A portal user token (used by the portal's login and by tests)."""
+    now = int(time.time())
+    claims = {
+        "sub": sub,
+        "admin": admin,
+        "communities": {str(cid): role for cid, role in (communities or {}).items()},
+        "typ": typ,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
+    return _encode(secret, claims)
+
+
+@dataclass(slots=True)
+class _Cached:
+    token: str
+    secret: str
+    minted_at: float
+
+
+@dataclass(slots=True)
+class TokenCache:
+    """Reuses a minted service token per (iss, aud) for at most `max_age` (≤ 30) seconds."""
+
+    max_age: float = TOKEN_CACHE_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _tokens: dict[tuple[str, str], _Cached] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.max_age = min(self.max_age, TOKEN_CACHE_SECONDS)
+
+    def get(self, secret: str, iss: str, aud: str) -> str:
+        now = self.clock()
+        cached = self._tokens.get((iss, aud))
+        if cached is not None and cached.secret == secret and now - cached.minted_at < self.max_age:
+            return cached.token
+        token = mint_service_token(secret, iss, aud)
+        self._tokens[(iss, aud)] = _Cached(token, secret, now)
+        return token
+
+
+def _decode(token: str, secret: str, what: str) -> dict[str, Any]:
+    """Check the signature and algorithm; return the claims or raise Unauthorized."""
+    if not token:
+        raise _refused("missing", f"missing {what}")
+    try:
+        decoded = jwt.decode(token, _key(secret), algorithms=[ALGORITHM])
+    except BadSignatureError:
+        raise _refused("bad_signature", f"invalid {what}: bad signature") from None
+    except UnsupportedAlgorithmError:
+        raise _refused("algorithm", f"invalid {what}: algorithm not allowed") from None
+    except (JoseError, ValueError, TypeError, UnicodeError):
+        raise _refused("malformed", f"invalid {what}: malformed") from None
+    if decoded.header.get("alg") != ALGORITHM:  # pragma: no cover - joserfc enforces it
+        raise _refused("algorithm", f"invalid {what}: algorithm not allowed")
+    return dict(decoded.claims)
+
+
+def _number(claims: Mapping[str, Any], name: str, what: str) -> int | float:
+    value = claims.get(name)
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    ):
+        raise _refused("claims", f"invalid {what}: missing or bad {name}")
+    return value
+
+
+def _check_times(claims: Mapping[str, Any], leeway: int, what: str) -> tuple[float, float]:
+    now = time.time()
+    exp = _number(claims, "exp", what)
+    iat = _number(claims, "iat", what)
+    if exp <= now - leeway:
+        raise _refused("expired", f"invalid {what}: expired")
+    if iat > now + leeway:
+        raise _refused("not_yet_valid", f"invalid {what}: issued in the future")
+    return float(iat), float(exp)
+
+
+def _refused(reason: str, message: str) -> Unauthorized:
+    return Unauthorized(
+        message,
+        details={"reason": reason},
+        headers={"WWW-Authenticate": 'Bearer realm="waddlebot"'},
+    )
+
+
+def verify_service_token(
+    token: str, secret: str, audience: str, leeway: int = DEFAULT_LEEWAY
+) -> dict[str, Any]:
+    """The claims of a valid service token for `audience`, or Unauthorized saying why."""
+    what = "service token"
+    claims = _decode(token, secret, what)
+    iat, exp = _check_times(claims, leeway, what)
+    if exp - iat > MAX_SERVICE_TTL + leeway:
+        raise _refused("lifetime", f"invalid {what}: lifetime too long")
+    aud = claims.get("aud")
+    if not (aud == audience or (isinstance(aud, list) and audience in aud)):
+        raise _refused("wrong_audience", f"invalid {what}: wrong audience")
+    if not isinstance(claims.get("iss"), str) or not claims["iss"]:
+        raise _refused("claims", f"invalid {what}: missing or bad iss")
+    return claims
+
+
+@dataclass(frozen=True, slots=True)
+class PortalUser:
+    """The verified identity behind a portal user token."""
+
+    sub: str
+    admin: bool
+    communities: dict[str, str]
+
+    def role_in(self, community_id: str | int) -> str | None:
+        return "admin" if self.admin else self.communities.get(str(community_id))
+
+
+def verify_user_token(
+    token: str, secret: str, *, typ: str = "access", leeway: int = DEFAULT_LEEWAY
+) -> dict[str, Any]:
+    """The claims of a valid portal token of type `typ`, or Unauthorized saying why."""
+    what = "user token"
+    claims = _decode(token, secret, what)
+    _check_times(claims, leeway, what)
+    if claims.get("typ") != typ:
+        raise _refused("wrong_type", f"invalid {what}: {typ} token required")
+    communities = claims.get("communities", {})
+    if (
+        not isinstance(claims.get("sub"), str)
+        or not claims["sub"]
+        or not isinstance(claims.get("admin", False), bool)
+        or not isinstance(communities, dict)
+        or not all(isinstance(role, str) for role in communities.values())
+    ):
+        raise _refused("claims", f"invalid {what}: bad claims")
+    return claims
+
+
+# --- Quart decorators ---------------------------------------------------------------------
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return ""
+    return token.strip()
+
+
+def _config(key: str) -> str:
+    value = current_app.config.get(key)
+    if not value:
+        raise RuntimeError(f"app config {key} is not set (the app factory must set it)")
+    return str(value)
+
+
+def _record(kind: str, exc: Unauthorized | Forbidden) -> None:
+    reason = exc.details.get("reason", exc.code) if isinstance(exc.details, dict) else exc.code
+    service = str(current_app.config.get(PREFIX_KEY) or "unknown")
+    AUTH_REJECTIONS.labels(service, kind, reason).inc()
+    event = "auth.service_rejected" if kind == "service" else "auth.user_rejected"
+    log.info(event, reason=reason, status=exc.status, path=request.path, method=request.method)
+
+
+def require_service[**P, R](view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Refuse the request unless it carries a service token for this app's prefix."""
+
+    @functools.wraps(view)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            claims = verify_service_token(_bearer(), _config(INTERNAL_SECRET_KEY), _config(PREFIX_KEY))
+        except Unauthorized as exc:
+            _record("service", exc)
+            raise
+        g.service_claims = claims
+        return await view(*args, **kwargs)
+
+    return wrapper
+
+
+def current_service() -> str | None:
+    """The calling service (`iss`) of a request that passed `require_service`."""
+    claims = g.get("service_claims")
+    return str(claims["iss"]) if claims else None
+
+
+def require_user[**P, R](
+    min_role: str | None = None, roles: Collection[str] | None = None
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Refuse the request unless it carries a portal access token allowed here.
+
+    With `min_role` the user's role in the path's `community_id` must rank at least that
+    high; with `roles` it must be one of them. `admin: true` passes everything.
+    """
+    for name in (min_role, *(roles or ())):
+        if name is not None and name not in ROLE_RANK:
+            raise ValueError(f"unknown role {name!r}; expected one of {', '.join(ROLE_ORDER)}")
+    scoped = min_role is not None or bool(roles)
+
+    def decorate(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(view)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if scoped and "community_id" not in kwargs:
+                raise RuntimeError(f"{view.__name__}: require_user needs a <community_id> path")
+            try:
+                claims = verify_user_token(_bearer(), _config(PORTAL_SECRET_KEY))
+            except Unauthorized as exc:
+                _record("user", exc)
+                raise
+            user = PortalUser(
+                sub=claims["sub"],
+                admin=bool(claims.get("admin", False)),
+                communities=dict(claims.get("communities", {})),
+            )
+            if scoped and not user.admin:
+                role = user.role_in(str(kwargs["community_id"]))
+                allowed = role is not None
+                if allowed and min_role is not None:
+                    allowed = role_at_least(role, min_role)
+                if allowed and roles:
+                    allowed = role in roles
+                if not allowed:
+                    denied = Forbidden(
+                        "your role in this community does not allow this",
+                        details={"reason": "role"},
+                    )
+                    _record("user", denied)
+                    raise denied
+            g.user_claims = claims
+            g.user = user
+            return await view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def current_user() -> PortalUser | None:
+    """The portal user of a request that passed `require_user`."""
+    user = g.get("user")
+    return user if isinstance(user, PortalUser) else None

@@ -1,0 +1,327 @@
+"""Namespaced JSON cache on Redis, with an optional in-process layer and invalidation.
+
+Keys live at `{prefix}{namespace}:{key}`. Without Redis an in-process backend gives
+the same semantics. `get_or_set(..., local=True)` also keeps the value in this
+process and serves it without Redis while fresh; `invalidate` deletes the keys in
+Redis and publishes them on `{prefix}{namespace}:invalidate`, so every instance's
+listener drops its local copy. The local layer is only served while the listener is
+subscribed (an invalidation could otherwise be missed), and it is emptied whenever
+the listener (re)subscribes. The cache is best-effort: Redis errors are logged and
+behave like misses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from .logging import get_logger
+from .metrics import counter
+
+log = get_logger(__name__)
+
+CACHE_REQUESTS = counter("waddlebot_cache_requests_total", "Cache lookups by result", ("namespace", "result"))
+_SERVICE = "core"
+_PING_EVERY = 15.0  # seconds of silence before the listener checks its connection
+_MAX_BACKOFF = 5.0
+_REDIS_ERRORS = (RedisError, OSError)
+
+
+class _LeaderCancelled(Exception):
+    """The caller loading a key was cancelled: waiters retry instead of failing."""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _check_ttl(ttl: float | None) -> None:
+    if ttl is not None and ttl <= 0:
+        raise ValueError("ttl must be positive seconds or None")
+
+
+class _Layer:
+    """An in-process key -> JSON text store with per-key expiry (monotonic clock)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, tuple[str, float]] = {}
+        self._writes = 0
+
+    def get(self, key: str) -> str | None:
+        raw, expires = self.data.get(key, (None, math.inf))
+        if raw is not None and expires <= time.monotonic():
+            del self.data[key]
+            return None
+        return raw
+
+    def set(self, key: str, raw: str, ttl: float | None) -> None:
+        now = time.monotonic()
+        self.data[key] = (raw, math.inf if ttl is None else now + ttl)
+        self._writes += 1
+        if self._writes % 1024 == 0:  # sweep expired entries now and then
+            self.data = {k: v for k, v in self.data.items() if v[1] > now}
+
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+class Cache:
+    """JSON cache; see the module docstring for the semantics."""
+
+    def __init__(self, redis: Redis | None, *, prefix: str = "wb:", namespace: str = "cache") -> None:
+        self._redis = redis
+        self._namespace = namespace
+        self._base = f"{prefix}{namespace}:"
+        self.channel = f"{prefix}{namespace}:invalidate"
+        self._memory = _Layer()  # the whole backend when redis is None
+        self._local = _Layer()  # the in-process layer of get_or_set(local=True)
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._epoch = 0  # bumped on every invalidation and (re)subscription
+        self._pubsub: PubSub | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._listening = False
+        self._warned_not_started = False
+
+    async def start(self) -> None:
+        """Subscribe to invalidations (once, before returning when Redis is up)."""
+        if self._redis is None or self._task is not None:
+            return
+        try:
+            await self._subscribe()
+        except _REDIS_ERRORS as exc:
+            log.warning("cache.subscribe_failed", namespace=self._namespace, error=str(exc))
+            await self._drop_pubsub()
+        self._task = asyncio.create_task(self._listen(), name=f"cache-listener:{self.channel}")
+
+    async def close(self) -> None:
+        """Stop the listener and close its connection."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task})  # unlike `await task`, never swallows our own cancel
+        await self._drop_pubsub(unsubscribe=True)
+        self._local.data.clear()
+
+    @property
+    def listening(self) -> bool:
+        """True while invalidations are being received."""
+        return self._listening
+
+    async def get(self, key: str) -> Any | None:
+        raw = await self._get_raw(key)
+        CACHE_REQUESTS.labels(_SERVICE, self._namespace, "miss" if raw is None else "hit").inc()
+        return None if raw is None else json.loads(raw)
+
+    async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        _check_ttl(ttl)
+        raw = _dumps(value)
+        self._drop_local([key])
+        await self._set_raw(key, raw, ttl)
+
+    async def delete(self, key: str) -> None:
+        await self._remove((key,), broadcast=False)
+
+    async def invalidate(self, *keys: str) -> None:
+        """Delete `keys` and make every instance (any process) drop its local copy."""
+        await self._remove(keys, broadcast=True)
+
+    async def _remove(self, keys: tuple[str, ...], *, broadcast: bool) -> None:
+        if not keys:
+            return
+        self._drop_local(keys)
+        if self._redis is None:
+            for key in keys:
+                self._memory.delete(key)
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.delete(*(self._base + key for key in keys))
+                if broadcast:
+                    pipe.publish(self.channel, _dumps(list(keys)))
+                await pipe.execute()
+        except _REDIS_ERRORS as exc:
+            log.error("cache.redis_unavailable", op="invalidate", keys=list(keys), error=str(exc))
+
+    async def get_or_set(
+        self,
+        key: str,
+        factory: Callable[[], Awaitable[Any]],
+        ttl: float | None = None,
+        *,
+        local: bool = False,
+    ) -> Any:
+        """The cached value, or `await factory()` stored for `ttl` seconds.
+
+        Concurrent callers for the same key in this process share one factory call.
+        """
+        _check_ttl(ttl)
+        while True:
+            if local and self._local_enabled():
+                raw = self._local.get(key)
+                if raw is not None:
+                    CACHE_REQUESTS.labels(_SERVICE, self._namespace, "hit").inc()
+                    return json.loads(raw)
+            pending = self._inflight.get(key)
+            if pending is None:
+                break
+            try:
+                return await asyncio.shield(pending)
+            except _LeaderCancelled:
+                continue
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await self._load(key, factory, ttl, local)
+        except BaseException as exc:
+            cancelled = isinstance(exc, asyncio.CancelledError)
+            future.set_exception(_LeaderCancelled() if cancelled else exc)
+            future.exception()  # retrieved: no "never retrieved" log when nobody waits
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            del self._inflight[key]
+
+    def local_get(self, key: str) -> Any | None:
+        """The local copy of `key`, if fresh (None otherwise)."""
+        raw = self._local.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def local_set(self, key: str, value: Any, ttl: float | None) -> None:
+        """Keep `value` in this process for `ttl` seconds (dropped by `invalidate`)."""
+        _check_ttl(ttl)
+        self._local.set(key, _dumps(value), ttl)
+
+    async def _load(
+        self, key: str, factory: Callable[[], Awaitable[Any]], ttl: float | None, local: bool
+    ) -> Any:
+        epoch = self._epoch
+        raw = await self._get_raw(key)
+        if raw is None:
+            CACHE_REQUESTS.labels(_SERVICE, self._namespace, "miss").inc()
+            value = await factory()
+            raw = _dumps(value)
+            await self._set_raw(key, raw, ttl)
+        else:
+            CACHE_REQUESTS.labels(_SERVICE, self._namespace, "hit").inc()
+            value = json.loads(raw)
+        # Keep a local copy only if no invalidation arrived while we were loading.
+        if local and self._local_enabled() and epoch == self._epoch:
+            self._local.set(key, raw, ttl)
+        return value
+
+    def _local_enabled(self) -> bool:
+        if self._redis is None:
+            return False  # the backend itself is in-process
+        if self._listening:
+            return True
+        if self._task is None and not self._warned_not_started:
+            self._warned_not_started = True
+            log.warning("cache.local_without_listener", namespace=self._namespace)
+        return False
+
+    async def _get_raw(self, key: str) -> str | None:
+        if self._redis is None:
+            return self._memory.get(key)
+        try:
+            raw: str | bytes | None = await self._redis.get(self._base + key)
+        except _REDIS_ERRORS as exc:
+            log.warning("cache.redis_unavailable", op="get", key=key, error=str(exc))
+            return None
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def _set_raw(self, key: str, raw: str, ttl: float | None) -> None:
+        if self._redis is None:
+            self._memory.set(key, raw, ttl)
+            return
+        px = None if ttl is None else max(1, round(ttl * 1000))
+        try:
+            await self._redis.set(self._base + key, raw, px=px)
+        except _REDIS_ERRORS as exc:
+            log.warning("cache.redis_unavailable", op="set", key=key, error=str(exc))
+
+    def _drop_local(self, keys: tuple[str, ...] | list[str]) -> None:
+        self._epoch += 1
+        for key in keys:
+            self._local.delete(key)
+
+    def _on_message(self, data: str | bytes) -> None:
+        try:
+            keys = json.loads(data)
+        except ValueError:
+            log.warning("cache.bad_invalidation", channel=self.channel)
+            return
+        if isinstance(keys, list):
+            self._drop_local([str(key) for key in keys])
+
+    async def _subscribe(self) -> None:
+        assert self._redis is not None
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = pubsub
+        await pubsub.subscribe(self.channel)
+        # redis-py reconnects and resubscribes on its own: forget local copies then.
+        if pubsub.connection is not None:
+            pubsub.connection.register_connect_callback(self._on_reconnect)
+        await self._on_reconnect(None)
+        self._listening = True
+
+    async def _on_reconnect(self, connection: object) -> None:
+        # Invalidations published while disconnected were missed: start from empty.
+        if connection is not None:
+            log.info("cache.listener_reconnected", namespace=self._namespace)
+        self._epoch += 1
+        self._local.data.clear()
+
+    async def _drop_pubsub(self, *, unsubscribe: bool = False) -> None:
+        self._listening = False
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is None:
+            return
+        if pubsub.connection is not None:  # the connection goes back to the pool
+            pubsub.connection.deregister_connect_callback(self._on_reconnect)
+        if unsubscribe:
+            with contextlib.suppress(*_REDIS_ERRORS):
+                await pubsub.unsubscribe()
+        with contextlib.suppress(*_REDIS_ERRORS):
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _listen(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                if self._pubsub is None:
+                    await self._subscribe()
+                    log.info("cache.resubscribed", namespace=self._namespace)
+                backoff = 0.1
+                await self._receive()
+            except Exception as exc:  # Redis errors, or a bug: never die silently
+                log.warning("cache.listener_error", namespace=self._namespace, error=repr(exc))
+                await self._drop_pubsub()  # stops serving the local layer
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _MAX_BACKOFF)
+
+    async def _receive(self) -> None:
+        pubsub = self._pubsub
+        assert pubsub is not None
+        awaiting_pong = False
+        while True:
+            message = await pubsub.get_message(timeout=_PING_EVERY)
+            if message is None:
+                if awaiting_pong:
+                    raise ConnectionError("no answer to the listener's ping")
+                await pubsub.ping()
+                awaiting_pong = True
+                continue
+            awaiting_pong = False
+            if message["type"] == "message":
+                self._on_message(message["data"])

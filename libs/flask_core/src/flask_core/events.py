@@ -1,0 +1,186 @@
+"""The contracts of ARCHITECTURE §4 as typed models, shared by every service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Platform = Literal["twitch", "discord", "slack", "web"]
+Role = Literal["everyone", "regular", "subscriber", "vip", "moderator", "broadcaster", "admin"]
+ROLE_ORDER: tuple[str, ...] = (
+    "everyone", "regular", "subscriber", "vip", "moderator", "broadcaster", "admin",
+)  # fmt: skip
+EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+
+STATUSES = ("processed", "duplicate", "ignored", "rejected", "rate_limited", "failed")
+Status = Literal["processed", "duplicate", "ignored", "rejected", "rate_limited", "failed"]
+MAX_BATCH = 100
+
+
+def role_rank(role: str) -> int:
+    try:
+        return ROLE_ORDER.index(role)
+    except ValueError:
+        return 0
+
+
+def highest_role(roles: list[str]) -> str:
+    return max(roles, key=role_rank, default="everyone")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+
+class EventUser(_Model):
+    platform_user_id: Id
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    display_name: Annotated[str, StringConstraints(max_length=100)] = ""
+    roles: list[Role] = Field(default_factory=list, max_length=10)
+
+
+class Reply(_Model):
+    """Where and how to answer: platform kinds go through a collector; inline only returns."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["chat", "discord_interaction", "slack_response_url", "inline"] = "inline"
+    message_id: str | None = None
+    thread_ts: str | None = None
+    application_id: str | None = None
+    interaction_token: str | None = None
+    response_url: str | None = None
+
+
+class Event(_Model):
+    """One event from a collector (or the CLI/portal) to the router (§4.1)."""
+
+    event_id: Id
+    platform: Platform
+    server_id: Id
+    channel_id: Id
+    user: EventUser
+    type: EventType = "chat_message"
+    text: Text = ""
+    reply: Reply = Field(default_factory=Reply)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class EventBatch(_Model):
+    events: list[dict[str, Any]]
+
+
+class ChatResponse(_Model):
+    type: Literal["chat"] = "chat"
+    text: Text
+
+
+class DMResponse(_Model):
+    type: Literal["dm"] = "dm"
+    text: Text
+
+
+class OverlayResponse(_Model):
+    type: Literal["overlay"] = "overlay"
+    source: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorResponse(_Model):
+    type: Literal["error"] = "error"
+    code: str
+    text: Text
+
+
+AnyResponse = Annotated[
+    ChatResponse | DMResponse | OverlayResponse | ErrorResponse, Field(discriminator="type")
+]
+
+
+class EventResult(_Model):
+    event_id: str
+    status: Status
+    responses: list[dict[str, Any]] = Field(default_factory=list)
+    pending: bool = False
+    invocation_id: str | None = None
+
+
+class Identity(_Model):
+    user_id: str
+    linked: bool = False
+
+
+class CommandRequest(_Model):
+    """Router → module (§4.3)."""
+
+    event: Event
+    community_id: str
+    command: str
+    args: list[str] = Field(default_factory=list)
+    args_text: str = ""
+    identity: Identity | None = None
+    invocation_id: str
+
+
+class CommandResult(_Model):
+    responses: list[AnyResponse] = Field(default_factory=list)
+
+
+class CommandBatch(_Model):
+    requests: list[CommandRequest] = Field(max_length=MAX_BATCH)
+
+
+class CommandBatchItem(_Model):
+    status: Literal["ok", "accepted", "error"] = "ok"
+    responses: list[AnyResponse] = Field(default_factory=list)
+    error: str | None = None
+
+
+class CommandBatchResult(_Model):
+    results: list[CommandBatchItem]
+
+
+class LateResponses(_Model):
+    """A module's late answer (§4.4a)."""
+
+    invocation_id: Id
+    responses: list[AnyResponse] = Field(min_length=1, max_length=20)
+
+
+class Delivery(_Model):
+    """Router → collector (§4.4): deliver these responses, idempotent per index."""
+
+    invocation_id: Id
+    server_id: Id
+    channel_id: Id
+    reply: Reply
+    responses: list[AnyResponse] = Field(max_length=20)
+
+
+class ManifestCommand(_Model):
+    path: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+( [a-z0-9_]+)*$", max_length=64)]
+    description: str = ""
+    usage: str = ""
+    role: Role = "everyone"
+    user_cooldown: float = 0
+    global_cooldown: float = 0
+    cost: int = 0
+
+
+class Manifest(_Model):
+    """`GET /<prefix>/api/v1/manifest` (§4.6)."""
+
+    name: str
+    version: str = "0.1.0"
+    description: str = ""
+    commands: list[ManifestCommand] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+    settings_schema: dict[str, Any] = Field(default_factory=dict)

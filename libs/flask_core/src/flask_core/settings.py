@@ -1,0 +1,218 @@
+"""Typed settings from the environment: the only place that reads os.environ."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: Every service prefix of ARCHITECTURE §2; each has a `<PREFIX>_URL` setting.
+PREFIXES: tuple[str, ...] = (
+    "router", "ai", "twitch", "discord", "slack", "alias", "shoutout", "inventory",
+    "calendar", "memories", "youtube_music", "spotify", "labels", "browser_source",
+    "identity", "community", "marketplace", "reputation", "portal", "gateway_admin",
+)  # fmt: skip
+
+_PLACEHOLDERS = {"", "changeme", "change-me", "change_me", "secret", "placeholder", "xxx"}
+_MIN_SECRET_LEN = 32
+_SECRET_FIELDS = ("internal_jwt_secret", "portal_jwt_secret")
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """pydal wants `postgres://`; accept the common `postgresql://` spellings too."""
+    for prefix in ("postgresql+psycopg2://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgres://" + url[len(prefix) :]
+    return url
+
+
+def is_placeholder(value: str | None) -> bool:
+    """A secret that is missing, a well-known placeholder, or too short to be safe."""
+    if value is None:
+        return True
+    lowered = value.strip().lower()
+    return (
+        lowered in _PLACEHOLDERS
+        or lowered.startswith("change")
+        or "placeholder" in lowered
+        or len(value) < _MIN_SECRET_LEN
+    )
+
+
+class CoreSettings(BaseSettings):
+    """Settings every service shares (ARCHITECTURE §2 names); services subclass it."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    env: Literal["dev", "test", "prod"] = "prod"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("./var")
+    public_url: str | None = None
+    database_url: str = ""
+    database_read_urls: CommaList = Field(default_factory=list)
+    db_pool_size: int = 10
+    redis_url: str | None = None
+    redis_key_prefix: str = "wb:"
+    default_modules: CommaList = Field(default_factory=lambda: ["memories"])
+    internal_jwt_secret: SecretStr | None = None
+    portal_jwt_secret: SecretStr | None = None
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    max_body_bytes: int = 1024 * 1024
+
+    router_user_rate_limit: str = "20/30s"
+    router_community_rate_limit: str = "300/30s"
+
+    # Service base URLs (<PREFIX>_URL); None = this process's own address.
+    router_url: str | None = None
+    ai_url: str | None = None
+    twitch_url: str | None = None
+    discord_url: str | None = None
+    slack_url: str | None = None
+    alias_url: str | None = None
+    shoutout_url: str | None = None
+    inventory_url: str | None = None
+    calendar_url: str | None = None
+    memories_url: str | None = None
+    youtube_music_url: str | None = None
+    spotify_url: str | None = None
+    labels_url: str | None = None
+    browser_source_url: str | None = None
+    identity_url: str | None = None
+    community_url: str | None = None
+    marketplace_url: str | None = None
+    reputation_url: str | None = None
+    portal_url: str | None = None
+    gateway_admin_url: str | None = None
+
+    # Platforms (ARCHITECTURE §2).
+    twitch_eventsub_secret: SecretStr | None = None
+    twitch_client_id: str | None = None
+    twitch_client_secret: SecretStr | None = None
+    twitch_bot_user_id: str | None = None
+    twitch_access_token: SecretStr | None = None
+    twitch_refresh_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    discord_public_key: str | None = None
+    discord_application_id: str | None = None
+    discord_bot_token: SecretStr | None = None
+    twitch_api_url: str = "https://api.twitch.tv/helix"
+    twitch_auth_url: str = "https://id.twitch.tv/oauth2"
+    slack_api_url: str = "https://slack.com/api"
+    discord_api_url: str = "https://discord.com/api/v10"
+    twitch_chat_rate_limit: str = "20/30s"
+    twitch_chat_rate_limit_mod: str = "100/30s"
+    slack_chat_rate_limit: str = "1/1s"
+    discord_rate_limit: str = "50/1s"
+
+    _split_lists = field_validator("database_read_urls", "default_modules", mode="before")(
+        staticmethod(_split)
+    )
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _normalise_db(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("database_read_urls", mode="after")
+    @classmethod
+    def _normalise_replicas(cls, value: list[str]) -> list[str]:
+        return [normalise_database_url(v) for v in value]
+
+    @model_validator(mode="after")
+    def _secrets(self) -> CoreSettings:
+        for name in _SECRET_FIELDS:
+            current = getattr(self, name)
+            raw = current.get_secret_value() if current is not None else None
+            if not is_placeholder(raw):
+                continue
+            if self.env == "dev":
+                setattr(self, name, SecretStr(dev_secret(self.data_dir, name)))
+            else:
+                raise ValueError(
+                    f"{name.upper()} is missing or a placeholder (ENV={self.env}); "
+                    f"set a random value of at least {_MIN_SECRET_LEN} characters, "
+                    "or run with ENV=dev to generate one under DATA_DIR"
+                )
+        return self
+
+    @property
+    def self_url(self) -> str:
+        """This process's own base URL (what single-process mode calls itself)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    def service_url(self, prefix: str) -> str:
+        """Base URL of the service that serves `/<prefix>`."""
+        if prefix not in PREFIXES:
+            raise KeyError(prefix)
+        value: str | None = getattr(self, f"{prefix}_url")
+        return (value or self.self_url).rstrip("/")
+
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "waddlebot.sqlite"
+
+    def effective_database_url(self) -> str:
+        """DATABASE_URL, or SQLite under DATA_DIR when it is not set."""
+        url = self.database_url or f"sqlite://{self.sqlite_path().resolve()}"
+        if url.startswith("sqlite://") and not url.startswith("sqlite:///"):
+            # A relative SQLite path lives under DATA_DIR, never the working directory.
+            url = f"sqlite://{(self.data_dir / url.removeprefix('sqlite://')).resolve()}"
+        return url
+
+    def secret(self, name: Literal["internal", "portal"]) -> str:
+        value = self.internal_jwt_secret if name == "internal" else self.portal_jwt_secret
+        if value is None:  # pragma: no cover - the validator guarantees it
+            raise RuntimeError(f"{name} secret is not configured")
+        return value.get_secret_value()
+
+
+def dev_secret(data_dir: Path, name: str) -> str:
+    """Generate a dev secret once into DATA_DIR/secrets and read it back afterwards."""
+    folder = data_dir / "secrets"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    try:
+        fd = path.open("x", encoding="utf-8")
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with fd:
+        value = secrets.token_urlsafe(48)
+        fd.write(value)
+    path.chmod(0o600)
+    return value
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """Parse '20/30s', '1/1s', '100/1m' or '5/2h' into (count, window seconds)."""
+    try:
+        count_text, window_text = text.strip().split("/", 1)
+        count = int(count_text)
+        units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+        for suffix in ("ms", "s", "m", "h"):
+            if window_text.endswith(suffix):
+                number = window_text[: -len(suffix)] or "1"
+                return count, float(number) * units[suffix]
+        return count, float(window_text)
+    except ValueError as exc:
+        raise ValueError(f"invalid rate {text!r}; expected like '20/30s'") from exc
+
+
+def set_default_env(**values: str) -> None:
+    """Default environment values for child settings (e.g. ENV=dev for `waddlebot run`)."""
+    for name, value in values.items():
+        os.environ.setdefault(name.upper(), value)

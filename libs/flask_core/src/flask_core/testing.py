@@ -1,0 +1,248 @@
+"""pytest plugin (entry point `flask_core`): settings, storage, app, client and fakes.
+
+Storage fixtures use the real servers: `TEST_REDIS_URL` (default
+redis://127.0.0.1:6379/0) and `TEST_DATABASE_URL`. A missing server fails the run
+under `CI=true` and skips the test locally, with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+
+TEST_SECRET = "test-internal-secret-0123456789abcdef0123456789"
+TEST_PORTAL_SECRET = "test-portal-secret-0123456789abcdef0123456789"
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def _missing(what: str, url: str) -> None:
+    message = f"{what} is not reachable at {url}"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message + " (CI=true: storage tests must run)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of the real Redis used by tests."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    if not _reachable(url, 6379):
+        _missing("Redis", url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of the real PostgreSQL test database (TEST_DATABASE_URL)."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url:
+        _missing("PostgreSQL (TEST_DATABASE_URL unset)", "<unset>")
+    if not _reachable(url.replace("postgres://", "postgresql://"), 5432):
+        _missing("PostgreSQL", url)
+    return url
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    """A Redis key prefix unique to this test, so tests never see each other's keys."""
+    return f"wbtest:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest_asyncio.fixture
+async def redis_client(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
+    """A real Redis client; every key under this test's prefix is deleted afterwards."""
+    client: Redis = Redis.from_url(redis_url, decode_responses=False)
+    try:
+        yield client
+    finally:
+        keys = [key async for key in client.scan_iter(match=key_prefix + "*", count=500)]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def base_env(data_dir: Path, **overrides: Any) -> dict[str, Any]:
+    """Settings values for a test: ENV=test, fixed secrets, SQLite under data_dir."""
+    values: dict[str, Any] = {
+        "env": "test",
+        "data_dir": data_dir,
+        "internal_jwt_secret": TEST_SECRET,
+        "portal_jwt_secret": TEST_PORTAL_SECRET,
+        "log_format": "json",
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings must come from the test, never from the developer's shell."""
+    for name in list(os.environ):
+        if name.endswith("_URL") and not name.startswith("TEST_"):
+            monkeypatch.delenv(name, raising=False)
+    for name in ("ENV", "DATA_DIR", "INTERNAL_JWT_SECRET", "PORTAL_JWT_SECRET", "PORT", "HOST"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+
+
+# --- settings and storage -------------------------------------------------------
+
+
+@pytest.fixture
+def make_settings(data_dir: Path, key_prefix: str) -> Any:
+    """`make_settings(cls=CoreSettings, **overrides)`: settings for this test."""
+    from .settings import CoreSettings
+
+    def factory(cls: type[Any] = CoreSettings, **overrides: Any) -> Any:
+        return cls(**base_env(data_dir, redis_key_prefix=key_prefix, **overrides))
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: Any) -> Any:
+    """Core settings: embedded default (SQLite under a temp DATA_DIR, no Redis)."""
+    return make_settings()
+
+
+@pytest.fixture(params=["sqlite", "postgres"], ids=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """Parametrised over SQLite and the real PostgreSQL test database."""
+    if request.param == "sqlite":
+        return f"sqlite://{(data_dir / 'test.sqlite').resolve()}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture(params=["embedded", "fleet"], ids=["embedded", "fleet"])
+def backend(request: pytest.FixtureRequest, data_dir: Path) -> dict[str, Any]:
+    """Settings overrides for the two ways WaddleBot runs.
+
+    embedded: SQLite and in-process cache/limits; fleet: real PostgreSQL and Redis.
+    """
+    if request.param == "embedded":
+        return {"database_url": f"sqlite://{(data_dir / 'test.sqlite').resolve()}"}
+    return {
+        "database_url": request.getfixturevalue("postgres_url"),
+        "redis_url": request.getfixturevalue("redis_url"),
+    }
+
+
+# --- running apps -----------------------------------------------------------------
+
+
+def _truncate_all(db: Any) -> None:
+    names = [t for t in db.tables if t != "web2py_filesystem"]
+    if names:
+        db.executesql("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
+
+
+@asynccontextmanager
+async def started(*apps: Any, settings: Any) -> AsyncIterator[Any]:
+    """Open one Resources for `apps`, migrate (and empty PostgreSQL tables), start them."""
+    from .resources import Resources
+
+    res = await Resources.open(settings)
+    running: list[Any] = []
+    try:
+        for app in apps:
+            for definer in app.extensions["waddlebot.models"]:
+                res.db.add_models(definer)
+        await res.db.migrate()
+        if not res.db.is_sqlite:
+            await res.db.run(_truncate_all)
+        for app in apps:
+            app.extensions["waddlebot.resources"] = res
+            await app.startup()
+            running.append(app)
+        yield res
+    finally:
+        for app in reversed(running):
+            await app.shutdown()
+        await res.close()
+
+
+@pytest_asyncio.fixture
+async def client(app: Any) -> AsyncIterator[Any]:
+    """A test client for the `app` fixture, with its real lifespan and Resources."""
+    async with started(app, settings=app.extensions["waddlebot.settings"]):
+        yield app.test_client()
+
+
+@asynccontextmanager
+async def live_server(asgi_app: Any, port: int) -> AsyncIterator[str]:
+    """Serve an ASGI app (with lifespan) through hypercorn on 127.0.0.1:port."""
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    config.errorlog = None
+    config.graceful_timeout = 1
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(asgi_app, config, shutdown_trigger=stop.wait))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_listening(port, task)
+        yield url
+    finally:
+        stop.set()
+        await task
+
+
+async def _wait_listening(port: int, task: asyncio.Task[Any]) -> None:
+    for _ in range(200):
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped during start-up")
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.025)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise RuntimeError(f"server did not listen on {port}")
+
+
+def service_headers(audience: str, issuer: str = "test", secret: str = TEST_SECRET) -> dict[str, str]:
+    """Authorization header with a valid service token for `audience`."""
+    from .auth import mint_service_token
+
+    return {"Authorization": f"Bearer {mint_service_token(secret, issuer, audience)}"}
