@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from flask_core.logging import configure_logging
 from flask_core.settings import CoreSettings, set_default_env
 
+from .chat import register as chat_register
+
 
 def _settings() -> CoreSettings:
     try:
@@ -45,6 +47,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .chat import run
+
+    set_default_env(env="dev")
+    return run(args, _settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="waddlebot", description="WaddleBot fleet tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="create or update the database tables")
     mig.add_argument("--services", help="comma-separated prefixes (default: all installed)")
     mig.set_defaults(func=cmd_migrate)
+    chat_register(sub)
+    sub.choices["chat"].set_defaults(func=cmd_chat)
     return parser
 
 

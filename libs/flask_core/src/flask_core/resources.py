@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from .cache import Cache
 from .database import AsyncDAL
@@ -15,6 +15,19 @@ from .ratelimit import RateLimiter
 from .settings import CoreSettings
 
 log = get_logger(__name__)
+
+
+def open_redis(url: str, max_connections: int = 200) -> Redis:
+    """A client whose pool waits for a free connection (redis-py's default pool raises)."""
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=5,
+        socket_connect_timeout=2,
+        socket_timeout=2,
+        health_check_interval=30,
+    )
+    return Redis(connection_pool=pool)
 
 
 @dataclass(slots=True)
@@ -37,18 +50,11 @@ class Resources:
             read_uris=settings.database_read_urls,
             pool_size=settings.db_pool_size,
         )
-        redis: Redis | None = None
-        if settings.redis_url:
-            redis = Redis.from_url(
-                settings.redis_url,
-                socket_connect_timeout=2,
-                socket_timeout=2,
-                health_check_interval=30,
-            )
+        redis = open_redis(settings.redis_url) if settings.redis_url else None
         cache = Cache(redis, prefix=settings.redis_key_prefix)
         await cache.start()
         limiter = RateLimiter(redis, prefix=settings.redis_key_prefix)
-        http = HttpClient(settings, local_app=local_app)
+        http = HttpClient(settings, local_app=local_app, service="waddlebot")
         log.info(
             "resources.opened",
             database="sqlite" if db.is_sqlite else "postgres",
@@ -64,5 +70,5 @@ class Resources:
         await self.http.aclose()
         await self.cache.close()
         if self.redis is not None:
-            await self.redis.aclose()
+            await self.redis.aclose(close_connection_pool=True)
         await self.db.close()

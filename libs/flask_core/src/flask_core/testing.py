@@ -70,14 +70,16 @@ def key_prefix() -> str:
 @pytest_asyncio.fixture
 async def redis_client(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
     """A real Redis client; every key under this test's prefix is deleted afterwards."""
-    client: Redis = Redis.from_url(redis_url, decode_responses=False)
+    from .resources import open_redis
+
+    client: Redis = open_redis(redis_url)
     try:
         yield client
     finally:
         keys = [key async for key in client.scan_iter(match=key_prefix + "*", count=500)]
         if keys:
             await client.delete(*keys)
-        await client.aclose()
+        await client.aclose(close_connection_pool=True)
 
 
 @pytest.fixture
@@ -169,6 +171,22 @@ def _truncate_all(db: Any) -> None:
     names = [t for t in db.tables if t != "web2py_filesystem"]
     if names:
         db.executesql("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
+
+
+async def reset_database(settings: Any, apps: Any) -> None:
+    """Migrate the apps' tables and, on PostgreSQL, empty them (tests share one database)."""
+    from .database import AsyncDAL
+
+    db = AsyncDAL(settings.effective_database_url(), pool_size=1)
+    try:
+        for app in apps:
+            for definer in app.extensions["waddlebot.models"]:
+                db.add_models(definer)
+        await db.migrate()
+        if not db.is_sqlite:
+            await db.run(_truncate_all)
+    finally:
+        await db.close()
 
 
 @asynccontextmanager

@@ -1,0 +1,1 @@
+"""WaddleBot router service."""

@@ -1,0 +1,150 @@
+"""Calls to modules (§4.3) and deliveries to collectors (§4.4), through the shared client."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import TypeAdapter, ValidationError
+
+from flask_core import metrics
+from flask_core.errors import DependencyUnavailable
+from flask_core.events import AnyResponse, CommandBatchResult, CommandRequest, Event
+from flask_core.logging import get_logger
+from flask_core.resources import Resources
+
+from .settings import RouterSettings
+
+log = get_logger(__name__)
+ROUTER = "router"
+_responses = TypeAdapter(list[AnyResponse])
+MODULE_LATENCY = metrics.histogram(
+    "waddlebot_router_module_latency_seconds", "Module call latency", ("module", "outcome")
+)
+DELIVERIES = metrics.counter(
+    "waddlebot_router_deliveries_total", "Deliveries to collectors", ("platform", "outcome")
+)
+
+
+def unavailable(module: str) -> dict[str, Any]:
+    return {"type": "chat", "text": f"Sorry, {module} is unavailable right now. Try again later."}
+
+
+class ModuleOutcome:
+    """What a module answered: responses, or accepted for a late answer (202)."""
+
+    __slots__ = ("ok", "pending", "responses")
+
+    def __init__(self, responses: list[dict[str, Any]], *, pending: bool = False, ok: bool = True):
+        self.responses = responses
+        self.pending = pending
+        self.ok = ok
+
+
+def _timeout(settings: RouterSettings, module: str) -> float:
+    return settings.router_ai_timeout if module == "ai" else settings.router_module_timeout
+
+
+def validated_responses(payload: Any) -> list[dict[str, Any]]:
+    items = payload.get("responses", []) if isinstance(payload, dict) else []
+    return [r.model_dump(mode="json") for r in _responses.validate_python(items)]
+
+
+async def invoke(
+    res: Resources, settings: RouterSettings, request: CommandRequest, module: str
+) -> ModuleOutcome:
+    """POST one command to its module; a module that fails gives the unavailable text."""
+    path = "/".join(quote(part, safe="") for part in request.command.split())
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        response = await res.http.for_service(ROUTER).call(
+            module,
+            "POST",
+            f"/{module}/api/v1/commands/{path}",
+            json=request.model_dump(mode="json"),
+            timeout=_timeout(settings, module),
+            retries=0,
+        )
+        if response.status_code == 202:
+            outcome = "accepted"
+            return ModuleOutcome([], pending=True)
+        if response.status_code == 200:
+            result = ModuleOutcome(validated_responses(response.json()))
+            outcome = "ok"
+            return result
+        log.warning("router.module_error", module=module, status=response.status_code)
+    except DependencyUnavailable as exc:
+        log.warning("router.module_unavailable", module=module, error=exc.message)
+    except (ValidationError, ValueError) as exc:
+        log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
+    finally:
+        MODULE_LATENCY.labels(ROUTER, module, outcome).observe(time.perf_counter() - started)
+    return ModuleOutcome([unavailable(module)], ok=False)
+
+
+async def invoke_batch(
+    res: Resources, settings: RouterSettings, module: str, requests: list[CommandRequest]
+) -> list[ModuleOutcome]:
+    """One `commands:batch` call for several commands of one module, results in order."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        response = await res.http.for_service(ROUTER).call(
+            module,
+            "POST",
+            f"/{module}/api/v1/commands:batch",
+            json={"requests": [r.model_dump(mode="json") for r in requests]},
+            timeout=_timeout(settings, module),
+            retries=0,
+        )
+        if response.status_code == 200:
+            parsed = CommandBatchResult.model_validate(response.json())
+            if len(parsed.results) == len(requests):
+                outcome = "ok"
+                return [_batch_item(module, item.model_dump(mode="json")) for item in parsed.results]
+        log.warning("router.module_batch_error", module=module, status=response.status_code)
+    except DependencyUnavailable as exc:
+        log.warning("router.module_unavailable", module=module, error=exc.message)
+    except (ValidationError, ValueError) as exc:
+        log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
+    finally:
+        MODULE_LATENCY.labels(ROUTER, module, outcome).observe(time.perf_counter() - started)
+    return [ModuleOutcome([unavailable(module)], ok=False) for _ in requests]
+
+
+def _batch_item(module: str, item: dict[str, Any]) -> ModuleOutcome:
+    match item.get("status"):
+        case "ok":
+            return ModuleOutcome(item.get("responses", []))
+        case "accepted":
+            return ModuleOutcome([], pending=True)
+        case _:
+            return ModuleOutcome([unavailable(module)], ok=False)
+
+
+async def deliver(res: Resources, event: Event, invocation_id: str, responses: list[dict[str, Any]]) -> None:
+    """Send responses to the event's collector; a failure is logged and counted, never raised."""
+    if event.reply.kind == "inline" or not responses or event.platform == "web":
+        return
+    body = {
+        "invocation_id": invocation_id,
+        "server_id": event.server_id,
+        "channel_id": event.channel_id,
+        "reply": event.reply.model_dump(mode="json"),
+        "responses": responses,
+    }
+    try:
+        response = await res.http.for_service(ROUTER).call(
+            event.platform, "POST", f"/{event.platform}/api/v1/messages", json=body, timeout=5.0, retries=2
+        )
+        outcome = "ok" if response.status_code < 300 else f"http_{response.status_code}"
+    except DependencyUnavailable as exc:
+        outcome = "unavailable"
+        log.warning("router.delivery_failed", platform=event.platform, error=exc.message)
+    if outcome != "ok":
+        log.warning(
+            "router.delivery_failed", platform=event.platform, outcome=outcome, invocation_id=invocation_id
+        )
+    DELIVERIES.labels(ROUTER, event.platform, outcome).inc()

@@ -1,0 +1,161 @@
+"""Module manifests: probed from every known prefix, merged into command tables."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from flask_core.errors import DependencyUnavailable
+from flask_core.events import Manifest
+from flask_core.logging import get_logger
+from flask_core.resources import Resources
+from flask_core.settings import PREFIXES
+
+from .settings import RouterSettings
+
+log = get_logger(__name__)
+ROUTER = "router"
+
+
+@dataclass(slots=True)
+class CommandSpec:
+    module: str
+    path: str
+    description: str = ""
+    usage: str = ""
+    role: str = "everyone"
+    user_cooldown: float = 0.0
+    global_cooldown: float = 0.0
+    cost: int = 0
+    enabled: bool = True
+    cooldown_message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ModuleRegistry:
+    """What each reachable service offers: commands and event subscriptions."""
+
+    def __init__(self, res: Resources, settings: RouterSettings, own: Manifest) -> None:
+        self.res = res
+        self.settings = settings
+        self.manifests: dict[str, Manifest] = {ROUTER: own}
+        self.generation = ""
+        self.loaded = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._recompute()
+
+    def _recompute(self) -> None:
+        blob = json.dumps(
+            {k: m.model_dump(mode="json") for k, m in sorted(self.manifests.items())}, sort_keys=True
+        )
+        self.generation = hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    async def refresh(self) -> None:
+        """Probe every prefix's manifest concurrently; keep what answers."""
+        async with self._lock:
+            prefixes = [p for p in PREFIXES if p != ROUTER]
+            found = await asyncio.gather(*(self._probe(p) for p in prefixes))
+            manifests: dict[str, Manifest] = {ROUTER: self.manifests[ROUTER]}
+            for prefix, manifest in zip(prefixes, found, strict=True):
+                if manifest is not None:
+                    manifests[prefix] = manifest
+            changed = {k: m.model_dump() for k, m in manifests.items()} != {
+                k: m.model_dump() for k, m in self.manifests.items()
+            }
+            self.manifests = manifests
+            self._recompute()
+            if changed:
+                log.info("router.manifests_changed", modules=sorted(manifests))
+                await self.res.db.run(_store_modules, manifests, self.settings)
+            self.loaded.set()
+
+    async def _probe(self, prefix: str) -> Manifest | None:
+        client = self.res.http.for_service(ROUTER)
+        url = f"{self.settings.service_url(prefix)}/{prefix}/api/v1/manifest"
+        try:
+            response = await client.request(
+                "GET",
+                url,
+                audience=prefix,
+                timeout=self.settings.router_manifest_timeout,
+                retries=0,
+                breaker_key=f"{prefix}:manifest",
+            )
+        except DependencyUnavailable:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            return Manifest.model_validate(response.json())
+        except (ValidationError, ValueError) as exc:
+            log.warning("router.manifest_invalid", module=prefix, error=str(exc)[:300])
+            return None
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("router.manifest_refresh_failed")
+            await asyncio.sleep(self.settings.router_manifest_interval)
+
+    async def wait_loaded(self, wait: float = 5.0) -> None:
+        if not self.loaded.is_set():
+            try:
+                async with asyncio.timeout(wait):
+                    await self.loaded.wait()
+            except TimeoutError:
+                log.warning("router.manifests_not_loaded")
+
+    def module_names(self) -> list[str]:
+        return sorted(m for m in self.manifests if m != ROUTER)
+
+    def commands_for(self, modules: set[str]) -> dict[str, CommandSpec]:
+        """Default command specs of the router plus the given modules."""
+        table: dict[str, CommandSpec] = {}
+        for name, manifest in self.manifests.items():
+            if name != ROUTER and name not in modules:
+                continue
+            for cmd in manifest.commands:
+                table.setdefault(
+                    cmd.path,
+                    CommandSpec(
+                        module=name,
+                        path=cmd.path,
+                        description=cmd.description,
+                        usage=cmd.usage,
+                        role=cmd.role,
+                        user_cooldown=cmd.user_cooldown,
+                        global_cooldown=cmd.global_cooldown,
+                        cost=cmd.cost,
+                    ),
+                )
+        return table
+
+    def subscribers(self, event_type: str, modules: set[str]) -> list[str]:
+        return sorted(
+            name
+            for name, manifest in self.manifests.items()
+            if name in modules and event_type in manifest.events
+        )
+
+
+def _store_modules(db: Any, manifests: dict[str, Manifest], settings: RouterSettings) -> None:
+    now = datetime.now(UTC)
+    for name, manifest in manifests.items():
+        values = {
+            "version": manifest.version,
+            "description": manifest.description,
+            "base_url": settings.service_url(name),
+            "manifest": manifest.model_dump(mode="json"),
+            "last_seen": now,
+        }
+        db.modules.update_or_insert(db.modules.name == name, name=name, **values)

@@ -1,0 +1,141 @@
+"""The router's HTTP API: thin handlers that validate and call the pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from quart import Blueprint, current_app, request
+from quart_schema import validate_request
+
+from flask_core.app import resources
+from flask_core.auth import require_service
+from flask_core.errors import NotFound, ServiceError, UnsupportedMediaType
+from flask_core.events import MAX_BATCH, Event, LateResponses
+
+from . import communities, dispatch
+from .batch import handle_batch
+from .builtins import MANIFEST
+from .schemas import CommandPatch, ModuleToggle
+from .service import Router
+
+bp = Blueprint("router", __name__)
+
+
+def router() -> Router:
+    r: Router | None = current_app.extensions.get("router.service")
+    if r is None:
+        raise ServiceError("router is starting", code="dependency_unavailable", status=503)
+    return r
+
+
+@bp.post("/api/v1/events")
+@require_service
+@validate_request(Event)
+async def post_event(data: Event) -> Any:
+    result = await router().handle(data)
+    return result.model_dump(mode="json", exclude_none=True)
+
+
+@bp.post("/api/v1/events/batch")
+@require_service
+async def post_batch() -> Any:
+    if not request.is_json:
+        raise UnsupportedMediaType()
+    payload = await request.get_json()
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise ServiceError('expected {"events": [...]}', code="validation_error", status=422)
+    raw: list[Any] = payload["events"]
+    if len(raw) > MAX_BATCH:
+        raise ServiceError(
+            f"a batch holds at most {MAX_BATCH} events",
+            code="batch_too_large",
+            status=422,
+            details={"max": MAX_BATCH, "got": len(raw)},
+        )
+    events: list[Event] = []
+    for index, item in enumerate(raw):
+        try:
+            events.append(Event.model_validate(item))
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_context=False, include_input=False)
+            raise ServiceError(
+                "an event in the batch is not valid",
+                code="validation_error",
+                status=422,
+                details={"index": index, "errors": errors},
+            ) from None
+    results = await handle_batch(router(), events)
+    return {"results": [r.model_dump(mode="json", exclude_none=True) for r in results]}
+
+
+@bp.get("/api/v1/manifest")
+@require_service
+async def manifest() -> Any:
+    return MANIFEST.model_dump(mode="json")
+
+
+@bp.post("/api/v1/responses")
+@require_service
+@validate_request(LateResponses)
+async def late_responses(data: LateResponses) -> Any:
+    responses = [r.model_dump(mode="json") for r in data.responses]
+    r = router()
+    ctx = await r.sessions.answer(data.invocation_id, responses)
+    event = Event.model_validate(
+        {
+            "event_id": ctx["event_id"],
+            "platform": ctx["platform"],
+            "server_id": ctx["server_id"],
+            "channel_id": ctx["channel_id"],
+            "reply": ctx["reply"],
+            "user": {"platform_user_id": "late", "username": "late"},
+        }
+    )
+    await dispatch.deliver(r.res, event, data.invocation_id, responses)
+    return {"invocation_id": data.invocation_id, "delivered": event.reply.kind != "inline"}, 202
+
+
+@bp.get("/api/v1/responses/<invocation_id>")
+@require_service
+async def get_late_responses(invocation_id: str) -> Any:
+    known, responses = await router().sessions.late_answer(invocation_id)
+    if not known:
+        raise NotFound("unknown or expired invocation", details={"invocation_id": invocation_id})
+    status = "answered" if responses else "pending"
+    return {"invocation_id": invocation_id, "status": status, "responses": responses}
+
+
+@bp.put("/api/v1/communities/<int:community_id>/modules/<name>")
+@require_service
+@validate_request(ModuleToggle)
+async def toggle_module(community_id: int, name: str, data: ModuleToggle) -> Any:
+    r = router()
+    if name not in r.registry.manifests or name == "router":
+        raise NotFound("unknown module", details={"module": name})
+    await communities.set_module(resources(), community_id, name, data.enabled)
+    return {"community_id": community_id, "module": name, "enabled": data.enabled}
+
+
+@bp.get("/api/v1/communities/<int:community_id>/commands")
+@require_service
+async def list_commands(community_id: int) -> Any:
+    table = await router().table(community_id)
+    return {"commands": [spec.to_dict() for _, spec in sorted(table.items())]}
+
+
+@bp.patch("/api/v1/communities/<int:community_id>/commands/<path:path>")
+@require_service
+@validate_request(CommandPatch)
+async def patch_command(community_id: int, path: str, data: CommandPatch) -> Any:
+    r = router()
+    command_path = " ".join(path.replace("/", " ").split()).lower()
+    module = next(
+        (name for name, m in r.registry.manifests.items() if any(c.path == command_path for c in m.commands)),
+        None,
+    )
+    if module is None:
+        raise NotFound("unknown command", details={"path": command_path})
+    values = data.model_dump(exclude_none=True)
+    await communities.patch_command(resources(), community_id, command_path, module, values)
+    return {"community_id": community_id, "path": command_path, **values}

@@ -1,0 +1,279 @@
+"""The router's pipeline: dedupe, community, parse, resolve, permit, limit, dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_core import metrics
+from flask_core.errors import DependencyUnavailable
+from flask_core.events import CommandRequest, Event, EventResult, Status, role_rank
+from flask_core.idempotency import Claims, ClaimState
+from flask_core.logging import get_logger
+from flask_core.resources import Resources
+from flask_core.settings import parse_rate
+
+from . import builtins, dispatch
+from .communities import load_config, resolve_community
+from .parsing import Match, longest_match, parse
+from .registry import ROUTER, CommandSpec, ModuleRegistry
+from .sessions import Sessions
+from .settings import RouterSettings
+
+log = get_logger(__name__)
+EVENTS = metrics.counter("waddlebot_router_events_total", "Events by type and status", ("type", "status"))
+COMMAND_TYPES = ("chat_message", "slash_command")
+PLATFORMS_WITHOUT_ADMIN = ("twitch", "discord", "slack")
+
+
+@dataclass(slots=True)
+class Work:
+    """One event on its way through the pipeline."""
+
+    event: Event
+    result: EventResult | None = None
+    community_id: int = 0
+    match: Match[CommandSpec] | None = None
+    invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def finish(self, status: Status, responses: list[dict[str, Any]] | None = None, **extra: Any) -> None:
+        self.result = EventResult(
+            event_id=self.event.event_id,
+            status=status,
+            responses=responses or [],
+            **extra,
+        )
+
+
+class Router:
+    def __init__(self, res: Resources, settings: RouterSettings, registry: ModuleRegistry) -> None:
+        self.res = res
+        self.settings = settings
+        self.registry = registry
+        self.claims = Claims(res.redis, prefix=settings.redis_key_prefix, namespace="router")
+        self.sessions = Sessions(res, settings.router_session_ttl)
+        self.user_limit = parse_rate(settings.router_user_rate_limit)
+        self.community_limit = parse_rate(settings.router_community_rate_limit)
+        self._tables: dict[tuple[int, str, str], dict[str, CommandSpec]] = {}
+
+    # --- one event -------------------------------------------------------------
+
+    async def handle(self, event: Event) -> EventResult:
+        """Process one event; router failures raise DependencyUnavailable (503, retry)."""
+        work = Work(self._sanitise(event))
+        if self._is_own_message(work.event):
+            work.finish("ignored")
+        else:
+            state = await self.claims.claim(work.event.event_id, self.settings.router_claim_ttl)
+            if state is not ClaimState.CLAIMED:
+                work.finish("duplicate")
+            else:
+                try:
+                    await self._process(work)
+                    await self.claims.done(work.event.event_id, self.settings.router_done_ttl)
+                except BaseException:
+                    await self.claims.release(work.event.event_id)
+                    raise
+        assert work.result is not None
+        EVENTS.labels(ROUTER, work.event.type, work.result.status).inc()
+        return work.result
+
+    def _sanitise(self, event: Event) -> Event:
+        if event.platform in PLATFORMS_WITHOUT_ADMIN and "admin" in event.user.roles:
+            user = event.user.model_copy(update={"roles": [r for r in event.user.roles if r != "admin"]})
+            return event.model_copy(update={"user": user})
+        return event
+
+    def _is_own_message(self, event: Event) -> bool:
+        match event.platform:
+            case "twitch":
+                bot = self.settings.twitch_bot_user_id
+                return bool(bot) and event.user.platform_user_id == bot
+            case "slack":
+                return bool(event.metadata.get("bot_id"))
+            case _:
+                return False
+
+    async def _process(self, work: Work) -> None:
+        await self.resolve(work)
+        if work.result is not None:
+            return
+        if work.match is None:
+            await self.fan_out(work)
+            return
+        await self.check_limits([work])
+        if work.result is None:
+            await self.permit(work)
+        if work.result is None:
+            await self.run_command(work)
+
+    # --- stages (shared by the single and the batch path) -----------------------
+
+    async def resolve(self, work: Work) -> None:
+        """Community, then the command: reserved → enabled modules → ignored."""
+        event = work.event
+        work.community_id = await resolve_community(
+            self.res, event, self.settings.default_modules, self.settings.router_table_ttl
+        )
+        if event.type not in COMMAND_TYPES:
+            return
+        parsed = parse(event.text)
+        if parsed is None:
+            return
+        if parsed.sigil == "#":  # marketplace commands arrive with the marketplace
+            work.finish("ignored")
+            return
+        await self.registry.wait_loaded()
+        table = await self.table(work.community_id)
+        match = longest_match(parsed, table)
+        if match is None or not match.spec.enabled:
+            work.finish("ignored")
+            return
+        work.match = match
+
+    async def table(self, community_id: int) -> dict[str, CommandSpec]:
+        config = await load_config(self.res, community_id, self.settings.router_table_ttl)
+        key = (community_id, self.registry.generation, repr(config))
+        table = self._tables.get(key)
+        if table is None:
+            table = self.registry.commands_for(set(config["modules"]))
+            for path, values in config["overrides"].items():
+                if path in table:
+                    spec = table[path]
+                    for name, value in values.items():
+                        setattr(spec, name, value)
+            if len(self._tables) > 10_000:
+                self._tables.clear()
+            self._tables[key] = table
+        return table
+
+    async def check_limits(self, works: list[Work]) -> None:
+        """Per-user and per-community windows, then per-command cooldowns; one round trip each."""
+        commands = [w for w in works if w.result is None and w.match is not None]
+        if not commands:
+            return
+        user_n, user_w = self.user_limit
+        com_n, com_w = self.community_limit
+        checks: list[tuple[str, int, float]] = []
+        for w in commands:
+            checks.append((self._user_key(w), user_n, user_w))
+            checks.append((f"router:community:{w.community_id}", com_n, com_w))
+        decisions = await self.res.limiter.hit_many(checks)
+        for index, w in enumerate(commands):
+            for decision in decisions[2 * index : 2 * index + 2]:
+                if not decision.allowed:
+                    wait = max(1, round(decision.retry_after))
+                    text = f"@{w.event.user.username}, slow down: try again in {wait}s."
+                    w.finish("rate_limited", [{"type": "chat", "text": text}] if decision.notify else [])
+                    break
+
+    def _user_key(self, w: Work) -> str:
+        return f"router:user:{w.community_id}:{w.event.platform}:{w.event.user.platform_user_id}"
+
+    async def permit(self, work: Work) -> None:
+        """Role, points cost, then cooldowns (only invocations that may run consume them)."""
+        assert work.match is not None
+        spec, user = work.match.spec, work.event.user
+        have = max((role_rank(r) for r in user.roles), default=0)
+        if have < role_rank(spec.role):
+            text = f"@{user.username}, !{spec.path} needs {spec.role} or higher."
+            work.finish("rejected", [{"type": "error", "code": "forbidden", "text": text}])
+            return
+        if spec.cost > 0:
+            text = f"@{user.username}, !{spec.path} costs points, and points are not available yet."
+            work.finish("rejected", [{"type": "error", "code": "points_unavailable", "text": text}])
+            return
+        for seconds, key in (
+            (
+                spec.user_cooldown,
+                f"router:cd:{work.community_id}:{spec.path}:{work.event.platform}:{user.platform_user_id}",
+            ),
+            (spec.global_cooldown, f"router:cdg:{work.community_id}:{spec.path}"),
+        ):
+            if seconds <= 0:
+                continue
+            decision = await self.res.limiter.cooldown(key, seconds)
+            if not decision.allowed:
+                text = (
+                    spec.cooldown_message
+                    or f"!{spec.path} is on cooldown ({max(1, round(decision.retry_after))}s left)."
+                )
+                work.finish("rate_limited", [{"type": "chat", "text": text}] if decision.notify else [])
+                return
+
+    async def run_command(self, work: Work) -> None:
+        if work.match is None:
+            return
+        if work.match.spec.module == ROUTER:
+            responses = await builtins.answer(self, work)
+            await dispatch.deliver(self.res, work.event, work.invocation_id, responses)
+            work.finish("processed", responses, invocation_id=work.invocation_id)
+            return
+        request = self.command_request(work)
+        await self.sessions.put_many([self.session_context(work)])
+        outcome = await dispatch.invoke(self.res, self.settings, request, work.match.spec.module)
+        await self.complete(work, outcome)
+
+    async def complete(self, work: Work, outcome: dispatch.ModuleOutcome) -> None:
+        await dispatch.deliver(self.res, work.event, work.invocation_id, outcome.responses)
+        work.finish("processed", outcome.responses, pending=outcome.pending, invocation_id=work.invocation_id)
+
+    def command_request(self, work: Work) -> CommandRequest:
+        assert work.match is not None
+        return CommandRequest(
+            event=work.event,
+            community_id=str(work.community_id),
+            command=work.match.path,
+            args=work.match.args,
+            args_text=work.match.args_text,
+            identity=None,
+            invocation_id=work.invocation_id,
+        )
+
+    def session_context(self, work: Work) -> dict[str, Any]:
+        e = work.event
+        return {
+            "invocation_id": work.invocation_id,
+            "event_id": e.event_id,
+            "platform": e.platform,
+            "server_id": e.server_id,
+            "channel_id": e.channel_id,
+            "community_id": work.community_id,
+            "reply": e.reply.model_dump(mode="json"),
+        }
+
+    async def fan_out(self, work: Work) -> None:
+        """Non-command events go to the modules that subscribe to their type (§4.5)."""
+        config = await load_config(self.res, work.community_id, self.settings.router_table_ttl)
+        await self.registry.wait_loaded()
+        modules = self.registry.subscribers(work.event.type, set(config["modules"]))
+        if not modules:
+            work.finish("ignored")
+            return
+        client = self.res.http.for_service(ROUTER)
+        body = {"event": work.event.model_dump(mode="json"), "community_id": str(work.community_id)}
+
+        async def send(module: str) -> list[dict[str, Any]]:
+            try:
+                response = await client.call(
+                    module,
+                    "POST",
+                    f"/{module}/api/v1/events",
+                    json=body,
+                    timeout=self.settings.router_module_timeout,
+                    retries=0,
+                )
+            except DependencyUnavailable as exc:
+                log.warning("router.fanout_failed", module=module, error=exc.message)
+                return []
+            if response.status_code != 200:
+                log.warning("router.fanout_failed", module=module, status=response.status_code)
+                return []
+            return dispatch.validated_responses(response.json())
+
+        answers = await asyncio.gather(*(send(m) for m in modules))
+        responses = [r for answer in answers for r in answer]
+        await dispatch.deliver(self.res, work.event, work.invocation_id, responses)
+        work.finish("processed", responses, invocation_id=work.invocation_id)

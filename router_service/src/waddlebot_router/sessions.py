@@ -1,0 +1,110 @@
+"""Invocation sessions (§4.4a): the reply context of each command, kept 15 minutes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from flask_core.errors import Conflict, DependencyUnavailable, NotFound
+from flask_core.resources import Resources
+
+# Marks a session answered exactly once: 'missing', 'answered', or the stored context.
+_ANSWER_LUA = """
+local ctx = redis.call('GET', KEYS[1])
+if not ctx then return 'missing' end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[1]) then return ctx end
+return 'answered'
+"""
+
+
+class Sessions:
+    def __init__(self, res: Resources, ttl: float) -> None:
+        self._redis: Redis | None = res.redis
+        self._prefix = res.settings.redis_key_prefix + "router:session:"
+        self._ttl_ms = int(ttl * 1000)
+        self._memory: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._answers: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._script = self._redis.register_script(_ANSWER_LUA) if self._redis is not None else None
+
+    def _key(self, invocation_id: str) -> str:
+        return self._prefix + invocation_id
+
+    async def put_many(self, contexts: Sequence[dict[str, Any]]) -> None:
+        """Store reply contexts (each has `invocation_id`) in one round trip."""
+        if not contexts:
+            return
+        if self._redis is None:
+            expires = time.monotonic() + self._ttl_ms / 1000
+            self._sweep()
+            for ctx in contexts:
+                self._memory[ctx["invocation_id"]] = (expires, ctx)
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for ctx in contexts:
+                    pipe.set(self._key(ctx["invocation_id"]), json.dumps(ctx), px=self._ttl_ms)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailable("session store unavailable") from exc
+
+    async def answer(self, invocation_id: str, responses: list[dict[str, Any]]) -> dict[str, Any]:
+        """Claim the one late answer of an invocation; 404 unknown/expired, 409 repeated."""
+        if self._redis is None or self._script is None:
+            return self._answer_memory(invocation_id, responses)
+        try:
+            result = await self._script(
+                keys=[self._key(invocation_id), self._key(invocation_id) + ":answer"],
+                args=[self._ttl_ms, json.dumps(responses)],
+            )
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailable("session store unavailable") from exc
+        text = result.decode() if isinstance(result, bytes) else str(result)
+        if text == "missing":
+            raise NotFound("unknown or expired invocation", details={"invocation_id": invocation_id})
+        if text == "answered":
+            raise Conflict("this invocation was already answered", details={"invocation_id": invocation_id})
+        ctx: dict[str, Any] = json.loads(text)
+        return ctx
+
+    async def late_answer(self, invocation_id: str) -> tuple[bool, list[dict[str, Any]]]:
+        """(known, responses) for an inline invocation; responses empty while pending."""
+        if self._redis is None:
+            self._sweep()
+            if invocation_id not in self._memory:
+                return False, []
+            stored = self._answers.get(invocation_id)
+            return True, stored[1] if stored else []
+        try:
+            ctx, answer = await self._redis.mget(
+                self._key(invocation_id), self._key(invocation_id) + ":answer"
+            )
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailable("session store unavailable") from exc
+        if ctx is None:
+            return False, []
+        return True, json.loads(answer) if answer else []
+
+    def _answer_memory(self, invocation_id: str, responses: list[dict[str, Any]]) -> dict[str, Any]:
+        self._sweep()
+        entry = self._memory.get(invocation_id)
+        if entry is None:
+            raise NotFound("unknown or expired invocation", details={"invocation_id": invocation_id})
+        if invocation_id in self._answers:
+            raise Conflict("this invocation was already answered", details={"invocation_id": invocation_id})
+        self._answers[invocation_id] = (entry[0], responses)
+        return entry[1]
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        if len(self._memory) > 50_000 or any(exp < now for exp, _ in list(self._memory.values())[:50]):
+            self._memory = {k: v for k, v in self._memory.items() if v[0] > now}
+            self._answers = {k: v for k, v in self._answers.items() if v[0] > now}
+
+    def expire_now(self, invocation_id: str) -> None:
+        """Test hook for the in-process store: make a session look expired."""
+        self._memory.pop(invocation_id, None)

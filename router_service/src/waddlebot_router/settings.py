@@ -1,0 +1,18 @@
+"""Router settings (ROUTER_* on top of the core names)."""
+
+from __future__ import annotations
+
+from flask_core.settings import CoreSettings
+
+
+class RouterSettings(CoreSettings):
+    router_module_timeout: float = 5.0
+    router_ai_timeout: float = 30.0
+    router_batch_concurrency: int = 32
+    router_batch_deadline: float = 45.0
+    router_manifest_interval: float = 60.0
+    router_manifest_timeout: float = 2.0
+    router_claim_ttl: float = 60.0
+    router_done_ttl: float = 86400.0
+    router_table_ttl: float = 300.0
+    router_session_ttl: float = 900.0
