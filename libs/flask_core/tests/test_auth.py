@@ -13,20 +13,18 @@ from joserfc.jwk import OctKey
 from quart import Quart, jsonify
 
 from flask_core.auth import (
-    ROLE_ORDER,
     TokenCache,
     current_service,
     current_user,
-    highest_role,
     mint_service_token,
     mint_user_token,
     require_service,
     require_user,
-    role_at_least,
     verify_service_token,
     verify_user_token,
 )
 from flask_core.errors import ServiceError, Unauthorized
+from flask_core.events import ROLE_ORDER, highest_role, role_at_least
 from flask_core.testing import TEST_PORTAL_SECRET, TEST_SECRET
 
 OTHER_SECRET = "another-secret-0123456789abcdef0123456789abcdef"

@@ -13,7 +13,7 @@ import functools
 import math
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from joserfc.jwk import OctKey
 from quart import current_app, g, request
 
 from flask_core.errors import Forbidden, Unauthorized
+from flask_core.events import ROLE_ORDER, ROLE_RANK, role_at_least
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
 
@@ -32,11 +33,6 @@ TOKEN_CACHE_SECONDS = 30.0
 DEFAULT_LEEWAY = 5
 
 #: Roles, lowest to highest (ARCHITECTURE §4.2); `admin` only ever comes from the portal.
-ROLE_ORDER: tuple[str, ...] = (
-    "everyone", "regular", "subscriber", "vip", "moderator", "broadcaster", "admin",
-)  # fmt: skip
-ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLE_ORDER)}
-
 INTERNAL_SECRET_KEY = "WADDLEBOT_INTERNAL_SECRET"
 PORTAL_SECRET_KEY = "WADDLEBOT_PORTAL_SECRET"
 PREFIX_KEY = "WADDLEBOT_PREFIX"
@@ -45,21 +41,6 @@ log = get_logger(__name__)
 AUTH_REJECTIONS = counter(
     "waddlebot_auth_rejections_total", "Refused credentials by kind and reason", ("kind", "reason")
 )
-
-
-def role_at_least(role: str | None, minimum: str) -> bool:
-    """True when `role` ranks at or above `minimum`; unknown or missing roles rank lowest."""
-    if minimum not in ROLE_RANK:
-        raise ValueError(f"unknown role {minimum!r}; expected one of {', '.join(ROLE_ORDER)}")
-    if role is None or role not in ROLE_RANK:
-        return False
-    return ROLE_RANK[role] >= ROLE_RANK[minimum]
-
-
-def highest_role(roles: Iterable[str]) -> str:
-    """The highest known role of `roles`; `everyone` when none is known."""
-    known = [role for role in roles if role in ROLE_RANK]
-    return max(known, key=ROLE_RANK.__getitem__, default="everyone")
 
 
 # --- tokens -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -21,15 +22,27 @@ Status = Literal["processed", "duplicate", "ignored", "rejected", "rate_limited"
 MAX_BATCH = 100
 
 
+ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLE_ORDER)}
+
+
 def role_rank(role: str) -> int:
-    try:
-        return ROLE_ORDER.index(role)
-    except ValueError:
-        return 0
+    """A role's rank; unknown roles rank as `everyone`."""
+    return ROLE_RANK.get(role, 0)
 
 
-def highest_role(roles: list[str]) -> str:
-    return max(roles, key=role_rank, default="everyone")
+def role_at_least(role: str | None, minimum: str) -> bool:
+    """True when `role` ranks at or above `minimum`; unknown or missing roles rank lowest."""
+    if minimum not in ROLE_RANK:
+        raise ValueError(f"unknown role {minimum!r}; expected one of {', '.join(ROLE_ORDER)}")
+    if role is None or role not in ROLE_RANK:
+        return False
+    return ROLE_RANK[role] >= ROLE_RANK[minimum]
+
+
+def highest_role(roles: Iterable[str]) -> str:
+    """The highest known role of `roles`; `everyone` when none is known."""
+    known = [role for role in roles if role in ROLE_RANK]
+    return max(known, key=ROLE_RANK.__getitem__, default="everyone")
 
 
 def utcnow() -> datetime:

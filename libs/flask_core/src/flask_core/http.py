@@ -38,6 +38,7 @@ __all__ = [
     "HttpClient",
     "ServiceClient",
     "request_id_var",
+    "retry_after_seconds",
 ]
 
 #: The current request's id; the app factory sets it per request, the client sends it on.
