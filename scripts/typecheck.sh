@@ -2,8 +2,11 @@
 # mypy (strict) over libs/ and every service's src/: each src folder is a package root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-roots=$(find libs cli router_service ai_service collectors interactions core_services \
-          -maxdepth 3 -type d -name src 2>/dev/null | sort)
+dirs=()
+for d in libs cli router_service ai_service collectors interactions core_services; do
+  [ -d "$d" ] && dirs+=("$d")
+done
+roots=$(find "${dirs[@]}" -maxdepth 3 -type d -name src | sort)
 MYPYPATH=$(echo "$roots" | paste -sd:)
 export MYPYPATH
 packages=()

@@ -12,6 +12,7 @@ from flask_core.app import resources as app_resources
 from flask_core.resources import Resources
 
 from .builtins import MANIFEST
+from .communities import ensure_demo_community
 from .models import define_tables
 from .registry import ModuleRegistry
 from .routes import bp
@@ -29,6 +30,8 @@ def create_app(settings: RouterSettings | None = None, resources: Resources | No
         registry = ModuleRegistry(res, settings, MANIFEST)
         app.extensions["router.service"] = Router(res, settings, registry)
         app.extensions["router.registry_task"] = asyncio.create_task(registry.run_forever())
+        if settings.env == "dev":
+            await ensure_demo_community(res, settings)
 
     @app.after_serving
     async def _stop_router() -> None:

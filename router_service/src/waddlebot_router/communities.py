@@ -11,6 +11,8 @@ from flask_core.events import Event
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
 
+from .settings import RouterSettings
+
 log = get_logger(__name__)
 COMMAND_FIELDS = ("role", "user_cooldown", "global_cooldown", "cost", "enabled", "cooldown_message")
 
@@ -129,3 +131,17 @@ async def community_ids(res: Resources, platform: str, server_id: str) -> int | 
         return int(row.community_id) if row else None
 
     return await res.db.read(find)
+
+
+async def ensure_demo_community(res: Resources, settings: RouterSettings) -> int:
+    """The `web:demo` community `waddlebot chat` talks to by default (dev mode)."""
+    demo = Event.model_validate(
+        {
+            "event_id": "web:demo-provisioning",
+            "platform": "web",
+            "server_id": "demo",
+            "channel_id": "demo",
+            "user": {"platform_user_id": "demo-owner", "username": "demo"},
+        }
+    )
+    return await resolve_community(res, demo, settings.default_modules, settings.router_table_ttl)
