@@ -1,0 +1,1 @@
+"""WaddleBot memories service: community quotes."""

@@ -1,0 +1,237 @@
+"""Quotes: validation, per-community numbering, storage and search.
+
+No Quart here: every function gets the `AsyncDAL` handle, and each database access is
+a small sync function run through `db.run` (writes) or `db.read` (reads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_core.database import AsyncDAL, is_integrity_error
+from flask_core.errors import Conflict, ValidationFailed
+from flask_core.logging import get_logger
+from flask_core.metrics import counter
+
+from .models import (
+    AUTHOR_MAX_LENGTH,
+    GAME_MAX_LENGTH,
+    QUOTE_MAX_LENGTH,
+    Creator,
+    Quote,
+    QuoteDraft,
+)
+
+log = get_logger(__name__)
+SERVICE = "memories"
+#: Each lost numbering race means another add committed, so attempts make progress;
+#: this bound only matters under a burst of concurrent adds in one community.
+ADD_ATTEMPTS = 50
+MAX_SEARCH_WORDS = 10
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})  # controls (NUL breaks PostgreSQL), surrogates
+_QUOTE_PAIRS = (('"', '"'), ("\u201c", "\u201d"))
+
+NUMBER_CONFLICTS = counter(
+    "waddlebot_quote_number_conflicts_total",
+    "Quote inserts that lost the race for a number and were retried",
+)
+
+
+class InvalidQuote(ValidationFailed):
+    """A quote that cannot be stored; its message is short enough to answer in chat."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuotePage:
+    """One page of quotes and how many matched in all."""
+
+    items: list[Quote]
+    total: int
+
+
+def clean(value: str) -> str:
+    """Collapse whitespace (newlines included) and drop control and surrogate characters."""
+    kept = "".join(" " if unicodedata.category(ch) in _DROPPED_CATEGORIES else ch for ch in value)
+    return " ".join(kept.split())
+
+
+def _unquote(text: str) -> str:
+    """`"text"` → `text`: the chat answer adds its own quotation marks."""
+    for opening, closing in _QUOTE_PAIRS:
+        if len(text) >= 2 and text.startswith(opening) and text.endswith(closing):
+            return text[1:-1].strip()
+    return text
+
+
+def make_draft(text: str, author: str, game: str, created_by: Creator) -> QuoteDraft:
+    """Clean and check a new quote; raise `InvalidQuote` with a chat-friendly message."""
+    text = _unquote(clean(text))
+    if not text:
+        raise InvalidQuote("A quote needs some text.", details={"field": "text"})
+    if len(text) > QUOTE_MAX_LENGTH:
+        raise InvalidQuote(
+            f"That quote is too long ({QUOTE_MAX_LENGTH} characters at most).",
+            details={"field": "text", "max_length": QUOTE_MAX_LENGTH},
+        )
+    author = clean(author)
+    if len(author) > AUTHOR_MAX_LENGTH:
+        raise InvalidQuote(
+            f"That author name is too long ({AUTHOR_MAX_LENGTH} characters at most).",
+            details={"field": "author", "max_length": AUTHOR_MAX_LENGTH},
+        )
+    creator = Creator(
+        clean(created_by.platform)[:16],
+        clean(created_by.user_id)[:200],
+        clean(created_by.username)[:100],
+    )
+    return QuoteDraft(text, author, clean(game)[:GAME_MAX_LENGTH], creator)
+
+
+def search_words(query: str) -> list[str]:
+    """The distinct case-folded words of a search, at most MAX_SEARCH_WORDS."""
+    words = dict.fromkeys(clean(query).casefold().split())
+    return list(words)[:MAX_SEARCH_WORDS]
+
+
+# --- sync units of work (run in the DAL's worker threads) -------------------------------
+
+
+def _now() -> datetime:
+    # Stored naive in UTC: pydal's datetime has no zone on either backend.
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _to_quote(row: Any) -> Quote:
+    return Quote(
+        community_id=row.community_id,
+        number=row.number,
+        text=row.text,
+        author=row.author or "",
+        game=row.game or "",
+        created_at=row.created_at.replace(tzinfo=UTC),
+        created_by=Creator(
+            row.created_by_platform or "",
+            row.created_by_user_id or "",
+            row.created_by_username or "",
+        ),
+    )
+
+
+def _live(db: Any, community_id: int) -> Any:
+    table = db.quotes
+    return (table.community_id == community_id) & (table.removed_at == None)  # noqa: E711
+
+
+def _insert_next(db: Any, community_id: int, draft: QuoteDraft) -> Quote:
+    table = db.quotes
+    top = table.number.max()
+    # Removed quotes keep their rows, so the maximum never goes down: no reuse.
+    last = db(table.community_id == community_id).select(top).first()[top]
+    number = (last or 0) + 1
+    now = _now()
+    table.insert(
+        community_id=community_id,
+        number=number,
+        text=draft.text,
+        author=draft.author or None,
+        game=draft.game or None,
+        search_text=f"{draft.text} {draft.author}".casefold(),
+        created_by_platform=draft.created_by.platform,
+        created_by_user_id=draft.created_by.user_id,
+        created_by_username=draft.created_by.username,
+        created_at=now,
+    )
+    created_at = now.replace(tzinfo=UTC)
+    return Quote(community_id, number, draft.text, draft.author, draft.game, created_at, draft.created_by)
+
+
+def _get(db: Any, community_id: int, number: int) -> Quote | None:
+    row = db(_live(db, community_id) & (db.quotes.number == number)).select().first()
+    return _to_quote(row) if row is not None else None
+
+
+def _random(db: Any, community_id: int) -> Quote | None:
+    query = _live(db, community_id)
+    total = db(query).count()
+    if not total:
+        return None
+    index = random.randrange(total)
+    row = db(query).select(orderby=db.quotes.number, limitby=(index, index + 1)).first()
+    return _to_quote(row) if row is not None else None
+
+
+def _page(
+    db: Any, community_id: int, words: list[str], limit: int, offset: int, newest_first: bool
+) -> QuotePage:
+    query = _live(db, community_id)
+    for word in words:
+        # Both sides are case-folded, so a case-sensitive LIKE is Unicode-correct;
+        # pydal escapes % and _ in the word.
+        query &= db.quotes.search_text.contains(word, case_sensitive=True)
+    total = db(query).count()
+    order = ~db.quotes.number if newest_first else db.quotes.number
+    rows = db(query).select(orderby=order, limitby=(offset, offset + limit))
+    return QuotePage([_to_quote(row) for row in rows], total)
+
+
+def _remove(db: Any, community_id: int, number: int, removed_by: str) -> bool:
+    query = _live(db, community_id) & (db.quotes.number == number)
+    return bool(db(query).update(removed_at=_now(), removed_by=clean(removed_by)[:200]))
+
+
+# --- the async API ------------------------------------------------------------------------
+
+
+async def add_quote(db: AsyncDAL, community_id: int, draft: QuoteDraft) -> Quote:
+    """Store a quote under the community's next number; concurrent adds retry on conflict."""
+    for attempt in range(1, ADD_ATTEMPTS + 1):
+        try:
+            quote = await db.run(_insert_next, community_id, draft)
+        except Exception as exc:
+            if not is_integrity_error(exc):
+                raise
+            NUMBER_CONFLICTS.labels(SERVICE).inc()
+            log.debug("quote.number_conflict", community_id=community_id, attempt=attempt)
+            # Jitter spreads the retries of a burst so they stop colliding.
+            await asyncio.sleep(random.uniform(0, 0.002 * attempt))
+            continue
+        log.info("quote.created", community_id=community_id, number=quote.number)
+        return quote
+    log.warning("quote.numbering_exhausted", community_id=community_id, attempts=ADD_ATTEMPTS)
+    raise Conflict("could not number the quote, try again", details={"attempts": ADD_ATTEMPTS})
+
+
+async def get_quote(db: AsyncDAL, community_id: int, number: int) -> Quote | None:
+    """The quote with this number, unless it does not exist or was removed."""
+    return await db.read(_get, community_id, number)
+
+
+async def random_quote(db: AsyncDAL, community_id: int) -> Quote | None:
+    """A random quote of the community, or None when it has none."""
+    return await db.read(_random, community_id)
+
+
+async def find_quotes(
+    db: AsyncDAL,
+    community_id: int,
+    query: str = "",
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> QuotePage:
+    """Quotes whose text or author contains every word of `query` (all when empty)."""
+    return await db.read(_page, community_id, search_words(query), limit, offset, newest_first)
+
+
+async def remove_quote(db: AsyncDAL, community_id: int, number: int, removed_by: str) -> bool:
+    """Soft-delete a quote (its number stays taken); False when there was none."""
+    removed = await db.run(_remove, community_id, number, removed_by)
+    if removed:
+        log.info("quote.removed", community_id=community_id, number=number, removed_by=removed_by)
+    return removed

@@ -1,0 +1,204 @@
+"""The quotes logic without HTTP: numbering, search, removal and the chat answers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from waddlebot_memories import commands, service
+from waddlebot_memories.models import Creator, Quote
+from waddlebot_memories.service import InvalidQuote
+
+AMY = Creator("twitch", "u1", "amy")
+DATE = re.compile(r"\(\d{4}-\d{2}-\d{2}\)$")
+
+
+def text_of(responses: list[dict[str, Any]]) -> str:
+    assert len(responses) == 1 and responses[0]["type"] == "chat"
+    return str(responses[0]["text"])
+
+
+async def add(res: Any, text: str, community_id: int = 1, author: str = "bob") -> Quote:
+    draft = service.make_draft(text, author, "", AMY)
+    return await service.add_quote(res.db, community_id, draft)
+
+
+# --- pure logic ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args_text", "text", "author"),
+    [
+        ("a - b - c", "a - b", "c"),
+        ("hello world - me", "hello world", "me"),
+        ("no author here", "no author here", ""),
+        ("well-known fact", "well-known fact", ""),
+        ("trailing dash -", "trailing dash -", ""),
+        ("- only author", "- only author", ""),
+        ("  spaced   -  out  ", "spaced", "out"),
+    ],
+    ids=["last-dash", "simple", "none", "hyphen", "trailing", "leading", "strip"],
+)
+def test_author_is_the_text_after_the_last_dash(args_text: str, text: str, author: str) -> None:
+    assert commands.split_author(args_text) == (text, author)
+
+
+@pytest.mark.parametrize(
+    ("arg", "number"),
+    [
+        ("12", 12),
+        ("#7", 7),
+        ("0", None),
+        ("-1", None),
+        ("1e3", None),
+        ("١٢", None),
+        ("x", None),
+        ("1234567890", None),
+    ],
+    ids=["plain", "hash", "zero", "negative", "float", "arabic-digits", "word", "too-big"],
+)
+def test_quote_numbers_are_plain_positive_integers(arg: str, number: int | None) -> None:
+    assert commands.parse_number(arg) == number
+
+
+def test_text_is_cleaned_of_controls_and_surrounding_quotes() -> None:
+    draft = service.make_draft('  "hi\x00 there\nfriend"  ', " bob\t", "Zelda\r\n", AMY)
+    assert (draft.text, draft.author, draft.game) == ("hi there friend", "bob", "Zelda")
+
+
+def test_too_long_or_empty_text_is_refused() -> None:
+    with pytest.raises(InvalidQuote, match="too long"):
+        service.make_draft("x" * 401, "bob", "", AMY)
+    assert service.make_draft("x" * 400, "bob", "", AMY).text == "x" * 400
+    with pytest.raises(InvalidQuote, match="needs some text"):
+        service.make_draft(" \x00 ", "bob", "", AMY)
+
+
+def test_a_quote_is_shown_with_author_game_and_date() -> None:
+    when = datetime(2026, 11, 22, 20, 5, tzinfo=UTC)
+    quote = Quote(1, 12, "text", "author", "Zelda", when, AMY)
+    assert commands.format_quote(quote) == 'Quote #12: "text" — author [Zelda] (2026-11-22)'
+    bare = Quote(1, 3, "hi", "", "", when, AMY)
+    assert commands.format_quote(bare) == 'Quote #3: "hi" (2026-11-22)'
+
+
+# --- storage (embedded SQLite and fleet PostgreSQL) ----------------------------------------
+
+
+async def test_quotes_are_numbered_per_community(res: Any) -> None:
+    assert [(await add(res, t)).number for t in ("one", "two", "three")] == [1, 2, 3]
+    assert (await add(res, "elsewhere", community_id=2)).number == 1
+    shown = await service.get_quote(res.db, 1, 2)
+    assert shown is not None and (shown.text, shown.author) == ("two", "bob")
+    assert shown.created_at.tzinfo is UTC
+    assert await service.get_quote(res.db, 2, 2) is None
+
+
+async def test_removed_numbers_are_never_reused(res: Any) -> None:
+    for text in ("one", "two", "three"):
+        await add(res, text)
+    assert await service.remove_quote(res.db, 1, 3, "twitch:u1")
+    assert not await service.remove_quote(res.db, 1, 3, "twitch:u1")
+    assert await service.get_quote(res.db, 1, 3) is None
+    assert (await add(res, "four")).number == 4
+
+
+async def test_concurrent_adds_get_distinct_numbers(res: Any) -> None:
+    quotes = await asyncio.gather(*(add(res, f"quote {i}") for i in range(20)))
+    assert sorted(q.number for q in quotes) == list(range(1, 21))
+    page = await service.find_quotes(res.db, 1, limit=100)
+    assert page.total == 20
+
+
+async def test_random_quote_comes_from_the_community(res: Any) -> None:
+    assert await service.random_quote(res.db, 1) is None
+    await add(res, "only here", community_id=1)
+    await add(res, "not this", community_id=2)
+    for _ in range(5):
+        quote = await service.random_quote(res.db, 1)
+        assert quote is not None and quote.text == "only here"
+
+
+async def test_search_needs_every_word_in_any_case(res: Any) -> None:
+    await add(res, "The Cake is a LIE", author="GLaDOS")
+    await add(res, "cake for everyone")
+    await add(res, "Straße ÉTÉ", author="hans")
+    page = await service.find_quotes(res.db, 1, "cake glados", newest_first=False)
+    assert [q.number for q in page.items] == [1] and page.total == 1
+    assert (await service.find_quotes(res.db, 1, "CAKE")).total == 2
+    assert [q.number for q in (await service.find_quotes(res.db, 1, "strasse été")).items] == [3]
+    assert (await service.find_quotes(res.db, 1, "cake pie")).total == 0
+
+
+async def test_search_treats_like_wildcards_literally(res: Any) -> None:
+    await add(res, "100% sure")
+    await add(res, "plain words")
+    assert [q.number for q in (await service.find_quotes(res.db, 1, "%")).items] == [1]
+    assert (await service.find_quotes(res.db, 1, "_")).total == 0
+
+
+async def test_pages_are_newest_first(res: Any) -> None:
+    for i in range(5):
+        await add(res, f"quote {i}")
+    page = await service.find_quotes(res.db, 1, limit=2, offset=1)
+    assert ([q.number for q in page.items], page.total) == ([4, 3], 5)
+
+
+# --- chat commands ------------------------------------------------------------------------
+
+
+async def test_add_show_search_remove_through_the_commands(res: Any, make_request: Any) -> None:
+    async def say(command: str, args_text: str = "", **kw: Any) -> str:
+        handler = {
+            "quote": commands.show,
+            "quote add": commands.add,
+            "quote search": commands.search,
+            "quote remove": commands.remove,
+        }[command]
+        return text_of(await handler(res, make_request(command, args_text, **kw)))
+
+    assert await say("quote") == "No quotes yet. Add one with !quote add <text>."
+    assert await say("quote add", "I like trains - Kid") == "Quote #1 added."
+    assert await say("quote add", "trains are great") == "Quote #2 added."
+    shown = await say("quote", "1")
+    assert shown.startswith('Quote #1: "I like trains" — Kid (') and DATE.search(shown)
+    assert (await say("quote", "#2")).startswith('Quote #2: "trains are great" — Amy (')
+    assert (await say("quote")).startswith("Quote #")
+    assert await say("quote", "99") == "No quote #99."
+    assert await say("quote", "abc") == commands.USAGE
+    found = await say("quote search", "TRAINS")
+    assert found.startswith('Quote #1: "I like trains"') and found.endswith("(2 matches: #1, #2)")
+    assert await say("quote search", "planes") == "No quote matches that search."
+    assert await say("quote search") == commands.SEARCH_USAGE
+    assert await say("quote remove", "1") == "Quote #1 removed."
+    assert await say("quote remove", "1") == "No quote #1."
+    assert await say("quote remove", "one") == commands.REMOVE_USAGE
+    assert await say("quote", "1") == "No quote #1."
+    assert await say("quote add") == commands.ADD_USAGE
+
+
+async def test_game_comes_from_the_event_metadata(res: Any, make_request: Any) -> None:
+    request = make_request("quote add", "gg - bob", metadata={"game": "Celeste"})
+    assert text_of(await commands.add(res, request)) == "Quote #1 added."
+    await commands.add(res, make_request("quote add", "no game", metadata={"game": 42}))
+    first, second = await service.get_quote(res.db, 1, 1), await service.get_quote(res.db, 1, 2)
+    assert first is not None and first.game == "Celeste"
+    assert second is not None and second.game == ""
+    assert second.created_by == Creator("twitch", "u1", "amy")
+    assert "[Celeste]" in text_of(await commands.show(res, make_request("quote", "1")))
+
+
+async def test_author_defaults_to_the_username_without_a_display_name(res: Any, make_request: Any) -> None:
+    await commands.add(res, make_request("quote add", "hello", display_name=""))
+    quote = await service.get_quote(res.db, 1, 1)
+    assert quote is not None and quote.author == "amy"
+
+
+async def test_too_long_quote_is_refused_and_nothing_stored(res: Any, make_request: Any) -> None:
+    answer = text_of(await commands.add(res, make_request("quote add", "x" * 401 + " - bob")))
+    assert answer == "That quote is too long (400 characters at most)."
+    assert (await service.find_quotes(res.db, 1)).total == 0
