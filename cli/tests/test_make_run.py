@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(tmp_path: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k not in ("ENV", "DATA_DIR", "PORT")}
+    env = {
+        k: v for k, v in os.environ.items() if not k.endswith("_URL") and k not in ("ENV", "DATA_DIR", "PORT")
+    }
     env.update(PORT=str(port), DATA_DIR=str(tmp_path / "var"), LOG_LEVEL="WARNING")
     return env
 
@@ -26,13 +28,17 @@ def _env(tmp_path: Path, port: int) -> dict[str, str]:
 def make_run(tmp_path: Path, free_port: int) -> Iterator[tuple[str, dict[str, str]]]:
     env = _env(tmp_path, free_port)
     log = (tmp_path / "make-run.log").open("wb")
-    proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["make", "-s", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     url = f"http://127.0.0.1:{free_port}"
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                pytest.fail(f"make run exited with {proc.returncode}: {(tmp_path / 'make-run.log').read_text()[-2000:]}")
+                pytest.fail(
+                    f"make run exited with {proc.returncode}: {(tmp_path / 'make-run.log').read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
@@ -55,13 +61,27 @@ def make_run(tmp_path: Path, free_port: int) -> Iterator[tuple[str, dict[str, st
 def chat(env: dict[str, str], url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "waddlebot_cli.main", "chat", *args, "--url", url],
-        env=env, capture_output=True, text=True, timeout=60, cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
 
 
 def test_chat_cli_gets_answers_from_make_run(make_run: tuple[str, dict[str, str]]) -> None:
     url, env = make_run
-    added = chat(env, url, "!quote add Never give up - Waddles", "--platform", "twitch", "--user", "alice", "--role", "moderator")
+    added = chat(
+        env,
+        url,
+        "!quote add Never give up - Waddles",
+        "--platform",
+        "twitch",
+        "--user",
+        "alice",
+        "--role",
+        "moderator",
+    )
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "Quote #1 added."
     shown = chat(env, url, "!quote 1", "--platform", "twitch", "--user", "bob")
