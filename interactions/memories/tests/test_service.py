@@ -108,8 +108,11 @@ async def test_removed_numbers_are_never_reused(res: Any) -> None:
 
 
 async def test_concurrent_adds_get_distinct_numbers(res: Any) -> None:
+    conflicts = service.NUMBER_CONFLICTS.labels(service.SERVICE)
+    before = conflicts._value.get()
     quotes = await asyncio.gather(*(add(res, f"quote {i}") for i in range(20)))
     assert sorted(q.number for q in quotes) == list(range(1, 21))
+    assert conflicts._value.get() == before  # the adds took turns instead of colliding
     page = await service.find_quotes(res.db, 1, limit=100)
     assert page.total == 20
 

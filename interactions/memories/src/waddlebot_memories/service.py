@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask_core.database import AsyncDAL, is_integrity_error
+from flask_core.database import AsyncDAL, is_integrity_error, serialize_on
 from flask_core.errors import Conflict, ValidationFailed
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
@@ -128,6 +128,7 @@ def _live(db: Any, community_id: int) -> Any:
 
 
 def _insert_next(db: Any, community_id: int, draft: QuoteDraft) -> Quote:
+    serialize_on(db, "quotes", community_id)  # concurrent adds take turns, no retry storm
     table = db.quotes
     top = table.number.max()
     # Removed quotes keep their rows, so the maximum never goes down: no reuse.

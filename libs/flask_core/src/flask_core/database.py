@@ -210,3 +210,15 @@ def is_integrity_error(exc: BaseException) -> bool:
     import psycopg2
 
     return isinstance(exc, sqlite3.IntegrityError | psycopg2.IntegrityError)
+
+
+def serialize_on(db: DAL, *parts: object) -> None:
+    """Serialise units of work that share `parts` until this transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock (released on commit or rollback);
+    SQLite: nothing to do, AsyncDAL already runs one writer at a time.
+    """
+    if db._dbname == "sqlite":
+        return
+    key = ":".join(str(p) for p in parts)
+    db.executesql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", placeholders=[key])
