@@ -36,7 +36,8 @@ def echo_blueprint() -> Blueprint:
 
     @bp.get("/api/v1/whoami")
     async def whoami() -> Any:
-        return {"resources": id(resources())}
+        res = resources()
+        return {"db": id(res.db), "cache": id(res.cache), "settings": type(res.settings).__name__}
 
     return bp
 
@@ -193,7 +194,22 @@ async def test_two_apps_share_one_resources(settings: Any) -> None:
     async with started(first, second, settings=settings) as res:
         a = await (await first.test_client().get("/alpha/api/v1/whoami")).get_json()
         b = await (await second.test_client().get("/beta/api/v1/whoami")).get_json()
-    assert a["resources"] == b["resources"] == id(res)
+    assert a["db"] == b["db"] == id(res.db)
+    assert a["cache"] == b["cache"] == id(res.cache)
+
+
+async def test_each_app_sees_its_own_settings_on_shared_resources(settings: Any, make_settings: Any) -> None:
+    class OwnSettings(type(settings)):  # type: ignore[misc]
+        own_field: int = 7
+
+    own = make_settings(OwnSettings)
+    first = make_app(settings, "alpha")
+    second = make_app(own, "beta")
+    async with started(first, second, settings=settings):
+        a = await (await first.test_client().get("/alpha/api/v1/whoami")).get_json()
+        b = await (await second.test_client().get("/beta/api/v1/whoami")).get_json()
+    assert (a["settings"], b["settings"]) == ("CoreSettings", "OwnSettings")
+    assert a["db"] == b["db"]
 
 
 async def test_app_alone_opens_and_closes_its_own_resources(settings: Any) -> None:

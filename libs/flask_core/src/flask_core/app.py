@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
 import uuid
@@ -111,16 +112,20 @@ def _install_lifespan(app: Quart, settings: CoreSettings) -> None:
         res = app.extensions.get("waddlebot.resources")
         if res is None:
             res = await Resources.open(settings)
-            app.extensions["waddlebot.resources"] = res
-            app.extensions["waddlebot.owns_resources"] = True
+            app.extensions["waddlebot.owns_resources"] = res
+        if res.settings is not settings:
+            # Shared handles, but this service's own settings (its Settings subclass).
+            res = dataclasses.replace(res, settings=settings)
+        app.extensions["waddlebot.resources"] = res
         for definer in app.extensions["waddlebot.models"]:
             res.db.add_models(definer)
 
     @app.after_serving
     async def _close_resources() -> None:
-        if app.extensions.pop("waddlebot.owns_resources", False):
-            res = app.extensions.pop("waddlebot.resources")
-            await res.close()
+        owned = app.extensions.pop("waddlebot.owns_resources", None)
+        if owned is not None:
+            app.extensions.pop("waddlebot.resources", None)
+            await owned.close()
 
 
 def _install_request_hooks(app: Quart, prefix: str) -> None:
