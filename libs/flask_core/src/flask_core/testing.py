@@ -51,14 +51,40 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """URL of the real PostgreSQL test database (TEST_DATABASE_URL)."""
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own, made from TEST_DATABASE_URL.
+
+    The role needs CREATEDB (scripts/ensure-services.sh grants it), so concurrent test
+    runs never share tables; without it the given database is used as it is.
+    """
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url:
         _missing("PostgreSQL (TEST_DATABASE_URL unset)", "<unset>")
     if not _reachable(url.replace("postgres://", "postgresql://"), 5432):
         _missing("PostgreSQL", url)
-    return url
+    import psycopg2
+
+    name = f"wbtest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    dsn = url.replace("postgres://", "postgresql://", 1)
+    try:
+        admin = psycopg2.connect(dsn)
+    except psycopg2.Error as exc:
+        _missing(f"PostgreSQL ({exc})", url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    except psycopg2.Error:
+        admin.close()
+        yield url
+        return
+    parsed = urlparse(dsn)
+    try:
+        yield parsed._replace(path=f"/{name}").geturl()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 @pytest.fixture
