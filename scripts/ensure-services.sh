@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 PG_ROLE=${PG_ROLE:-waddlebot}
 PG_DB=${PG_DB:-waddlebot_test}
 mkdir -p var/ci
-PW_FILE=var/ci/pg-password
+# One password per machine (not per checkout), so parallel checkouts keep working.
+PW_DIR=/var/lib/waddlebot-ci
+mkdir -p "$PW_DIR" 2>/dev/null && [ -w "$PW_DIR" ] || PW_DIR=var/ci
+PW_FILE=$PW_DIR/pg-password
 [ -s "$PW_FILE" ] || python3 -c 'import secrets; print(secrets.token_hex(16))' > "$PW_FILE"
 PG_PASSWORD=$(cat "$PW_FILE")
 

@@ -110,3 +110,25 @@ async def test_reads_go_to_the_replica(data_dir: Path) -> None:
     await db.close()
     assert read == "from-replica"
     assert written == "from-primary"
+
+
+async def test_migrations_survive_a_credential_change(postgres_url: str) -> None:
+    """The same database reached by another URL (rotated password, other host name)."""
+    from urllib.parse import urlparse
+
+    def notes(d: Any) -> None:
+        d.define_table("rotation_notes", Field("body", "string"))
+
+    db = AsyncDAL(postgres_url, pool_size=1)
+    db.add_models(notes)
+    await db.migrate()
+    await db.close()
+    parsed = urlparse(postgres_url.replace("postgres://", "postgresql://", 1))
+    other = parsed._replace(netloc=parsed.netloc.replace("127.0.0.1", "localhost")).geturl()
+    assert other != postgres_url
+    db2 = AsyncDAL(other, pool_size=1)
+    db2.add_models(notes)
+    await db2.migrate()
+    await db2.run(lambda d: d.rotation_notes.insert(body="still here"))
+    assert await db2.read(lambda d: d(d.rotation_notes).count()) == 1
+    await db2.close()

@@ -39,6 +39,9 @@ def open_dal(uri: str, *, migrate: bool = False, attempts: int = 1) -> DAL:
     db = DAL(
         uri,
         folder=MIGRATION_NAMESPACE,
+        # pydal keys migration records by a hash of the URI, password included: a fixed
+        # key keeps them valid when credentials rotate or the host name changes.
+        table_hash="waddlebot",
         pool_size=0,
         migrate=migrate,
         fake_migrate=False,
