@@ -21,6 +21,8 @@ from .settings import RouterSettings
 
 log = get_logger(__name__)
 ROUTER = "router"
+_GONE = object()  # the service answered 404: not deployed
+_UNREACHABLE = object()  # refused, timed out or failing: keep what we knew
 
 
 @dataclass(slots=True)
@@ -50,6 +52,7 @@ class ModuleRegistry:
         self.generation = ""
         self.loaded = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._seeded = False
         self._recompute()
 
     def _recompute(self) -> None:
@@ -59,14 +62,24 @@ class ModuleRegistry:
         self.generation = hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     async def refresh(self) -> None:
-        """Probe every prefix's manifest concurrently; keep what answers."""
+        """Probe every prefix's manifest concurrently.
+
+        A service that answers replaces its manifest; one that answers 404 is gone; one
+        that cannot be reached keeps its last known manifest, so its commands get the
+        "unavailable, try later" text instead of silently becoming unknown.
+        """
         async with self._lock:
+            if not self._seeded:
+                await self._seed_from_database()
             prefixes = [p for p in PREFIXES if p != ROUTER]
             found = await asyncio.gather(*(self._probe(p) for p in prefixes))
             manifests: dict[str, Manifest] = {ROUTER: self.manifests[ROUTER]}
             for prefix, manifest in zip(prefixes, found, strict=True):
-                if manifest is not None:
+                if isinstance(manifest, Manifest):
                     manifests[prefix] = manifest
+                elif manifest is _UNREACHABLE and prefix in self.manifests:
+                    log.warning("router.module_unreachable", module=prefix)
+                    manifests[prefix] = self.manifests[prefix]
             changed = {k: m.model_dump() for k, m in manifests.items()} != {
                 k: m.model_dump() for k, m in self.manifests.items()
             }
@@ -77,7 +90,23 @@ class ModuleRegistry:
                 await self.res.db.run(_store_modules, manifests, self.settings)
             self.loaded.set()
 
-    async def _probe(self, prefix: str) -> Manifest | None:
+    async def _seed_from_database(self) -> None:
+        """Last known manifests, so a router restarted during a module's outage knows it."""
+        self._seeded = True
+        try:
+            stored = await self.res.db.read(_load_modules)
+        except Exception as exc:
+            log.warning("router.modules_not_loaded", error=str(exc)[:200])
+            return
+        for name, raw in stored.items():
+            if name == ROUTER or name not in PREFIXES:
+                continue
+            try:
+                self.manifests.setdefault(name, Manifest.model_validate(raw))
+            except ValidationError:
+                continue
+
+    async def _probe(self, prefix: str) -> Manifest | object:
         client = self.res.http.for_service(ROUTER)
         url = f"{self.settings.service_url(prefix)}/{prefix}/api/v1/manifest"
         try:
@@ -90,14 +119,16 @@ class ModuleRegistry:
                 breaker_key=f"{prefix}:manifest",
             )
         except DependencyUnavailable:
-            return None
+            return _UNREACHABLE
+        if response.status_code == 404:
+            return _GONE
         if response.status_code != 200:
-            return None
+            return _UNREACHABLE
         try:
             return Manifest.model_validate(response.json())
         except (ValidationError, ValueError) as exc:
             log.warning("router.manifest_invalid", module=prefix, error=str(exc)[:300])
-            return None
+            return _GONE
 
     async def run_forever(self) -> None:
         while True:
@@ -159,3 +190,7 @@ def _store_modules(db: Any, manifests: dict[str, Manifest], settings: RouterSett
             "last_seen": now,
         }
         db.modules.update_or_insert(db.modules.name == name, name=name, **values)
+
+
+def _load_modules(db: Any) -> dict[str, Any]:
+    return {row.name: row.manifest for row in db(db.modules).select(db.modules.name, db.modules.manifest)}
