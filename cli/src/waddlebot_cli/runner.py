@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
@@ -39,6 +40,12 @@ async def serve_forever(settings: CoreSettings, only: list[str] | None = None) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("runner.serving", url=settings.self_url, services=list(dispatcher.apps))
+    print(
+        f"WaddleBot is starting on {settings.self_url} with {', '.join(dispatcher.apps) or 'no services'}.\n"
+        "Talk to it from another terminal:  uv run waddlebot chat '!commands'",
+        file=sys.stderr,
+        flush=True,
+    )
     await serve(dispatcher, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
 
