@@ -51,36 +51,46 @@ def validated_responses(payload: Any) -> list[dict[str, Any]]:
     return [r.model_dump(mode="json") for r in _responses.validate_python(items)]
 
 
+async def _post(
+    res: Resources, settings: RouterSettings, module: str, path: str, body: Any
+) -> tuple[int, Any] | None:
+    """POST to a module within its budget: (status, JSON body), or None when it failed."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        response = await res.http.for_service(ROUTER).call(
+            module, "POST", path, json=body, timeout=_timeout(settings, module), retries=0
+        )
+        outcome = "accepted" if response.status_code == 202 else str(response.status_code)
+        if response.status_code not in (200, 202):
+            log.warning("router.module_error", module=module, status=response.status_code)
+            return None
+        return response.status_code, response.json() if response.status_code == 200 else None
+    except DependencyUnavailable as exc:
+        log.warning("router.module_unavailable", module=module, error=exc.message)
+    except ValueError as exc:
+        log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
+    finally:
+        MODULE_LATENCY.labels(ROUTER, module, outcome).observe(time.perf_counter() - started)
+    return None
+
+
 async def invoke(
     res: Resources, settings: RouterSettings, request: CommandRequest, module: str
 ) -> ModuleOutcome:
     """POST one command to its module; a module that fails gives the unavailable text."""
     path = "/".join(quote(part, safe="") for part in request.command.split())
-    started = time.perf_counter()
-    outcome = "error"
-    try:
-        response = await res.http.for_service(ROUTER).call(
-            module,
-            "POST",
-            f"/{module}/api/v1/commands/{path}",
-            json=request.model_dump(mode="json"),
-            timeout=_timeout(settings, module),
-            retries=0,
-        )
-        if response.status_code == 202:
-            outcome = "accepted"
+    answer = await _post(
+        res, settings, module, f"/{module}/api/v1/commands/{path}", request.model_dump(mode="json")
+    )
+    if answer is not None:
+        status, payload = answer
+        if status == 202:
             return ModuleOutcome([], pending=True)
-        if response.status_code == 200:
-            result = ModuleOutcome(validated_responses(response.json()))
-            outcome = "ok"
-            return result
-        log.warning("router.module_error", module=module, status=response.status_code)
-    except DependencyUnavailable as exc:
-        log.warning("router.module_unavailable", module=module, error=exc.message)
-    except (ValidationError, ValueError) as exc:
-        log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
-    finally:
-        MODULE_LATENCY.labels(ROUTER, module, outcome).observe(time.perf_counter() - started)
+        try:
+            return ModuleOutcome(validated_responses(payload))
+        except ValidationError as exc:
+            log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
     return ModuleOutcome([unavailable(module)], ok=False)
 
 
@@ -88,29 +98,17 @@ async def invoke_batch(
     res: Resources, settings: RouterSettings, module: str, requests: list[CommandRequest]
 ) -> list[ModuleOutcome]:
     """One `commands:batch` call for several commands of one module, results in order."""
-    started = time.perf_counter()
-    outcome = "error"
-    try:
-        response = await res.http.for_service(ROUTER).call(
-            module,
-            "POST",
-            f"/{module}/api/v1/commands:batch",
-            json={"requests": [r.model_dump(mode="json") for r in requests]},
-            timeout=_timeout(settings, module),
-            retries=0,
-        )
-        if response.status_code == 200:
-            parsed = CommandBatchResult.model_validate(response.json())
+    body = {"requests": [r.model_dump(mode="json") for r in requests]}
+    answer = await _post(res, settings, module, f"/{module}/api/v1/commands:batch", body)
+    if answer is not None and answer[0] == 200:
+        try:
+            parsed = CommandBatchResult.model_validate(answer[1])
+        except ValidationError as exc:
+            log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
+        else:
             if len(parsed.results) == len(requests):
-                outcome = "ok"
                 return [_batch_item(module, item.model_dump(mode="json")) for item in parsed.results]
-        log.warning("router.module_batch_error", module=module, status=response.status_code)
-    except DependencyUnavailable as exc:
-        log.warning("router.module_unavailable", module=module, error=exc.message)
-    except (ValidationError, ValueError) as exc:
-        log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
-    finally:
-        MODULE_LATENCY.labels(ROUTER, module, outcome).observe(time.perf_counter() - started)
+            log.warning("router.module_bad_answer", module=module, error="result count differs")
     return [ModuleOutcome([unavailable(module)], ok=False) for _ in requests]
 
 
