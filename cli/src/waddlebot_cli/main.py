@@ -13,6 +13,7 @@ from flask_core.logging import configure_logging
 from flask_core.settings import CoreSettings, set_default_env
 
 from .chat import register as chat_register
+from .services import service_commands
 
 
 def _settings() -> CoreSettings:
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     mig.set_defaults(func=cmd_migrate)
     chat_register(sub)
     sub.choices["chat"].set_defaults(func=cmd_chat)
+    for register in service_commands():
+        register(sub)
     return parser
 
 

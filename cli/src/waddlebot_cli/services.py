@@ -11,6 +11,7 @@ from quart import Quart
 from flask_core.logging import get_logger
 
 ENTRY_POINT_GROUP = "waddlebot.services"
+COMMANDS_GROUP = "waddlebot.commands"
 AppFactory = Callable[..., Quart]
 log = get_logger(__name__)
 
@@ -28,3 +29,8 @@ def discover(only: list[str] | None = None) -> dict[str, AppFactory]:
             raise
         found[ep.name] = factory
     return dict(sorted(found.items()))
+
+
+def service_commands() -> list[Callable[[Any], None]]:
+    """`register(subparsers)` of every installed service that adds `waddlebot` subcommands."""
+    return [ep.load() for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name)]
