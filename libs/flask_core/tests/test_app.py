@@ -219,3 +219,19 @@ async def test_app_alone_opens_and_closes_its_own_resources(settings: Any) -> No
         assert response.status_code == 200
         assert "waddlebot.resources" in app.extensions
     assert "waddlebot.resources" not in app.extensions
+
+
+async def test_service_cleanup_runs_before_owned_resources_close(settings: Any) -> None:
+    app = make_app(settings)
+    seen: list[bool] = []
+
+    @app.after_serving
+    async def service_cleanup() -> None:
+        res = resources(app)  # still open here
+        await res.db.ping()
+        seen.append(True)
+
+    async with app.test_app():
+        pass
+    assert seen == [True]
+    assert "waddlebot.resources" not in app.extensions

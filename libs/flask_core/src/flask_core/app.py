@@ -107,6 +107,12 @@ def create_app(
 
 
 def _install_lifespan(app: Quart, settings: CoreSettings) -> None:
+    async def _close_resources() -> None:
+        owned = app.extensions.pop("waddlebot.owns_resources", None)
+        if owned is not None:
+            app.extensions.pop("waddlebot.resources", None)
+            await owned.close()
+
     @app.before_serving
     async def _open_resources() -> None:
         res = app.extensions.get("waddlebot.resources")
@@ -119,13 +125,11 @@ def _install_lifespan(app: Quart, settings: CoreSettings) -> None:
         app.extensions["waddlebot.resources"] = res
         for definer in app.extensions["waddlebot.models"]:
             res.db.add_models(definer)
-
-    @app.after_serving
-    async def _close_resources() -> None:
-        owned = app.extensions.pop("waddlebot.owns_resources", None)
-        if owned is not None:
-            app.extensions.pop("waddlebot.resources", None)
-            await owned.close()
+        # Quart runs after_serving hooks in registration order: closing the resources
+        # goes last, after every hook the service registered for its own clean-up.
+        if _close_resources in app.after_serving_funcs:
+            app.after_serving_funcs.remove(_close_resources)
+        app.after_serving_funcs.append(_close_resources)
 
 
 def _install_request_hooks(app: Quart, prefix: str) -> None:

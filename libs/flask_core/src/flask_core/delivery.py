@@ -13,7 +13,8 @@ A collector supplies only `send(channel_id, text, reply)`; this module does the 
     CollectorStatus.check(platform, settings, required).install(app): a collector without
         its secrets is `disabled` (webhooks and delivery answer 503 with details.missing).
     split_text, neutralise_twitch / neutralise_slack / neutralise_discord, NEUTRALISERS,
-    MAX_LENGTHS, DISCORD_ALLOWED_MENTIONS, DeliverySettings (DELIVERY_* settings).
+    MAX_LENGTHS, DISCORD_ALLOWED_MENTIONS (from `delivery_text`, re-exported here),
+    DeliverySettings (DELIVERY_* settings).
 
 Rules: each (invocation_id, response index) is claimed for `delivery_claim_ttl`, so a
 retried delivery never posts twice. Per channel, messages leave in order from one task,
@@ -28,7 +29,6 @@ sent are dropped, logged (`delivery.dropped`) and counted with a reason.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -40,6 +40,15 @@ from quart_schema import validate_request
 
 from .app import add_ready_check
 from .auth import require_service
+from .delivery_text import (
+    DISCORD_ALLOWED_MENTIONS,
+    MAX_LENGTHS,
+    NEUTRALISERS,
+    neutralise_discord,
+    neutralise_slack,
+    neutralise_twitch,
+    split_text,
+)
 from .errors import DependencyUnavailable
 from .events import Delivery, Reply
 from .idempotency import Claims, ClaimState
@@ -47,6 +56,13 @@ from .logging import get_logger
 from .metrics import counter
 from .resources import Resources
 from .settings import CoreSettings, parse_rate
+
+__all__ = [
+    "DISCORD_ALLOWED_MENTIONS", "MAX_LENGTHS", "NEUTRALISERS", "SERVICE_KEY", "STATUS_KEY",
+    "CollectorStatus", "DeliveryService", "DeliverySettings", "RateFn", "RetryAfter", "SendFn",
+    "SendRejected", "delivery_blueprint", "neutralise_discord", "neutralise_slack", "neutralise_twitch",
+    "split_text",
+]  # fmt: skip
 
 log = get_logger(__name__)
 MESSAGES = counter("waddlebot_delivery_messages_total", "Outbound responses by outcome", ("outcome",))
@@ -56,52 +72,6 @@ STATUS_KEY: Final = "waddlebot.collector_status"
 
 SendFn = Callable[[str, str, Reply], Awaitable[None]]
 RateFn = Callable[[str], Awaitable[str]]
-MAX_LENGTHS: Final = {"twitch": 500, "slack": 4000, "discord": 2000}
-DISCORD_ALLOWED_MENTIONS: Final = {"parse": []}
-
-
-# --- text --------------------------------------------------------------------------------
-
-_SPACE = re.compile(r"\s")
-_TWITCH_LEADING = re.compile(r"^[\s/.]+")
-
-
-def split_text(text: str, max_len: int) -> list[str]:
-    """Pieces of at most `max_len` characters, cut at the last whitespace that fits."""
-    if max_len < 1:
-        raise ValueError("max_len must be positive")
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > max_len:
-        cut = max((m.start() for m in _SPACE.finditer(rest, 0, max_len + 1)), default=0)
-        cut = cut or max_len  # one word longer than max_len: cut it hard
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return pieces
-
-
-def neutralise_twitch(text: str) -> str:
-    """One line with no leading `/` or `.`, which Twitch chat reads as commands."""
-    return _TWITCH_LEADING.sub("", " ".join(text.split()))
-
-
-def neutralise_slack(text: str) -> str:
-    """Escape `&`, `<` and `>`, so no text becomes a mention, link or @channel."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def neutralise_discord(text: str) -> str:
-    """Discord text is sent as is, with `allowed_mentions=DISCORD_ALLOWED_MENTIONS`."""
-    return text
-
-
-NEUTRALISERS: Final[dict[str, Callable[[str], str]]] = {
-    "twitch": neutralise_twitch,
-    "slack": neutralise_slack,
-    "discord": neutralise_discord,
-}
 
 
 # --- errors a `send` raises ------------------------------------------------------------------
@@ -123,10 +93,8 @@ class SendRejected(Exception):
         self.reason = reason
 
 
-class _Dropped(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class _Dropped(SendRejected):
+    """Raised inside the service once a message is given up."""
 
 
 # --- the service ----------------------------------------------------------------------------
@@ -170,7 +138,9 @@ class DeliveryService:
         self.neutralise = neutralise or NEUTRALISERS.get(platform, neutralise_discord)
         s = settings or res.settings
         self.settings = s if isinstance(s, DeliverySettings) else DeliverySettings.model_construct()
-        self.claims = Claims(res.redis, prefix=res.settings.redis_key_prefix, namespace=f"delivery:{platform}")
+        self.claims = Claims(
+            res.redis, prefix=res.settings.redis_key_prefix, namespace=f"delivery:{platform}"
+        )
         self._queues: dict[str, deque[_Item]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closed = False
@@ -268,7 +238,10 @@ class DeliveryService:
         """Wait until the channel's window has room, then take one slot."""
         limit, window = parse_rate(await self.rate_for_channel(channel_id))
         key = f"delivery:{self.platform}:{channel_id}"
-        while not (decision := await self.res.limiter.hit(key, limit, window)).allowed:
+        while True:
+            decision = await self.res.limiter.hit(key, limit, window)
+            if decision.allowed:
+                return
             await asyncio.sleep(decision.retry_after)
 
     async def _finish(self, item: _Item) -> None:

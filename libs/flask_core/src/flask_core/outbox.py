@@ -4,7 +4,8 @@ With Redis it is the stream `{prefix}outbox:{platform}` read through the consume
 `outbox` (XADD, XREADGROUP, XACK + XDEL; XAUTOCLAIM takes over entries a dead worker
 held longer than `outbox_lease`). A retry waits in the sorted set `…:delayed` and goes
 back into the stream when due; dead letters go to the capped stream `…:dead`. Without
-Redis it is the `outbox` table (`define_tables`; rows claimed with a lease).
+Redis it is the `outbox` table (`define_tables`; rows claimed with a lease). The two
+live in `outbox_stream` and `outbox_table`; use them through `open_outbox`.
 Production Redis needs AOF (`appendonly yes`) for the stream to survive a restart.
 
 `OutboxWorker` drains it to the router (`router_sender`): 2xx → done; 4xx other than
@@ -16,7 +17,10 @@ API (Slack and Discord use it as Twitch does):
     OutboxSettings             OUTBOX_* settings; a collector's settings subclass it
     define_tables(db)          the `outbox` table; pass it in `create_app(models=[...])`
     open_outbox(res, platform) -> Outbox: `put(payload)`, `pending()`, `dead_letters()`
-    OutboxWorker(outbox)       `start()` in the app's lifespan, `await stop()` at shutdown
+    OutboxWorker(outbox, send=None)  `start()` in the app's lifespan, `await stop()` at
+                               shutdown; `send` defaults to `router_sender(res, platform)`
+    Sender = async (payload) -> Verdict, Verdict = ("ok" | "retry" | "dead", detail):
+                               a collector may wrap `router_sender` (to read the answer)
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydal import Field
@@ -80,13 +83,18 @@ class OutboxPolicy:
             return cls()
         s = settings
         return cls(
-            s.outbox_backoff_base, s.outbox_backoff_cap, s.outbox_max_age, s.outbox_poll_interval,
-            s.outbox_batch_size, s.outbox_lease, s.outbox_timeout,
-        )  # fmt: skip
+            s.outbox_backoff_base,
+            s.outbox_backoff_cap,
+            s.outbox_max_age,
+            s.outbox_poll_interval,
+            s.outbox_batch_size,
+            s.outbox_lease,
+            s.outbox_timeout,
+        )
 
     def backoff(self, attempts: int) -> float:
         """Capped exponential delay with jitter (half fixed, half random)."""
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempts - 1))
+        delay: float = min(self.backoff_cap, self.backoff_base * 2.0 ** max(0, attempts - 1))
         return delay / 2 + random.uniform(0, delay / 2)
 
 
@@ -171,102 +179,18 @@ def open_outbox(
         from .outbox_stream import StreamOutbox
 
         return StreamOutbox(res, platform, policy)
+    from .outbox_table import TableOutbox
+
     return TableOutbox(res, platform, policy)
 
 
-class TableOutbox(Outbox):
-    """The `outbox` table: due rows are claimed by moving `next_attempt_at` past a lease."""
-
-    def __init__(self, res: Resources, platform: str, policy: OutboxPolicy) -> None:
-        super().__init__(res, platform, policy)
-        self._wake = asyncio.Event()
-
-    async def _put(self, payload: dict[str, Any]) -> str:
-        now = time.time()
-
-        def insert(db: Any) -> int:
-            return int(
-                db.outbox.insert(
-                    platform=self.platform,
-                    event_id=str(payload.get("event_id", ""))[:200],
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    payload=payload,
-                    created_at=datetime.fromtimestamp(now, UTC).replace(tzinfo=None),
-                )  # fmt: skip
-            )
-
-        entry_id = await self.res.db.run(insert)
-        self._wake.set()
-        return str(entry_id)
-
-    async def claim(self, limit: int, wait: float) -> list[OutboxEntry]:
-        self._wake.clear()
-        entries = await self.res.db.run(_claim_rows, self.platform, limit, self.policy.lease)
-        if not entries and wait > 0:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
-        return entries
-
-    async def ack(self, entry: OutboxEntry) -> None:
-        await self.res.db.run(lambda db: db(db.outbox.id == int(entry.id)).delete())
-
-    async def retry(self, entry: OutboxEntry, error: str, delay: float) -> None:
-        values = {"attempts": entry.attempts, "last_error": error, "next_attempt_at": time.time() + delay}
-        await self.res.db.run(lambda db: db(db.outbox.id == int(entry.id)).update(**values))
-
-    async def dead_letter(self, entry: OutboxEntry, error: str) -> None:
-        values = {"attempts": entry.attempts, "last_error": error, "status": "dead"}
-        await self.res.db.run(lambda db: db(db.outbox.id == int(entry.id)).update(**values))
-
-    async def pending(self) -> int:
-        def count(db: Any) -> int:
-            t = db.outbox
-            return int(db((t.platform == self.platform) & (t.status == "pending")).count())
-
-        return await self.res.db.run(count)
-
-    async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
-        def select(db: Any) -> list[dict[str, Any]]:
-            t = db.outbox
-            rows = db((t.platform == self.platform) & (t.status == "dead")).select(
-                orderby=~t.id, limitby=(0, limit)
-            )
-            return [
-                {
-                    "id": str(r.id),
-                    "payload": r.payload,
-                    "attempts": r.attempts,
-                    "last_error": r.last_error,
-                    "created_at": _epoch(r.created_at),
-                }  # fmt: skip
-                for r in rows
-            ]
-
-        return await self.res.db.run(select)
-
-
-def _epoch(value: datetime | None) -> float:
-    return value.replace(tzinfo=UTC).timestamp() if value is not None else time.time()
-
-
-def _claim_rows(db: Any, platform: str, limit: int, lease: float) -> list[OutboxEntry]:
-    """Take due rows: a conditional update wins each row for exactly one worker."""
-    now = time.time()
-    t = db.outbox
-    due = (t.platform == platform) & (t.status == "pending") & (t.next_attempt_at <= now)
-    owned: list[OutboxEntry] = []
-    for row in db(due).select(orderby=t.next_attempt_at | t.id, limitby=(0, limit)):
-        mine = (t.id == row.id) & (t.status == "pending") & (t.next_attempt_at == row.next_attempt_at)
-        if db(mine).update(next_attempt_at=now + lease):
-            owned.append(
-                OutboxEntry(
-                    str(row.id), row.payload, row.attempts or 0, _epoch(row.created_at), row.last_error
-                )
-            )
-    return owned
+def _status_of(response: Any) -> str | None:
+    """The `status` of a router answer (None when the body is not a JSON object)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body["status"]) if isinstance(body, dict) and "status" in body else None
 
 
 def router_sender(res: Resources, platform: str, timeout: float = 5.0) -> Sender:
@@ -283,9 +207,8 @@ def router_sender(res: Resources, platform: str, timeout: float = 5.0) -> Sender
             return "retry", f"unavailable:{details.get('status') or details.get('reason', 'unknown')}"
         status = response.status_code
         if 200 <= status < 300:
-            body = response.json() if response.content else {}
-            answer = str(body.get("status", status)) if isinstance(body, dict) else str(status)
-            return ("retry", "router_failed") if answer == "failed" else ("ok", answer)
+            answer = _status_of(response)
+            return ("retry", "router_failed") if answer == "failed" else ("ok", answer or str(status))
         if status in (408, 429) or status >= 500:
             return "retry", f"http_{status}"
         return "dead", f"http_{status}:{response.text[:200]}"
@@ -362,14 +285,21 @@ class OutboxWorker:
             await self.outbox.dead_letter(entry, detail)
             ENTRIES.labels(platform, "dead_lettered").inc()
             log.error(
-                "outbox.dead_lettered", platform=platform, event_id=event_id, attempts=entry.attempts,
+                "outbox.dead_lettered",
+                platform=platform,
+                event_id=event_id,
+                attempts=entry.attempts,
                 reason=detail,
-            )  # fmt: skip
+            )
         else:
             delay = self.policy.backoff(entry.attempts)
             await self.outbox.retry(entry, detail, delay)
             ENTRIES.labels(platform, "retried").inc()
             log.info(
-                "outbox.retry_scheduled", platform=platform, event_id=event_id, attempts=entry.attempts,
-                delay=round(delay, 3), reason=detail,
-            )  # fmt: skip
+                "outbox.retry_scheduled",
+                platform=platform,
+                event_id=event_id,
+                attempts=entry.attempts,
+                delay=round(delay, 3),
+                reason=detail,
+            )

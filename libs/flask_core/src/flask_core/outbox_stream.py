@@ -23,6 +23,7 @@ from .resources import Resources
 GROUP = "outbox"
 DEAD_LETTER_MAXLEN = 10_000
 MAX_BLOCK_MS = 1000  # below the client's 2 s socket timeout
+STALE_CONSUMER_MS = 3600 * 1000
 
 # KEYS: stream, delayed. ARGV: now (epoch seconds), limit. Due retries go back into the stream.
 _PROMOTE_LUA = """
@@ -88,6 +89,14 @@ class StreamOutbox(Outbox):
             if "BUSYGROUP" not in str(exc):
                 raise
         self._group_ready = True
+        await self._prune_consumers()
+
+    async def _prune_consumers(self) -> None:
+        """Forget consumers of earlier processes that hold nothing (each start adds one)."""
+        for consumer in await self.redis.xinfo_consumers(self.key, GROUP):
+            name, pending, idle = consumer.get("name"), consumer.get("pending", 0), consumer.get("idle", 0)
+            if name is not None and not pending and idle > STALE_CONSUMER_MS:
+                await self.redis.xgroup_delconsumer(self.key, GROUP, name)
 
     async def _put(self, payload: dict[str, Any]) -> str:
         entry = OutboxEntry("new", payload, 0, time.time())
@@ -163,10 +172,10 @@ class StreamOutbox(Outbox):
         return int(stream) + int(delayed)
 
     async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
-        rows = await self.redis.xrevrange(self.dead_key, count=limit)
+        rows: Any = await self.redis.xrevrange(self.dead_key, count=limit)
         letters: list[dict[str, Any]] = []
-        for entry_id, fields in rows:
-            entry = _decode(entry_id, fields)
+        for entry_id, fields in rows or []:
+            entry = _decode(entry_id, fields or {})
             letters.append(
                 {
                     "id": entry.id,
@@ -174,6 +183,6 @@ class StreamOutbox(Outbox):
                     "attempts": entry.attempts,
                     "last_error": entry.last_error,
                     "created_at": entry.created_at,
-                }  # fmt: skip
+                }
             )
         return letters

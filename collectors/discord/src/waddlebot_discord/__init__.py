@@ -1,0 +1,1 @@
+"""WaddleBot Discord collector."""

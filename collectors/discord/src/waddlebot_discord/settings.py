@@ -1,0 +1,24 @@
+"""Discord collector settings: the core DISCORD_* names plus this service's own."""
+
+from __future__ import annotations
+
+from flask_core.delivery import DeliverySettings
+from flask_core.outbox import OutboxSettings
+
+#: Settings without which the collector is `disabled` (reported as env names).
+REQUIRED = ("discord_public_key", "discord_application_id")
+
+
+class DiscordSettings(OutboxSettings, DeliverySettings):
+    """DISCORD_* on top of the core, outbox and delivery settings."""
+
+    discord_interaction_wait: float = 2.0  # then type 5; Discord allows 3 s for the first answer
+    discord_interaction_poll: float = 0.05  # how often a waiting webhook looks at Redis
+    discord_interaction_ttl: float = 900.0  # interaction tokens live 15 minutes
+    discord_api_timeout: float = 5.0
+    discord_max_message_length: int = 2000
+    discord_empty_text: str = "Nothing to show for that."
+    discord_guild_only_text: str = "WaddleBot commands work in a server, not in direct messages."
+    discord_gateway_backoff_base: float = 1.0
+    discord_gateway_backoff_cap: float = 300.0
+    discord_gateway_silence: float = 900.0  # connected but no event for this long → reported

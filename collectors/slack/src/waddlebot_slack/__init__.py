@@ -1,0 +1,1 @@
+"""WaddleBot Slack collector."""

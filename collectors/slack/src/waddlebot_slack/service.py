@@ -1,0 +1,149 @@
+"""The Slack webhooks: verify, dedupe, normalise, store in the outbox, acknowledge.
+
+Order: the v0 signature and the replay window are checked on the raw body before it
+is parsed. Events are deduplicated on Slack's `event_id` (retries carry the same id)
+and on the normalised event id (a mention arrives as `message` and `app_mention`),
+both claimed in one round trip; a claim is released when storing fails, so Slack's
+retry is processed. The bot's own messages and non-person subtypes are dropped before
+the outbox. Roles are looked up after the outbox, by the worker (`enriching_sender`),
+so the acknowledgement never waits for `users.info`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask_core.errors import BadRequest
+from flask_core.events import Event
+from flask_core.idempotency import Claims, ClaimState
+from flask_core.logging import get_logger
+from flask_core.metrics import counter
+from flask_core.outbox import Outbox, Sender, Verdict
+from flask_core.resources import Resources
+
+from . import normalise
+from .schemas import WebhookAnswer
+from .settings import SlackSettings
+from .signature import HEADER_RETRY_NUM, HEADER_RETRY_REASON, HeaderMap, verify
+from .web_api import SlackApi
+
+log = get_logger(__name__)
+WEBHOOKS = counter(
+    "waddlebot_slack_webhooks_total", "Slack webhooks by kind and outcome", ("kind", "outcome")
+)
+
+
+def enriching_sender(api: SlackApi, send: Sender) -> Sender:
+    """The outbox sender with the user's roles and names from `users.info` added first."""
+
+    async def enriched(payload: dict[str, Any]) -> Verdict:
+        return await send(await api.enrich(payload))
+
+    return enriched
+
+
+class SlackWebhooks:
+    def __init__(self, res: Resources, settings: SlackSettings, outbox: Outbox, api: SlackApi) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.api = api
+        secret = settings.slack_signing_secret
+        self.secret = secret.get_secret_value() if secret is not None else ""
+        self.claims = Claims(res.redis, prefix=settings.redis_key_prefix, namespace="slack:webhooks")
+
+    def _verify(self, headers: HeaderMap, body: bytes) -> None:
+        verify(self.secret, headers, body, self.settings.slack_replay_window)
+
+    async def events(self, headers: HeaderMap, body: bytes) -> WebhookAnswer:
+        """`POST /slack/webhooks/events` (Events API)."""
+        self._verify(headers, body)
+        envelope = _json_object(body)
+        match envelope.get("type"):
+            case "url_verification":
+                challenge = envelope.get("challenge")
+                if not isinstance(challenge, str) or not challenge:
+                    raise BadRequest("url_verification without a challenge", code="validation_error")
+                return WebhookAnswer(body={"challenge": challenge})
+            case "event_callback":
+                return await self._callback(headers, envelope)
+        WEBHOOKS.labels("slack", str(envelope.get("type")), "ignored").inc()
+        log.info("slack.webhook_ignored", type=envelope.get("type"))
+        return WebhookAnswer()
+
+    async def _callback(self, headers: HeaderMap, envelope: dict[str, Any]) -> WebhookAnswer:
+        slack_event_id = envelope.get("event_id")
+        if not isinstance(slack_event_id, str) or not isinstance(envelope.get("event"), dict):
+            raise BadRequest("event_callback without event or event_id", code="validation_error")
+        kind = str(envelope["event"].get("type"))
+        if headers.get(HEADER_RETRY_NUM):
+            log.info(
+                "slack.retry_received", event_id=slack_event_id, retry=headers.get(HEADER_RETRY_NUM),
+                reason=headers.get(HEADER_RETRY_REASON),
+            )  # fmt: skip
+        try:
+            event = normalise.callback_event(envelope, await self.api.identity())
+        except (KeyError, TypeError, ValueError) as exc:
+            log.error("slack.event_unreadable", type=kind, error=str(exc)[:300])
+            raise BadRequest("event is not readable", code="validation_error") from None
+        outcome = await self._store([slack_event_id], event)
+        WEBHOOKS.labels("slack", kind, outcome).inc()
+        return WebhookAnswer()
+
+    async def command(self, headers: HeaderMap, body: bytes) -> WebhookAnswer:
+        """`POST /slack/webhooks/commands` (form-encoded slash command)."""
+        self._verify(headers, body)
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        try:
+            event = normalise.slash_command(form)
+        except (KeyError, ValueError) as exc:
+            raise BadRequest("slash command is not readable", code="validation_error") from exc
+        WEBHOOKS.labels("slack", "slash_command", await self._store([], event)).inc()
+        return WebhookAnswer()
+
+    async def interactivity(self, headers: HeaderMap, body: bytes) -> WebhookAnswer:
+        """`POST /slack/webhooks/interactivity` (form field `payload`, JSON)."""
+        self._verify(headers, body)
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        payload = _json_object(form.get("payload", "").encode())
+        try:
+            event = normalise.interaction(payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadRequest("interaction is not readable", code="validation_error") from exc
+        WEBHOOKS.labels("slack", "interaction", await self._store([], event)).inc()
+        return WebhookAnswer()
+
+    async def _store(self, keys: list[str], event: Event | None) -> str:
+        """Claim `keys` (+ the event id), store the event, mark them done; the outcome."""
+        if event is not None:
+            keys = [*keys, event.event_id]
+        if not keys:
+            return "ignored"
+        ttl = self.settings.slack_dedupe_ttl
+        states = await self.claims.claim_many(keys, ttl)
+        claimed = [key for key, state in zip(keys, states, strict=True) if state is ClaimState.CLAIMED]
+        if len(claimed) < len(keys):
+            for key in claimed:  # a copy: give back what it took, the original holds the rest
+                await self.claims.release(key)
+            log.info("slack.duplicate", keys=keys)
+            return "duplicate"
+        try:
+            if event is not None:
+                await self.outbox.put(event.model_dump(mode="json"))
+        except BaseException:
+            for key in keys:
+                await self.claims.release(key)
+            raise
+        await self.claims.done_many(keys, ttl)
+        return "stored" if event is not None else "ignored"
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise BadRequest("body is not JSON", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body is not a JSON object", code="validation_error")
+    return data

@@ -1,0 +1,1 @@
+"""WaddleBot's Twitch collector: EventSub webhooks in, Helix chat messages out."""

@@ -1,0 +1,43 @@
+"""What a running Twitch collector holds, built at start and torn down at shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from flask_core.delivery import DeliveryService
+from flask_core.outbox import Outbox, OutboxWorker, open_outbox
+from flask_core.resources import Resources
+
+from .channels import Channels
+from .helix import Helix
+from .service import EventSubService
+from .settings import TwitchSettings
+
+RUNTIME_KEY: Final = "twitch.runtime"
+
+
+@dataclass(slots=True)
+class TwitchRuntime:
+    helix: Helix
+    channels: Channels
+    outbox: Outbox
+    worker: OutboxWorker
+    delivery: DeliveryService
+    eventsub: EventSubService
+
+    @classmethod
+    def build(cls, res: Resources, settings: TwitchSettings) -> TwitchRuntime:
+        helix = Helix(res, settings)
+        channels = Channels(res, settings)
+        outbox = open_outbox(res, "twitch")
+        delivery = DeliveryService(
+            res, "twitch", helix.send_chat, channels.rate_for, settings.twitch_max_message_length,
+            settings=settings,
+        )  # fmt: skip
+        eventsub = EventSubService(res, settings, outbox, channels)
+        return cls(helix, channels, outbox, OutboxWorker(outbox), delivery, eventsub)
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+        await self.delivery.close()

@@ -1,0 +1,327 @@
+"""Fakes and builders for the Twitch collector's tests.
+
+`fake_twitch` is a local aiohttp server speaking Helix's and the OAuth endpoint's wire
+format (reached through TWITCH_API_URL / TWITCH_AUTH_URL) that records every request;
+`fake_router` records the events the outbox delivers; `eventsub` builds signed,
+real-format webhook requests from `fixtures/*.json`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from waddlebot_twitch.eventsub import sign
+from waddlebot_twitch.settings import TwitchSettings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SECRET = "eventsub-test-secret-0123456789"
+CLIENT_ID = "test-client-id"
+CLIENT_SECRET = "test-client-secret"
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def serve(app: web.Application, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+@dataclass
+class FakeTwitch:
+    """Helix + OAuth. Valid tokens rotate on refresh; `chat_script` answers chat posts first."""
+
+    url: str = ""
+    user_tokens: set[str] = field(default_factory=lambda: {"user-token-0"})
+    refresh_tokens: set[str] = field(default_factory=lambda: {"refresh-0"})
+    chat: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    chat_attempts: list[tuple[float, str]] = field(default_factory=list)
+    chat_script: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    moderated: list[str] = field(default_factory=list)
+    app_tokens: set[str] = field(default_factory=set)
+    generation: int = 0
+    chat_delay: float = 0.0  # seconds before answering a chat post (to overlap requests)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/helix"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.url}/oauth2"
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/oauth2/token", self.token)
+        app.router.add_post("/helix/chat/messages", self.chat_message)
+        app.router.add_post("/helix/eventsub/subscriptions", self.create_subscription)
+        app.router.add_get("/helix/eventsub/subscriptions", self.list_subscriptions)
+        app.router.add_delete("/helix/eventsub/subscriptions", self.delete_subscription)
+        app.router.add_get("/helix/moderation/channels", self.moderation_channels)
+        return app
+
+    @staticmethod
+    def _unauthorized() -> web.Response:
+        body = {"error": "Unauthorized", "status": 401, "message": "Invalid OAuth token"}
+        return web.json_response(body, status=401)
+
+    def _bearer(self, request: web.Request) -> str:
+        self.requests.append((request.method, request.path, dict(request.query)))
+        if request.headers.get("Client-Id") != CLIENT_ID:
+            return ""
+        return request.headers.get("Authorization", "").removeprefix("Bearer ")
+
+    async def token(self, request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        self.token_requests.append(form)
+        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+            return web.json_response({"status": 403, "message": "invalid client secret"}, status=403)
+        self.generation += 1
+        if form.get("grant_type") == "client_credentials":
+            token = f"app-token-{self.generation}"
+            self.app_tokens.add(token)
+            return web.json_response({"access_token": token, "expires_in": 5011271, "token_type": "bearer"})
+        if form.get("grant_type") == "refresh_token" and form.get("refresh_token") in self.refresh_tokens:
+            access, refresh = f"user-token-{self.generation}", f"refresh-{self.generation}"
+            self.user_tokens, self.refresh_tokens = {access}, {refresh}
+            body = {"access_token": access, "refresh_token": refresh, "expires_in": 14124,
+                    "scope": ["user:bot", "user:write:chat"], "token_type": "bearer"}  # fmt: skip
+            return web.json_response(body)
+        return web.json_response({"status": 400, "message": "Invalid refresh token"}, status=400)
+
+    async def chat_message(self, request: web.Request) -> web.Response:
+        token = self._bearer(request)
+        self.chat_attempts.append((time.monotonic(), token))
+        await asyncio.sleep(self.chat_delay)
+        if token not in self.user_tokens:
+            return self._unauthorized()
+        body = await request.json()
+        if self.chat_script:
+            status, headers, payload = self.chat_script.pop(0)
+            return web.json_response(payload, status=status, headers=headers)
+        if len(body.get("message", "")) > 500 or not body.get("sender_id"):
+            return web.json_response({"error": "Bad Request", "status": 400, "message": "bad"}, status=400)
+        self.chat.append((time.monotonic(), body))
+        sent = {"message_id": uuid.uuid4().hex, "is_sent": True, "drop_reason": None}
+        return web.json_response({"data": [sent]})
+
+    async def create_subscription(self, request: web.Request) -> web.Response:
+        if self._bearer(request) not in self.app_tokens:
+            return self._unauthorized()
+        body = await request.json()
+        for sub in self.subscriptions.values():
+            if sub["type"] == body["type"] and sub["condition"] == body["condition"]:
+                body = {"error": "Conflict", "status": 409, "message": "subscription already exists"}
+                return web.json_response(body, status=409)
+        sub = {
+            "id": str(uuid.uuid4()), "status": "webhook_callback_verification_pending",
+            "type": body["type"], "version": body["version"], "condition": body["condition"],
+            "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"), "cost": 0,
+            "transport": {"method": "webhook", "callback": body["transport"]["callback"]},
+            "_secret": body["transport"].get("secret"),
+        }  # fmt: skip
+        self.subscriptions[sub["id"]] = sub
+        public = {k: v for k, v in sub.items() if not k.startswith("_")}
+        answer = {
+            "data": [public],
+            "total": len(self.subscriptions),
+            "total_cost": 0,
+            "max_total_cost": 10000,
+        }
+        return web.json_response(answer, status=202)
+
+    async def list_subscriptions(self, request: web.Request) -> web.Response:
+        if self._bearer(request) not in self.app_tokens:
+            return self._unauthorized()
+        subs = [{k: v for k, v in s.items() if not k.startswith("_")} for s in self.subscriptions.values()]
+        start = int(request.query.get("after", "0"))
+        page = subs[start : start + 5]
+        pagination = {"cursor": str(start + 5)} if start + 5 < len(subs) else {}
+        body = {
+            "data": page,
+            "total": len(subs),
+            "total_cost": 0,
+            "max_total_cost": 10000,
+            "pagination": pagination,
+        }
+        return web.json_response(body)
+
+    async def delete_subscription(self, request: web.Request) -> web.Response:
+        if self._bearer(request) not in self.app_tokens:
+            return self._unauthorized()
+        if self.subscriptions.pop(request.query.get("id", ""), None) is None:
+            return web.json_response(
+                {"error": "Not Found", "status": 404, "message": "not found"}, status=404
+            )
+        return web.Response(status=204)
+
+    async def moderation_channels(self, request: web.Request) -> web.Response:
+        if self._bearer(request) not in self.user_tokens:
+            return self._unauthorized()
+        data = [{"broadcaster_id": b, "broadcaster_login": f"login{b}", "broadcaster_name": f"Name{b}"}
+                for b in self.moderated]  # fmt: skip
+        return web.json_response({"data": data, "pagination": {}})
+
+    def messages(self, broadcaster_id: str | None = None) -> list[dict[str, Any]]:
+        return [b for _, b in self.chat if broadcaster_id in (None, b["broadcaster_id"])]
+
+
+@dataclass
+class FakeRouter:
+    """`POST /router/api/v1/events`: records the events; answers `processed`."""
+
+    url: str = ""
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.events.append(body)
+        return web.json_response({"event_id": body["event_id"], "status": "processed", "responses": []})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/router/api/v1/events", self.handle)
+        return app
+
+
+@pytest_asyncio.fixture
+async def fake_twitch() -> AsyncIterator[FakeTwitch]:
+    port = free_tcp_port()
+    fake = FakeTwitch(url=f"http://127.0.0.1:{port}")
+    runner = await serve(fake.app(), port)
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def fake_router() -> AsyncIterator[FakeRouter]:
+    port = free_tcp_port()
+    fake = FakeRouter(url=f"http://127.0.0.1:{port}")
+    runner = await serve(fake.app(), port)
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+def bot_user_id() -> str:
+    return str(900_000_000 + uuid.uuid4().int % 99_999_999)  # a new token row per test
+
+
+@pytest.fixture
+def twitch_settings(
+    make_settings: Any,
+    backend: dict[str, Any],
+    fake_twitch: FakeTwitch,
+    fake_router: FakeRouter,
+    bot_user_id: str,
+) -> Callable[..., TwitchSettings]:
+    """`twitch_settings(**overrides)`: a configured collector against the fakes, scaled down."""
+
+    def factory(**overrides: Any) -> TwitchSettings:
+        values: dict[str, Any] = {
+            "twitch_eventsub_secret": SECRET, "twitch_client_id": CLIENT_ID,
+            "twitch_client_secret": CLIENT_SECRET, "twitch_bot_user_id": bot_user_id,
+            "twitch_access_token": "user-token-0", "twitch_refresh_token": "refresh-0",
+            "twitch_api_url": fake_twitch.api_url, "twitch_auth_url": fake_twitch.auth_url,
+            "public_url": "https://bot.example.com", "router_url": fake_router.url,
+            "twitch_chat_rate_limit": "50/1s", "twitch_chat_rate_limit_mod": "100/1s",
+            "outbox_backoff_base": 0.02, "outbox_backoff_cap": 0.2, "outbox_poll_interval": 0.05,
+            "delivery_retry_base": 0.02, "delivery_drain_timeout": 0.5,
+            **backend, **overrides,
+        }  # fmt: skip
+        settings: TwitchSettings = make_settings(TwitchSettings, **values)
+        return settings
+
+    return factory
+
+
+def rfc3339(when: datetime) -> str:
+    """Twitch's timestamp format, nanoseconds included."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+
+
+@dataclass
+class Signed:
+    headers: dict[str, str]
+    body: bytes
+    message_id: str
+
+
+def build_eventsub(
+    name: str | dict[str, Any],
+    *,
+    message_id: str | None = None,
+    age: float = 0.0,
+    secret: str = SECRET,
+    message_type: str | None = None,
+    change: Callable[[dict[str, Any]], None] | None = None,
+) -> Signed:
+    """A signed webhook request from a fixture (or a payload), as Twitch sends it."""
+    payload = json.loads((FIXTURES / f"{name}.json").read_text()) if isinstance(name, str) else name
+    if change is not None:
+        change(payload)
+    kind = message_type or {"webhook_callback_verification": "webhook_callback_verification",
+                            "revocation": "revocation"}.get(str(name), "notification")  # fmt: skip
+    message_id = message_id or str(uuid.uuid4())
+    timestamp = rfc3339(datetime.now(UTC) - timedelta(seconds=age))
+    body = json.dumps(payload).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Twitch-Eventsub-Message-Id": message_id,
+        "Twitch-Eventsub-Message-Retry": "0",
+        "Twitch-Eventsub-Message-Type": kind,
+        "Twitch-Eventsub-Message-Signature": sign(secret, message_id, timestamp, body),
+        "Twitch-Eventsub-Message-Timestamp": timestamp,
+        "Twitch-Eventsub-Subscription-Type": payload["subscription"]["type"],
+        "Twitch-Eventsub-Subscription-Version": payload["subscription"]["version"],
+    }
+    return Signed(headers, body, message_id)
+
+
+@pytest.fixture
+def eventsub() -> Callable[..., Signed]:
+    return build_eventsub
+
+
+async def wait_until(check: Callable[[], Any], within: float = 8.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def eventually() -> Callable[..., Any]:
+    return wait_until
