@@ -49,6 +49,7 @@ async def handle_batch(router: Router, events: list[Event]) -> list[EventResult]
     for w in active:
         if w.result is None:
             w.finish("failed")
+    await asyncio.gather(*(router.deliver(w) for w in active if w.result and w.result.status != "failed"))
     await _settle(router, active)
     return _results(works)
 

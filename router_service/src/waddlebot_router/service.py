@@ -72,6 +72,7 @@ class Router:
             else:
                 try:
                     await self._process(work)
+                    await self.deliver(work)
                     await self.claims.done(work.event.event_id, self.settings.router_done_ttl)
                 except BaseException:
                     await self.claims.release(work.event.event_id)
@@ -95,6 +96,11 @@ class Router:
                 return bool(event.metadata.get("bot_id"))
             case _:
                 return False
+
+    async def deliver(self, work: Work) -> None:
+        """Every answer — module text, refusal, limit notice — goes back to its chat."""
+        if work.result is not None and work.result.responses:
+            await dispatch.deliver(self.res, work.event, work.invocation_id, work.result.responses)
 
     async def _process(self, work: Work) -> None:
         await self.resolve(work)
@@ -208,7 +214,6 @@ class Router:
             return
         if work.match.spec.module == ROUTER:
             responses = await builtins.answer(self, work)
-            await dispatch.deliver(self.res, work.event, work.invocation_id, responses)
             work.finish("processed", responses, invocation_id=work.invocation_id)
             return
         request = self.command_request(work)
@@ -217,7 +222,6 @@ class Router:
         await self.complete(work, outcome)
 
     async def complete(self, work: Work, outcome: dispatch.ModuleOutcome) -> None:
-        await dispatch.deliver(self.res, work.event, work.invocation_id, outcome.responses)
         work.finish("processed", outcome.responses, pending=outcome.pending, invocation_id=work.invocation_id)
 
     def command_request(self, work: Work) -> CommandRequest:
@@ -275,5 +279,4 @@ class Router:
 
         answers = await asyncio.gather(*(send(m) for m in modules))
         responses = [r for answer in answers for r in answer]
-        await dispatch.deliver(self.res, work.event, work.invocation_id, responses)
         work.finish("processed", responses, invocation_id=work.invocation_id)
