@@ -54,7 +54,13 @@ class Resources:
         cache = Cache(redis, prefix=settings.redis_key_prefix)
         await cache.start()
         limiter = RateLimiter(redis, prefix=settings.redis_key_prefix)
-        http = HttpClient(settings, local_app=local_app, service="waddlebot")
+        http = HttpClient(
+            settings,
+            local_app=local_app,
+            service="waddlebot",
+            failure_threshold=settings.http_breaker_threshold,
+            reset_timeout=settings.http_breaker_reset,
+        )
         log.info(
             "resources.opened",
             database="sqlite" if db.is_sqlite else "postgres",

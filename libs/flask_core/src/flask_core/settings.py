@@ -72,6 +72,8 @@ class CoreSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     max_body_bytes: int = 1024 * 1024
+    http_breaker_threshold: int = 5  # consecutive failures that open a downstream's circuit
+    http_breaker_reset: float = 10.0  # seconds before an open circuit lets one trial through
 
     router_user_rate_limit: str = "20/30s"
     router_community_rate_limit: str = "300/30s"
