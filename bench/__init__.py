@@ -1,0 +1,1 @@
+"""WaddleBot benchmarks: echo baselines and the router pipelines, run as `python -m bench`."""

@@ -1,0 +1,252 @@
+"""`python -m bench`: echo baselines, then the router pipelines on the real fleet.
+
+Environment knobs (for development; `make bench` uses the defaults): BENCH_REPS (3),
+BENCH_DURATION (5 s), BENCH_WARMUP (1 s), BENCH_FLEET=0 skips the PostgreSQL+Redis run.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.pool import Pool
+from pathlib import Path
+from types import FrameType
+
+from bench.fleet import (
+    EMBEDDED,
+    Backend,
+    fleet_backend,
+    fleet_server,
+    fleet_urls,
+    seed,
+    service_token,
+    start_fleet,
+)
+from bench.loadgen import REQUEST_TIMEOUT, LoadSpec, RepResult, run_rep
+from bench.report import HEADER, Measurement, machine, ratio_line
+from bench.servers import Server, ServerError, clean_env, echo_ready, free_port
+from bench.workload import BATCH_SIZE, Kind
+
+CONCURRENCY = 32
+OPEN_RATE = 100.0
+SINGLE_VS_ECHO = 0.33
+BATCH_VS_SINGLE = 3.0
+P99_BUDGET_MS = 50.0
+NEIGHBOUR_NOTE = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    reps: int = int(os.environ.get("BENCH_REPS", "3"))
+    duration: float = float(os.environ.get("BENCH_DURATION", "5"))
+    warmup: float = float(os.environ.get("BENCH_WARMUP", "1"))
+
+
+@dataclass(slots=True)
+class Pipeline:
+    backend: Backend
+    single: Measurement
+    open_loop: Measurement
+    batch: Measurement
+
+
+class Bench:
+    def __init__(self, plan: Plan, pool: Pool, workdir: Path) -> None:
+        self.plan = plan
+        self.pool = pool
+        self.workdir = workdir
+        self.run_id = uuid.uuid4().hex[:10]
+        self.measurements: list[Measurement] = []
+
+    def measure(
+        self, name: str, server: Server, kind: Kind, token_dir: Path | None, *, rate: float = 0.0
+    ) -> Measurement:
+        load = f"{rate:.0f}/s open" if rate else f"{CONCURRENCY} conn"
+        m = Measurement(name, load)
+        for rep in range(self.plan.reps):
+            spec = LoadSpec(
+                base_url=server.url,
+                kind=kind,
+                run_id=self.run_id,
+                tag=f"{len(self.measurements)}r{rep}",
+                token=service_token(token_dir) if token_dir else None,
+                concurrency=0 if rate else CONCURRENCY,
+                rate=rate / (BATCH_SIZE if kind is Kind.BATCH else 1),
+                warmup=self.plan.warmup,
+                duration=self.plan.duration,
+                server_pid=server.pid,
+            )
+            m.reps.append(self._run(spec))
+        self.measurements.append(m)
+        print(m.row(), flush=True)
+        for problem in m.problems():
+            print(f"    ! {problem}", flush=True)
+        return m
+
+    def _run(self, spec: LoadSpec) -> RepResult:
+        """One repetition in the generator process; short waits keep signals prompt."""
+        pending = self.pool.apply_async(run_rep, (spec,))
+        deadline = time.monotonic() + spec.warmup + spec.duration + REQUEST_TIMEOUT + 30
+        while not pending.ready():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the load generator did not finish in time")
+            pending.wait(0.2)
+        return pending.get()
+
+    def echo(self, kind: str, name: str) -> Measurement:
+        data_dir = self.workdir / f"echo-{kind}"
+        data_dir.mkdir()
+        port = free_port()
+        argv = [sys.executable, "-m", "bench.echo_server", kind, str(port), str(data_dir)]
+        root = str(Path(__file__).resolve().parent.parent)  # `bench` importable from any cwd
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        env = clean_env({"PYTHONPATH": path})
+        server = Server(f"{kind} echo", argv, env, self.workdir / f"echo-{kind}.log", port)
+        try:
+            server.start(echo_ready)
+            return self.measure(name, server, Kind.ECHO, None)
+        finally:
+            server.stop()
+
+    def pipeline(self, backend: Backend, short: str) -> Pipeline:
+        data_dir = self.workdir / f"fleet-{short}"
+        server = fleet_server(data_dir, backend)
+        try:
+            started = start_fleet(server)
+            seed(server, data_dir, self.run_id)
+            print(f"  ({backend.label}: fleet ready in {started:.1f} s, 20 communities seeded)", flush=True)
+            single = self.measure(f"3 single event [{short}]", server, Kind.EVENT, data_dir)
+            name = f"3 single event [{short}]"
+            open_loop = self.measure(name, server, Kind.EVENT, data_dir, rate=OPEN_RATE)
+            batch = self.measure(f"4 batch of {BATCH_SIZE} [{short}]", server, Kind.BATCH, data_dir)
+        finally:
+            server.stop()
+            report_log(server)
+        return Pipeline(backend, single, open_loop, batch)
+
+
+def report_log(server: Server) -> None:
+    """The fleet's warning and error log lines, counted by event name."""
+    counts = Counter(_event_name(line) for line in server.log_problems())
+    if counts:
+        print("    fleet log (warning+): " + ", ".join(f"{name} x{n}" for name, n in counts.most_common()))
+
+
+def _event_name(line: str) -> str:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line.strip()[:80]
+    if not isinstance(record, dict):
+        return line.strip()[:80]
+    return f"{record.get('event', '?')} ({record.get('level', '?')})"
+
+
+def print_neighbours(measurements: list[Measurement]) -> None:
+    """Warn when processes other than server and generator took CPU (a shared box)."""
+    embedded = [m for m in measurements if "fleet]" not in m.name]
+    shares = [(s.median, m.name) for m in embedded if (s := m.spread(lambda r: r.other_cpu)) is not None]
+    if shares and (worst := max(shares))[0] > NEIGHBOUR_NOTE:
+        print(
+            f"\nnote: other processes used up to {worst[0]:.0%} of a core during '{worst[1]}';"
+            " this box is shared, so the figures carry that noise"
+        )
+
+
+def cost_ratio(label: str, base: Measurement, other: Measurement) -> str | None:
+    """base / other server CPU per event: the ratio a neighbour-free box would approach."""
+    mine, theirs = base.spread(lambda r: r.server_ms_per_event), other.spread(lambda r: r.server_ms_per_event)
+    if mine is None or theirs is None or theirs.median == 0:
+        return None
+    return ratio_line(f"{label}, by server CPU per event", mine.median / theirs.median)
+
+
+def print_targets(bare: Measurement, core: Measurement, pipelines: list[Pipeline]) -> None:
+    echo = bare.rate.median
+    print("\nratios (medians of events/s) and targets")
+    print(ratio_line("2 flask_core echo / bare echo", _div(core.rate.median, echo)))
+    if line := cost_ratio("2 flask_core echo / bare echo", bare, core):
+        print(line)
+    for p in pipelines:
+        single, batch = p.single.rate.median, p.batch.rate.median
+        print(f" [{p.backend.label}]")
+        share = _div(single, echo)
+        target = f"target ≥ {SINGLE_VS_ECHO}"
+        print(ratio_line("3 single event / bare echo", share, target, share >= SINGLE_VS_ECHO))
+        if line := cost_ratio("3 single event / bare echo", bare, p.single):
+            print(line)
+        print(ratio_line("3 single event / flask_core echo", _div(single, core.rate.median)))
+        print(ratio_line("4 batch / bare echo", _div(batch, echo)))
+        print(ratio_line("4 batch / flask_core echo", _div(batch, core.rate.median)))
+        gain = _div(batch, single)
+        target = f"target ≥ {BATCH_VS_SINGLE:.0f}x"
+        print(ratio_line("4 batch / single event", gain, target, gain >= BATCH_VS_SINGLE))
+        p99 = p.open_loop.p99.median
+        ok = p99 < P99_BUDGET_MS
+        label = f"3 p99 at {OPEN_RATE:.0f} events/s offered (open loop)"
+        print(ratio_line(label, p99, f"target < {P99_BUDGET_MS:.0f} ms", ok, unit=" ms"))
+
+
+def _div(a: float, b: float) -> float:
+    """a / b, NaN when nothing was measured (NaN compares false: the target misses)."""
+    return a / b if b else float("nan")
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    plan = Plan()
+    started = time.monotonic()
+    print(f"WaddleBot benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
+    print(
+        f"each figure: median [min-max] of {plan.reps} runs of {plan.duration:.0f} s"
+        f" after {plan.warmup:.0f} s warm-up; generator: aiohttp in its own process;"
+        "\nsrv ms/ev: server process CPU per event; CPU columns: server / generator / all other"
+        " processes, in % of one core\n"
+    )
+    print(HEADER)
+    pool = multiprocessing.get_context("spawn").Pool(1)
+    workdir = Path(tempfile.mkdtemp(prefix="wbbench-"))
+    try:
+        bench = Bench(plan, pool, workdir)
+        bare = bench.echo("bare", "1 bare Quart echo")
+        core = bench.echo("core", "2 flask_core echo")
+        pipelines = [bench.pipeline(EMBEDDED, "embedded")]
+        urls = fleet_urls()
+        if os.environ.get("BENCH_FLEET", "1") == "0":
+            print("  (fleet backend skipped: BENCH_FLEET=0)")
+        elif urls is None:
+            print("  (fleet backend skipped: no TEST_DATABASE_URL/TEST_REDIS_URL; see var/ci/test-env.sh)")
+        else:
+            with fleet_backend(bench.run_id, *urls) as backend:
+                pipelines.append(bench.pipeline(backend, "fleet"))
+        print_targets(bare, core, pipelines)
+        print_neighbours(bench.measurements)
+    except ServerError as exc:
+        print(f"\nbench: a server failed: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; servers stopped", file=sys.stderr)
+        return 130
+    finally:
+        pool.terminate()
+        pool.join()
+        shutil.rmtree(workdir, ignore_errors=True)
+    failed = [m for m in bench.measurements if m.failed]
+    print(f"\ntotal {time.monotonic() - started:.0f} s")
+    for m in failed:
+        print(f"bench: {m.name} ({m.load}): {m.errors} of {m.checked} events wrong (> 1 %)", file=sys.stderr)
+    return 1 if failed else 0
