@@ -69,9 +69,16 @@ def fake_module(settings: Any, prefix: str, **behaviour: Any) -> Quart:
         calls.append(req.model_dump(mode="json"))
         return chat(f"pong {req.args_text}".strip())
 
+    in_flight = {"now": 0, "max": 0}
+
     async def slow(res: Any, req: Any) -> list[dict[str, Any]]:
-        await asyncio.sleep(behaviour.get("delay", 3.0))
-        return chat("too late")
+        in_flight["now"] += 1
+        in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        try:
+            await asyncio.sleep(behaviour.get("delay", 3.0))
+        finally:
+            in_flight["now"] -= 1
+        return chat("done slowly")
 
     async def late(res: Any, req: Any) -> list[dict[str, Any]]:
         calls.append(req.model_dump(mode="json"))
@@ -112,6 +119,7 @@ def fake_module(settings: Any, prefix: str, **behaviour: Any) -> Quart:
     )
     app = create_app(prefix, settings, [module_blueprint(spec)], prefix)
     app.extensions["test.calls"] = calls
+    app.extensions["test.in_flight"] = in_flight
     hits: dict[str, int] = {}
     app.extensions["test.hits"] = hits
 

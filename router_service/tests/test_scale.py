@@ -214,3 +214,33 @@ async def test_batch_with_a_down_module_gives_unavailable_per_event(
         results = (await fleet.batch([make_event("!shoutout_slow") for _ in range(3)])).json()["results"]
         assert [r["status"] for r in results] == ["processed"] * 3
         assert all("unavailable" in r["responses"][0]["text"] for r in results)
+
+
+async def test_a_module_never_gets_more_calls_than_its_bulkhead(
+    make_settings: Any,
+    backend: Any,
+    free_port: int,
+    router_factory: Any,
+    module_factory: Any,
+    make_event: Any,
+) -> None:
+    from waddlebot_router.settings import RouterSettings
+
+    settings = make_settings(
+        RouterSettings,
+        port=free_port,
+        router_module_concurrency=2,
+        router_module_timeout=2.0,
+        default_modules=["shoutout"],
+        **backend,
+    )
+    fleet_apps = {
+        "router": router_factory(settings),
+        "shoutout": module_factory(settings, "shoutout", delay=0.2),
+    }
+    async with run_fleet(settings, fleet_apps) as fleet:
+        answers = await asyncio.gather(
+            *(fleet.post(make_event("!shoutout_slow", user=f"u{i}")) for i in range(6))
+        )
+    assert [a.json()["responses"][0]["text"] for a in answers] == ["done slowly"] * 6
+    assert fleet_apps["shoutout"].extensions["test.in_flight"]["max"] == 2

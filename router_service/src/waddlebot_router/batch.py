@@ -102,7 +102,7 @@ async def _run_modules(router: Router, works: list[Work]) -> None:
 
     async def one_module(module: str, group: list[Work]) -> None:
         outcomes = await dispatch.invoke_batch(
-            router.res, router.settings, module, [router.command_request(w) for w in group]
+            router.res, router.settings, router.bulkheads, module, [router.command_request(w) for w in group]
         )
         await asyncio.gather(*(router.complete(w, o) for w, o in zip(group, outcomes, strict=True)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 from urllib.parse import quote
@@ -51,15 +52,42 @@ def validated_responses(payload: Any) -> list[dict[str, Any]]:
     return [r.model_dump(mode="json") for r in _responses.validate_python(items)]
 
 
+class Bulkheads:
+    """At most N calls in flight per module; the rest queue here, not inside the module.
+
+    An overloaded module otherwise receives every call at once, each one's budget runs
+    out while it waits on the module's own pools, and its breaker opens under mere load.
+    Waiting for a slot is bounded by the module's budget too.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    def __call__(self, module: str) -> asyncio.Semaphore:
+        slot = self._slots.get(module)
+        if slot is None:
+            slot = self._slots[module] = asyncio.Semaphore(self.size)
+        return slot
+
+
 async def _post(
-    res: Resources, settings: RouterSettings, module: str, path: str, body: Any
+    res: Resources, settings: RouterSettings, bulkheads: Bulkheads, module: str, path: str, body: Any
 ) -> tuple[int, Any] | None:
     """POST to a module within its budget: (status, JSON body), or None when it failed."""
     started = time.perf_counter()
     outcome = "error"
+    budget = _timeout(settings, module)
+    try:
+        async with asyncio.timeout(budget):
+            await bulkheads(module).acquire()
+    except TimeoutError:
+        log.warning("router.module_busy", module=module)
+        MODULE_LATENCY.labels(ROUTER, module, "busy").observe(time.perf_counter() - started)
+        return None
     try:
         response = await res.http.for_service(ROUTER).call(
-            module, "POST", path, json=body, timeout=_timeout(settings, module), retries=0
+            module, "POST", path, json=body, timeout=budget, retries=0
         )
         outcome = "accepted" if response.status_code == 202 else str(response.status_code)
         if response.status_code not in (200, 202):
@@ -71,18 +99,18 @@ async def _post(
     except ValueError as exc:
         log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
     finally:
+        bulkheads(module).release()
         MODULE_LATENCY.labels(ROUTER, module, outcome).observe(time.perf_counter() - started)
     return None
 
 
 async def invoke(
-    res: Resources, settings: RouterSettings, request: CommandRequest, module: str
+    res: Resources, settings: RouterSettings, bulkheads: Bulkheads, request: CommandRequest, module: str
 ) -> ModuleOutcome:
     """POST one command to its module; a module that fails gives the unavailable text."""
     path = "/".join(quote(part, safe="") for part in request.command.split())
-    answer = await _post(
-        res, settings, module, f"/{module}/api/v1/commands/{path}", request.model_dump(mode="json")
-    )
+    body = request.model_dump(mode="json")
+    answer = await _post(res, settings, bulkheads, module, f"/{module}/api/v1/commands/{path}", body)
     if answer is not None:
         status, payload = answer
         if status == 202:
@@ -95,11 +123,15 @@ async def invoke(
 
 
 async def invoke_batch(
-    res: Resources, settings: RouterSettings, module: str, requests: list[CommandRequest]
+    res: Resources,
+    settings: RouterSettings,
+    bulkheads: Bulkheads,
+    module: str,
+    requests: list[CommandRequest],
 ) -> list[ModuleOutcome]:
     """One `commands:batch` call for several commands of one module, results in order."""
     body = {"requests": [r.model_dump(mode="json") for r in requests]}
-    answer = await _post(res, settings, module, f"/{module}/api/v1/commands:batch", body)
+    answer = await _post(res, settings, bulkheads, module, f"/{module}/api/v1/commands:batch", body)
     if answer is not None and answer[0] == 200:
         try:
             parsed = CommandBatchResult.model_validate(answer[1])

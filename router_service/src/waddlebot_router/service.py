@@ -56,6 +56,7 @@ class Router:
         self.sessions = Sessions(res, settings.router_session_ttl)
         self.user_limit = parse_rate(settings.router_user_rate_limit)
         self.community_limit = parse_rate(settings.router_community_rate_limit)
+        self.bulkheads = dispatch.Bulkheads(settings.router_module_concurrency)
         self._tables: dict[tuple[int, str, str], dict[str, CommandSpec]] = {}
 
     # --- one event -------------------------------------------------------------
@@ -218,7 +219,9 @@ class Router:
             return
         request = self.command_request(work)
         await self.sessions.put_many([self.session_context(work)])
-        outcome = await dispatch.invoke(self.res, self.settings, request, work.match.spec.module)
+        outcome = await dispatch.invoke(
+            self.res, self.settings, self.bulkheads, request, work.match.spec.module
+        )
         await self.complete(work, outcome)
 
     async def complete(self, work: Work, outcome: dispatch.ModuleOutcome) -> None:

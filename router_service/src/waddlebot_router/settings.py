@@ -7,6 +7,7 @@ from flask_core.settings import CoreSettings
 
 class RouterSettings(CoreSettings):
     router_module_timeout: float = 5.0
+    router_module_concurrency: int = 16  # calls in flight per module; more queue in the router
     router_ai_timeout: float = 30.0
     router_batch_concurrency: int = 32
     router_batch_deadline: float = 45.0

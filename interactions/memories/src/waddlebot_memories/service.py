@@ -157,12 +157,8 @@ def _get(db: Any, community_id: int, number: int) -> Quote | None:
 
 
 def _random(db: Any, community_id: int) -> Quote | None:
-    query = _live(db, community_id)
-    total = db(query).count()
-    if not total:
-        return None
-    index = random.randrange(total)
-    row = db(query).select(orderby=db.quotes.number, limitby=(index, index + 1)).first()
+    # One query (ORDER BY RANDOM() LIMIT 1) instead of COUNT then OFFSET.
+    row = db(_live(db, community_id)).select(orderby="<random>", limitby=(0, 1)).first()
     return _to_quote(row) if row is not None else None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -112,9 +113,9 @@ class AsyncDAL:
                 defined.add(id(definer))
         return db
 
-    def _unit(self, uri: str, slot: str, fn: Callable[..., T], *args: Any) -> T:
+    def _unit(self, uri: str, slot: str, fn: Callable[..., T], *args: Any, write: bool = True) -> T:
         db = self._thread_db(uri, slot)
-        lock = self._write_lock if slot == "primary" else None
+        lock = self._write_lock if write and slot == "primary" else None
         if lock is not None:
             lock.acquire()
         try:
@@ -150,12 +151,16 @@ class AsyncDAL:
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a read-only `fn(db, *args)`, on a read replica when one is configured."""
+        loop = asyncio.get_running_loop()
         if not self.read_uris or self._read_pool is None:
-            return await self.run(fn, *args)
+            # No replica: the primary, but without SQLite's one-writer lock (WAL readers
+            # run beside the writer).
+            return await loop.run_in_executor(
+                self._pool, functools.partial(self._unit, self.uri, "primary", fn, *args, write=False)
+            )
         self._replica_counter += 1
         index = self._replica_counter % len(self.read_uris)
         uri = self.read_uris[index]
-        loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._read_pool, self._unit, uri, f"replica{index}", fn, *args)
 
     async def ping(self) -> None:

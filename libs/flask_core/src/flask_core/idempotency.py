@@ -25,15 +25,6 @@ class ClaimState(StrEnum):
     DONE = "done"  # already processed
 
 
-_CLAIM_LUA = """
-local ok = redis.call('SET', KEYS[1], 'claimed', 'NX', 'PX', ARGV[1])
-if ok then return 'claimed' end
-local v = redis.call('GET', KEYS[1])
-if v == 'done' then return 'done' end
-return 'in_flight'
-"""
-
-
 class Claims:
     """Idempotency claims under `{prefix}idem:{namespace}:`."""
 
@@ -41,7 +32,6 @@ class Claims:
         self._redis = redis
         self._base = f"{prefix}idem:{namespace}:"
         self._memory: dict[str, tuple[str, float]] = {}
-        self._script = redis.register_script(_CLAIM_LUA) if redis is not None else None
 
     def _key(self, key: str) -> str:
         return self._base + key
@@ -51,17 +41,27 @@ class Claims:
 
     async def claim_many(self, keys: Sequence[str], ttl: float = 60.0) -> list[ClaimState]:
         """Claim several keys in one round trip (one Redis pipeline)."""
-        if self._redis is None or self._script is None:
+        if self._redis is None:
             return [self._claim_memory(key, ttl) for key in keys]
         try:
+            # SET NX is the atomic claim; the GET after it tells "done" from "in flight".
             async with self._redis.pipeline(transaction=False) as pipe:
                 for key in keys:
-                    await self._script(keys=[self._key(key)], args=[int(ttl * 1000)], client=pipe)
+                    pipe.set(self._key(key), "claimed", nx=True, px=int(ttl * 1000))
+                    pipe.get(self._key(key))
                 results = await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("idempotency.redis_unavailable", error=str(exc))
             raise DependencyUnavailable("idempotency store unavailable") from exc
-        return [ClaimState(r.decode() if isinstance(r, bytes) else r) for r in results]
+        states: list[ClaimState] = []
+        for claimed, value in zip(results[0::2], results[1::2], strict=True):
+            if claimed:
+                states.append(ClaimState.CLAIMED)
+            elif value == b"done":
+                states.append(ClaimState.DONE)
+            else:
+                states.append(ClaimState.IN_FLIGHT)
+        return states
 
     async def done(self, key: str, ttl: float = 86400.0) -> None:
         await self.done_many([key], ttl)
