@@ -1,21 +1,16 @@
 """Fixtures for the Discord collector: a local fake Discord (and router), signed requests.
 
-Ed25519 keys are generated here; the fake speaks Discord's REST format on a free port
-(DISCORD_API_URL points at it), records every request, and answers
-`POST /router/api/v1/events` when a test points ROUTER_URL at it.
+Ed25519 keys are generated here; the fake (a `flask_core.testing.FakeHttpServer`) speaks
+Discord's REST format on a free port (DISCORD_API_URL points at it), records every
+request, and answers `POST /router/api/v1/events` when a test points ROUTER_URL at it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
 import json
-import re
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +20,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from flask_core.testing import FakeHttpServer, Recorded
 from waddlebot_discord.settings import DiscordSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -51,87 +47,34 @@ def signed(
     }
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    at: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class FakeDiscord:
+class FakeDiscord(FakeHttpServer):
     """Discord's REST API and (optionally) the router, on 127.0.0.1."""
 
-    url: str = ""
-    requests: list[Recorded] = field(default_factory=list)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-    scripted: dict[str, list[Callable[[], web.Response]]] = field(default_factory=dict)
-    router_answer: dict[str, Any] = field(
-        default_factory=lambda: {"status": "processed", "responses": [{"type": "chat", "text": "later"}]}
-    )
-
-    def script(self, path: str, *responses: Callable[[], web.Response]) -> None:
-        """Answer the next requests to `path` with these, in order (then the defaults)."""
-        self.scripted.setdefault(path, []).extend(responses)
-
-    def calls(self, pattern: str, method: str | None = None) -> list[Recorded]:
-        return [
-            r
-            for r in self.requests
-            if re.fullmatch(pattern, r.path) and (method is None or r.method == method)
-        ]
+    def __init__(self) -> None:
+        super().__init__()
+        self.router_answer: dict[str, Any] = {
+            "status": "processed",
+            "responses": [{"type": "chat", "text": "later"}],
+        }
 
     def platform_calls(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.startswith("/api/")]
 
-    async def wait_for(self, pattern: str, count: int = 1, within: float = 5.0) -> list[Recorded]:
-        """The calls to `pattern` once there are `count` of them (or `within` seconds passed)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(within):
-                while len(self.calls(pattern)) < count:
-                    self.changed.clear()
-                    await self.changed.wait()
-        return self.calls(pattern)
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
-        body = json.loads(raw) if raw else None
-        self.requests.append(Recorded(request.method, request.path, dict(request.headers), body))
-        self.changed.set()
-        queued = self.scripted.get(request.path)
-        if queued:
-            return queued.pop(0)()
-        if request.path == "/router/api/v1/events":
+    async def default(self, call: Recorded) -> web.Response:
+        body = call.json
+        if call.path == "/router/api/v1/events":
             return web.json_response({"event_id": body["event_id"], **self.router_answer})
-        if request.method == "PUT" and request.path.endswith("/commands"):
+        if call.method == "PUT" and call.path.endswith("/commands"):
             return web.json_response([{**c, "id": str(1900 + i), "version": "1"} for i, c in enumerate(body)])
-        if request.path.startswith("/api/v10/"):
+        if call.path.startswith("/api/v10/"):
             return web.json_response({"id": "1470000000000000000", "type": 0, **(body or {})})
         return web.json_response({"message": "404: Not Found", "code": 0}, status=404)
 
 
 @pytest_asyncio.fixture
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = _port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    async with FakeDiscord().serving() as fake:
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

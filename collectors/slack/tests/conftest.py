@@ -1,22 +1,19 @@
 """Fixtures for the Slack collector: a local fake Slack (and router), signed requests.
 
-The fake speaks Slack's wire format on a free port (SLACK_API_URL points at it) and
-records every request; it also answers `POST /router/api/v1/events` when a test points
-ROUTER_URL at it, so webhook tests see exactly what the collector forwards.
+The fake (a `flask_core.testing.FakeHttpServer`) speaks Slack's wire format on a free
+port (SLACK_API_URL points at it) and records every request; it also answers
+`POST /router/api/v1/events` when a test points ROUTER_URL at it, so webhook tests see
+exactly what the collector forwards.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
 import json
-import re
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +23,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from flask_core.testing import FakeHttpServer, Recorded
 from waddlebot_slack.settings import SlackSettings
 from waddlebot_slack.signature import sign
 
@@ -39,62 +37,16 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    at: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class FakeSlack:
+class FakeSlack(FakeHttpServer):
     """Slack's Web API, response URLs and (optionally) the router, on 127.0.0.1."""
 
-    url: str = ""
-    requests: list[Recorded] = field(default_factory=list)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-    scripted: dict[str, list[web.Response]] = field(default_factory=dict)
-    router_answer: dict[str, Any] = field(default_factory=lambda: {"status": "processed", "responses": []})
+    def __init__(self) -> None:
+        super().__init__()
+        self.router_answer: dict[str, Any] = {"status": "processed", "responses": []}
 
-    def script(self, path: str, *responses: web.Response) -> None:
-        """Answer the next requests to `path` with these, in order (then the defaults)."""
-        self.scripted.setdefault(path, []).extend(responses)
-
-    def calls(self, pattern: str) -> list[Recorded]:
-        return [r for r in self.requests if re.fullmatch(pattern, r.path)]
-
-    async def wait_for(self, pattern: str, count: int = 1, within: float = 5.0) -> list[Recorded]:
-        """The calls to `pattern` once there are `count` of them (or `within` seconds passed)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(within):
-                while len(self.calls(pattern)) < count:
-                    self.changed.clear()
-                    await self.changed.wait()
-        return self.calls(pattern)
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
-        if request.content_type == "application/json":
-            body: Any = json.loads(raw or b"null")
-        else:
-            body = dict(request.query) or raw.decode()
-        self.requests.append(Recorded(request.method, request.path, dict(request.headers), body))
-        self.changed.set()
-        queued = self.scripted.get(request.path)
-        if queued:
-            return queued.pop(0)
-        return self.default(request.path, body)
-
-    def default(self, path: str, body: Any) -> web.Response:
-        match path:
+    async def default(self, call: Recorded) -> web.Response:
+        body = call.body
+        match call.path:
             case "/api/auth.test":
                 return web.json_response(fixture("auth_test"))
             case "/api/users.info":
@@ -108,26 +60,15 @@ class FakeSlack:
                 return web.json_response({"ok": True, "channel": body["channel"], "ts": ts, "message": body})
             case "/router/api/v1/events":
                 return web.json_response({"event_id": body["event_id"], **self.router_answer})
-        if path.startswith("/hooks/"):
+        if call.path.startswith("/hooks/"):
             return web.Response(text="ok")
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
 
 
 @pytest_asyncio.fixture
 async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = _port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    async with FakeSlack().serving() as fake:
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

@@ -1,16 +1,16 @@
 """Fakes and builders for the Twitch collector's tests.
 
-`fake_twitch` is a local aiohttp server speaking Helix's and the OAuth endpoint's wire
-format (reached through TWITCH_API_URL / TWITCH_AUTH_URL) that records every request;
-`fake_router` records the events the outbox delivers; `eventsub` builds signed,
-real-format webhook requests from `fixtures/*.json`.
+`fake_twitch` is a local server (`flask_core.testing.FakeHttpServer`, which records every
+request) speaking Helix's and the OAuth endpoint's wire format, reached through
+TWITCH_API_URL / TWITCH_AUTH_URL; `fake_router` records the events the outbox delivers;
+`eventsub` builds signed, real-format webhook requests from `fixtures/*.json`.
+`eventually` comes from `flask_core.testing`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +23,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from flask_core.testing import FakeHttpServer, Recorded
 from waddlebot_twitch.eventsub import sign
 from waddlebot_twitch.settings import TwitchSettings
 
@@ -30,27 +31,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "eventsub-test-secret-0123456789"
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret"
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-async def serve(app: web.Application, port: int) -> web.AppRunner:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner
+EVENTS = "/router/api/v1/events"
 
 
 @dataclass
 class FakeTwitch:
     """Helix + OAuth. Valid tokens rotate on refresh; `chat_script` answers chat posts first."""
 
-    url: str = ""
+    server: FakeHttpServer = field(default_factory=FakeHttpServer)
     user_tokens: set[str] = field(default_factory=lambda: {"user-token-0"})
     refresh_tokens: set[str] = field(default_factory=lambda: {"refresh-0"})
     chat: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
@@ -58,43 +46,45 @@ class FakeTwitch:
     chat_script: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
     token_requests: list[dict[str, str]] = field(default_factory=list)
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     moderated: list[str] = field(default_factory=list)
     app_tokens: set[str] = field(default_factory=set)
     generation: int = 0
     chat_delay: float = 0.0  # seconds before answering a chat post (to overlap requests)
 
+    def __post_init__(self) -> None:
+        self.server.route("POST", "/oauth2/token", self.token)
+        self.server.route("POST", "/helix/chat/messages", self.chat_message)
+        self.server.route("POST", "/helix/eventsub/subscriptions", self.create_subscription)
+        self.server.route("GET", "/helix/eventsub/subscriptions", self.list_subscriptions)
+        self.server.route("DELETE", "/helix/eventsub/subscriptions", self.delete_subscription)
+        self.server.route("GET", "/helix/moderation/channels", self.moderation_channels)
+
     @property
     def api_url(self) -> str:
-        return f"{self.url}/helix"
+        return f"{self.server.url}/helix"
 
     @property
     def auth_url(self) -> str:
-        return f"{self.url}/oauth2"
+        return f"{self.server.url}/oauth2"
 
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/oauth2/token", self.token)
-        app.router.add_post("/helix/chat/messages", self.chat_message)
-        app.router.add_post("/helix/eventsub/subscriptions", self.create_subscription)
-        app.router.add_get("/helix/eventsub/subscriptions", self.list_subscriptions)
-        app.router.add_delete("/helix/eventsub/subscriptions", self.delete_subscription)
-        app.router.add_get("/helix/moderation/channels", self.moderation_channels)
-        return app
+    @property
+    def requests(self) -> list[tuple[str, str, dict[str, str]]]:
+        """(method, path, query) of every Helix request."""
+        return [(r.method, r.path, r.query) for r in self.server.calls(r"/helix/.*")]
 
     @staticmethod
     def _unauthorized() -> web.Response:
         body = {"error": "Unauthorized", "status": 401, "message": "Invalid OAuth token"}
         return web.json_response(body, status=401)
 
-    def _bearer(self, request: web.Request) -> str:
-        self.requests.append((request.method, request.path, dict(request.query)))
-        if request.headers.get("Client-Id") != CLIENT_ID:
+    @staticmethod
+    def _bearer(call: Recorded) -> str:
+        if call.headers.get("Client-Id") != CLIENT_ID:
             return ""
-        return request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return call.headers.get("Authorization", "").removeprefix("Bearer ")
 
-    async def token(self, request: web.Request) -> web.Response:
-        form = {k: str(v) for k, v in (await request.post()).items()}
+    async def token(self, call: Recorded) -> web.Response:
+        form = call.form
         self.token_requests.append(form)
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return web.json_response({"status": 403, "message": "invalid client secret"}, status=403)
@@ -111,13 +101,13 @@ class FakeTwitch:
             return web.json_response(body)
         return web.json_response({"status": 400, "message": "Invalid refresh token"}, status=400)
 
-    async def chat_message(self, request: web.Request) -> web.Response:
-        token = self._bearer(request)
-        self.chat_attempts.append((time.monotonic(), token))
+    async def chat_message(self, call: Recorded) -> web.Response:
+        token = self._bearer(call)
+        self.chat_attempts.append((call.at, token))
         await asyncio.sleep(self.chat_delay)
         if token not in self.user_tokens:
             return self._unauthorized()
-        body = await request.json()
+        body = call.json
         if self.chat_script:
             status, headers, payload = self.chat_script.pop(0)
             return web.json_response(payload, status=status, headers=headers)
@@ -127,10 +117,10 @@ class FakeTwitch:
         sent = {"message_id": uuid.uuid4().hex, "is_sent": True, "drop_reason": None}
         return web.json_response({"data": [sent]})
 
-    async def create_subscription(self, request: web.Request) -> web.Response:
-        if self._bearer(request) not in self.app_tokens:
+    async def create_subscription(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.app_tokens:
             return self._unauthorized()
-        body = await request.json()
+        body = call.json
         for sub in self.subscriptions.values():
             if sub["type"] == body["type"] and sub["condition"] == body["condition"]:
                 body = {"error": "Conflict", "status": 409, "message": "subscription already exists"}
@@ -152,11 +142,11 @@ class FakeTwitch:
         }
         return web.json_response(answer, status=202)
 
-    async def list_subscriptions(self, request: web.Request) -> web.Response:
-        if self._bearer(request) not in self.app_tokens:
+    async def list_subscriptions(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.app_tokens:
             return self._unauthorized()
         subs = [{k: v for k, v in s.items() if not k.startswith("_")} for s in self.subscriptions.values()]
-        start = int(request.query.get("after", "0"))
+        start = int(call.query.get("after", "0"))
         page = subs[start : start + 5]
         pagination = {"cursor": str(start + 5)} if start + 5 < len(subs) else {}
         body = {
@@ -168,17 +158,17 @@ class FakeTwitch:
         }
         return web.json_response(body)
 
-    async def delete_subscription(self, request: web.Request) -> web.Response:
-        if self._bearer(request) not in self.app_tokens:
+    async def delete_subscription(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.app_tokens:
             return self._unauthorized()
-        if self.subscriptions.pop(request.query.get("id", ""), None) is None:
+        if self.subscriptions.pop(call.query.get("id", ""), None) is None:
             return web.json_response(
                 {"error": "Not Found", "status": 404, "message": "not found"}, status=404
             )
         return web.Response(status=204)
 
-    async def moderation_channels(self, request: web.Request) -> web.Response:
-        if self._bearer(request) not in self.user_tokens:
+    async def moderation_channels(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.user_tokens:
             return self._unauthorized()
         data = [{"broadcaster_id": b, "broadcaster_login": f"login{b}", "broadcaster_name": f"Name{b}"}
                 for b in self.moderated]  # fmt: skip
@@ -188,44 +178,33 @@ class FakeTwitch:
         return [b for _, b in self.chat if broadcaster_id in (None, b["broadcaster_id"])]
 
 
-@dataclass
-class FakeRouter:
+class FakeRouter(FakeHttpServer):
     """`POST /router/api/v1/events`: records the events; answers `processed`."""
 
-    url: str = ""
-    events: list[dict[str, Any]] = field(default_factory=list)
+    def __init__(self) -> None:
+        super().__init__()
+        self.route("POST", EVENTS, self.handle)
 
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.events.append(body)
-        return web.json_response({"event_id": body["event_id"], "status": "processed", "responses": []})
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [call.json for call in self.calls(EVENTS)]
 
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/router/api/v1/events", self.handle)
-        return app
+    async def handle(self, call: Recorded) -> web.Response:
+        answer = {"event_id": call.json["event_id"], "status": "processed", "responses": []}
+        return web.json_response(answer)
 
 
 @pytest_asyncio.fixture
 async def fake_twitch() -> AsyncIterator[FakeTwitch]:
-    port = free_tcp_port()
-    fake = FakeTwitch(url=f"http://127.0.0.1:{port}")
-    runner = await serve(fake.app(), port)
-    try:
+    fake = FakeTwitch()
+    async with fake.server.serving():
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 @pytest_asyncio.fixture
 async def fake_router() -> AsyncIterator[FakeRouter]:
-    port = free_tcp_port()
-    fake = FakeRouter(url=f"http://127.0.0.1:{port}")
-    runner = await serve(fake.app(), port)
-    try:
+    async with FakeRouter().serving() as fake:
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
@@ -307,21 +286,3 @@ def build_eventsub(
 @pytest.fixture
 def eventsub() -> Callable[..., Signed]:
     return build_eventsub
-
-
-async def wait_until(check: Callable[[], Any], within: float = 8.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-def eventually() -> Callable[..., Any]:
-    return wait_until

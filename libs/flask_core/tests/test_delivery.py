@@ -17,16 +17,15 @@ import pytest
 from quart import Blueprint
 
 from flask_core.app import create_app
+from flask_core.collector import SERVICE_KEY, CollectorStatus, collector_blueprint
 from flask_core.delivery import (
     DISCORD_ALLOWED_MENTIONS,
     MAX_LENGTHS,
-    SERVICE_KEY,
-    CollectorStatus,
     DeliveryService,
     DeliverySettings,
     RetryAfter,
     SendRejected,
-    delivery_blueprint,
+    fixed_rate,
     neutralise_discord,
     neutralise_slack,
     neutralise_twitch,
@@ -97,11 +96,7 @@ async def service(
     settings: DeliverySettings, name: str, platform: Platform, rate: str = "100/1s", max_len: int = 500
 ) -> AsyncIterator[DeliveryService]:
     res = await Resources.open(settings)
-
-    async def rate_for(channel_id: str) -> str:
-        return rate
-
-    svc = DeliveryService(res, name, platform.send, rate_for, max_len, neutralise=neutralise_twitch)
+    svc = DeliveryService(res, name, platform.send, fixed_rate(rate), max_len, neutralise=neutralise_twitch)
     try:
         yield svc
     finally:
@@ -289,7 +284,7 @@ async def test_shutdown_releases_what_was_not_sent(
 
 
 def collector_app(settings: DeliverySettings, name: str, status: CollectorStatus) -> Any:
-    app = create_app(name, settings, [delivery_blueprint(name), Blueprint("empty", __name__)], name)
+    app = create_app(name, settings, [collector_blueprint(name), Blueprint("empty", __name__)], name)
     status.install(app)
     return app
 
@@ -300,11 +295,7 @@ async def test_endpoint_needs_a_service_token_and_answers_202(
     platform = Platform()
     app = collector_app(delivery_settings, platform_name, CollectorStatus(platform_name, []))
     async with started(app, settings=delivery_settings) as res:
-
-        async def rate_for(channel_id: str) -> str:
-            return "10/1s"
-
-        svc = DeliveryService(res, platform_name, platform.send, rate_for, 500)
+        svc = DeliveryService(res, platform_name, platform.send, fixed_rate("10/1s"), 500)
         app.extensions[SERVICE_KEY] = svc
         client = app.test_client()
         body = delivery("hi").model_dump(mode="json")

@@ -1,13 +1,12 @@
 """The collector outbox on the SQLite table (embedded) and the Redis stream (fleet).
 
-The router is a local aiohttp server that records each request and answers from a
+The router is a local `FakeHttpServer` that records each request and answers from a
 script, so retries, dead letters and outages go through real HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,55 +18,46 @@ from aiohttp import web
 from flask_core.auth import verify_service_token
 from flask_core.errors import DependencyUnavailable
 from flask_core.metrics import REGISTRY
-from flask_core.outbox import OutboxPolicy, OutboxSettings, OutboxWorker, define_tables, open_outbox
+from flask_core.outbox import (
+    OutboxPolicy,
+    OutboxSettings,
+    OutboxWorker,
+    define_tables,
+    open_outbox,
+    router_sender,
+)
 from flask_core.resources import Resources
-from flask_core.testing import TEST_SECRET
+from flask_core.testing import TEST_SECRET, FakeHttpServer, Recorded
+from flask_core.testing import wait_until as eventually
+
+EVENTS = "/router/api/v1/events"
 
 
 class FakeRouter:
     """`POST /router/api/v1/events`: records bodies; answers `script` statuses, then `default`."""
 
     def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.tokens: list[str] = []
+        self.server = FakeHttpServer()
+        self.server.route("POST", EVENTS, self.handle)
         self.script: list[int] = []
         self.default = 200
-        self._runner: web.AppRunner | None = None
+        self.answer: dict[str, Any] = {}  # more of the 2xx answer
 
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.bodies.append(body)
-        self.tokens.append(request.headers.get("Authorization", "").removeprefix("Bearer "))
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        return [call.json for call in self.server.calls(EVENTS)]
+
+    @property
+    def tokens(self) -> list[str]:
+        return [c.headers.get("Authorization", "").removeprefix("Bearer ") for c in self.server.calls(EVENTS)]
+
+    async def handle(self, call: Recorded) -> web.Response:
         status = self.script.pop(0) if self.script else self.default
-        answer = "processed" if status < 300 else "error"
-        return web.json_response({"event_id": body.get("event_id"), "status": answer}, status=status)
-
-    async def start(self, port: int) -> None:
-        app = web.Application()
-        app.router.add_post("/router/api/v1/events", self.handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        answer = {"status": "processed", **self.answer} if status < 300 else {"status": "error"}
+        return web.json_response({"event_id": call.json.get("event_id"), **answer}, status=status)
 
     def delivered(self) -> list[str]:
         return [b["event_id"] for b in self.bodies]
-
-
-async def eventually(check: Callable[[], Any], within: float = 8.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def entries(platform: str, outcome: str) -> float:
@@ -113,11 +103,8 @@ async def opened(settings: OutboxSettings) -> AsyncIterator[Resources]:
 @asynccontextmanager
 async def router(port: int) -> AsyncIterator[FakeRouter]:
     fake = FakeRouter()
-    await fake.start(port)
-    try:
+    async with fake.server.serving(port):
         yield fake
-    finally:
-        await fake.stop()
 
 
 @asynccontextmanager
@@ -237,6 +224,50 @@ async def test_a_failed_answer_status_is_retried(
         async with working(OutboxWorker(outbox, send)):
             await eventually(lambda: _zero(outbox))
         assert len(sent) == 2
+
+
+async def test_the_answer_hook_sees_each_accepted_answer_once(
+    fast: Callable[..., OutboxSettings], free_port: int, platform: str
+) -> None:
+    seen: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    async def on_answer(payload: dict[str, Any], answer: dict[str, Any]) -> None:
+        seen.append((payload, answer))
+
+    async with opened(fast()) as res, router(free_port) as fake:
+        fake.answer = {"responses": [{"type": "chat", "text": "hi"}]}
+        send = router_sender(res, platform, on_answer=on_answer)
+        assert await send(event(1)) == ("ok", "processed")
+        fake.answer = {"status": "failed"}
+        assert await send(event(2)) == ("retry", "router_failed")
+        fake.default = 503
+        assert await send(event(3)) == ("retry", "unavailable:503")
+    assert seen == [
+        (
+            event(1),
+            {"event_id": "test:1", "status": "processed", "responses": [{"type": "chat", "text": "hi"}]},
+        )
+    ]
+
+
+async def test_an_entry_whose_answer_hook_fails_is_retried(
+    fast: Callable[..., OutboxSettings], free_port: int, platform: str
+) -> None:
+    calls: list[str] = []
+
+    async def on_answer(payload: dict[str, Any], answer: dict[str, Any]) -> None:
+        calls.append(payload["event_id"])
+        if len(calls) == 1:
+            raise RuntimeError("the hook failed")
+
+    async with opened(fast()) as res, router(free_port) as fake:
+        outbox = open_outbox(res, platform)
+        await outbox.put(event(4))
+        async with working(OutboxWorker(outbox, router_sender(res, platform, on_answer=on_answer))):
+            await eventually(lambda: _zero(outbox))
+        assert fake.delivered() == ["test:4", "test:4"]
+    assert calls == ["test:4", "test:4"]
+    assert entries(platform, "retried") == 1
 
 
 async def test_entries_held_by_a_dead_worker_are_taken_over(

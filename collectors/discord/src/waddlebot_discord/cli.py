@@ -18,19 +18,14 @@ Where the names come from:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
-import sys
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
-
-from flask_core.delivery import CollectorStatus
+from flask_core.collector import cli_settings, missing_settings, run_command
 from flask_core.errors import DependencyUnavailable
 from flask_core.events import Manifest
 from flask_core.http import HttpClient
-from flask_core.logging import configure_logging
 
 from .rest import DiscordApi
 from .settings import DiscordSettings
@@ -110,9 +105,7 @@ async def register_commands(
     out: Out = print,
 ) -> int:
     """Register the slash commands; 0 on success, 1 on failure, 2 for missing settings."""
-    status = CollectorStatus.check("discord", settings, ("discord_application_id", "discord_bot_token"))
-    if status.missing:
-        out(f"discord: missing settings: {', '.join(status.missing)}")
+    if missing_settings("discord", settings, ("discord_application_id", "discord_bot_token"), out):
         return 2
     http = HttpClient(settings, service="waddlebot")
     try:
@@ -130,20 +123,12 @@ async def register_commands(
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        settings = DiscordSettings()
-    except ValidationError as exc:
-        print(f"waddlebot: invalid settings: {exc.errors()[0].get('msg')}", file=sys.stderr)
+    settings = cli_settings(DiscordSettings)
+    if settings is None:
         return 2
-    configure_logging(settings.log_level, settings.log_format)
     modules = [m.strip() for m in args.modules.split(",") if m.strip()] if args.modules else None
-    try:
-        return asyncio.run(
-            register_commands(settings, guild=args.guild, community=args.community, modules=modules)
-        )
-    except Exception as exc:  # SendRejected, DependencyUnavailable: one line, not a traceback
-        print(f"waddlebot discord: {exc}", file=sys.stderr)
-        return 1
+    command = register_commands(settings, guild=args.guild, community=args.community, modules=modules)
+    return run_command("discord", command)  # SendRejected, DependencyUnavailable: one line
 
 
 def register(subparsers: Any) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from flask_core.delivery import MAX_LENGTHS, DeliveryService
-from flask_core.outbox import Outbox, OutboxWorker, open_outbox
+from flask_core.collector import CollectorRuntime, runtime_key
+from flask_core.delivery import MAX_LENGTHS, DeliveryService, fixed_rate
+from flask_core.outbox import OutboxWorker, open_outbox
 from flask_core.resources import Resources
 
 from .forwarding import interaction_sender
@@ -17,9 +18,8 @@ from .rest import DiscordApi
 from .service import InteractionWebhook
 from .settings import DiscordSettings
 
-RUNTIME_KEY: Final = "discord.runtime"
-GATEWAY_FACTORY_KEY: Final = "discord.gateway_factory"
 PLATFORM: Final = "discord"
+RUNTIME_KEY: Final = runtime_key(PLATFORM)
 
 
 def pycord_factory(settings: DiscordSettings) -> SessionFactory | None:
@@ -36,12 +36,9 @@ def pycord_factory(settings: DiscordSettings) -> SessionFactory | None:
     return factory
 
 
-@dataclass(slots=True)
-class DiscordRuntime:
+@dataclass(kw_only=True)
+class DiscordRuntime(CollectorRuntime):
     replies: DiscordReplies
-    outbox: Outbox
-    worker: OutboxWorker
-    delivery: DeliveryService
     webhook: InteractionWebhook
     gateway: Gateway | None
 
@@ -58,24 +55,24 @@ class DiscordRuntime:
         replies = DiscordReplies(DiscordApi(res.http, settings), rendezvous, settings)
         outbox = open_outbox(res, PLATFORM)
         worker = OutboxWorker(outbox, interaction_sender(res, replies, outbox.policy.timeout))
-
-        async def rate_for(_channel_id: str) -> str:
-            return settings.discord_rate_limit
-
+        rate_for = fixed_rate(settings.discord_rate_limit)
         max_len = min(settings.discord_max_message_length, MAX_LENGTHS[PLATFORM])
         delivery = DeliveryService(res, PLATFORM, replies.send, rate_for, max_len, settings=settings)
         webhook = InteractionWebhook(res, settings, outbox, rendezvous)
         factory = gateway_factory or pycord_factory(settings)
         gateway = Gateway(factory, outbox, settings) if factory is not None else None
-        return cls(replies, outbox, worker, delivery, webhook, gateway)
+        return cls(
+            replies=replies, webhook=webhook, gateway=gateway,
+            outbox=outbox, worker=worker, delivery=delivery,
+        )  # fmt: skip
 
     def start(self) -> None:
-        self.worker.start()
+        """Start the outbox worker, and the gateway when there is one."""
+        super().start()
         if self.gateway is not None:
             self.gateway.start()
 
     async def stop(self) -> None:
         if self.gateway is not None:
             await self.gateway.stop()
-        await self.worker.stop()
-        await self.delivery.close()
+        await super().stop()

@@ -9,9 +9,9 @@ with its text; otherwise type 5 (deferred) and the delivery edits `@original` la
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from flask_core.collector import HeaderMap, json_object
 from flask_core.errors import BadRequest
 from flask_core.idempotency import Claims, ClaimState
 from flask_core.logging import get_logger
@@ -30,7 +30,7 @@ from .normalise import (
 from .rendezvous import Rendezvous
 from .replies import message
 from .settings import DiscordSettings
-from .signature import HeaderMap, Verifier
+from .signature import Verifier
 
 log = get_logger(__name__)
 INTERACTIONS = counter(
@@ -52,12 +52,7 @@ class InteractionWebhook:
     async def handle(self, headers: HeaderMap, body: bytes) -> dict[str, Any]:
         """One interaction request → the interaction response (JSON)."""
         self.verifier.verify(headers, body)
-        try:
-            ix = json.loads(body)
-        except ValueError:
-            raise BadRequest("interaction is not JSON", code="invalid_json") from None
-        if not isinstance(ix, dict):
-            raise BadRequest("interaction is not a JSON object", code="validation_error")
+        ix = json_object(body, "interaction")
         kind = ix.get("type")
         if kind == PING:
             return {"type": PING}  # PONG

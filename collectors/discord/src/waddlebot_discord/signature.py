@@ -7,19 +7,15 @@ bad signatures and removes endpoints that accept them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from werkzeug.datastructures import Headers
 
+from flask_core.collector import HeaderMap
 from flask_core.errors import Unauthorized
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
 
 log = get_logger(__name__)
-#: Request headers: Quart's (case-insensitive) or, in unit tests, a plain mapping.
-type HeaderMap = Mapping[str, str] | Headers
 REFUSED = counter("waddlebot_discord_webhook_refused_total", "Discord interactions refused", ("reason",))
 
 HEADER_SIGNATURE = "X-Signature-Ed25519"

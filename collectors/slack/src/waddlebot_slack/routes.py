@@ -1,7 +1,7 @@
 """The Slack collector's routes: the three signed webhooks.
 
-`POST /slack/api/v1/messages` (delivery from the router) comes from
-`flask_core.delivery.delivery_blueprint`.
+`POST /slack/api/v1/messages` (delivery from the router) and `GET /slack/api/v1/status`
+come from `flask_core.collector.collector_blueprint`.
 """
 
 from __future__ import annotations
@@ -9,32 +9,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from quart import Blueprint, Response, current_app, jsonify, request
+from quart import Blueprint, Response, jsonify
 
-from flask_core.delivery import STATUS_KEY, CollectorStatus
-from flask_core.errors import DependencyUnavailable
+from flask_core.collector import HeaderMap, current_runtime, signed_request
 
-from .runtime import RUNTIME_KEY, SlackRuntime
+from .runtime import SlackRuntime
 from .schemas import WebhookAnswer
-from .signature import HeaderMap
 
 bp = Blueprint("slack", __name__)
 Handler = Callable[[HeaderMap, bytes], Awaitable[WebhookAnswer]]
 
 
-def runtime() -> SlackRuntime:
-    status: CollectorStatus = current_app.extensions[STATUS_KEY]
-    status.require_enabled()
-    found: SlackRuntime | None = current_app.extensions.get(RUNTIME_KEY)
-    if found is None:
-        raise DependencyUnavailable("the slack collector is starting")
-    return found
-
-
 async def _answer(pick: Callable[[SlackRuntime], Handler]) -> Any:
-    handler = pick(runtime())
-    body = await request.get_data(cache=True, as_text=False, parse_form_data=False)  # raw bytes, signed
-    answer = await handler(request.headers, body)
+    handler = pick(current_runtime(SlackRuntime))
+    headers, body = await signed_request()
+    answer = await handler(headers, body)
     if answer.body is None:
         return Response("", status=answer.status)
     return jsonify(answer.body), answer.status

@@ -7,24 +7,22 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Final
 
-from flask_core.delivery import MAX_LENGTHS, DeliveryService
-from flask_core.outbox import Outbox, OutboxWorker, open_outbox, router_sender
+from flask_core.collector import CollectorRuntime, runtime_key
+from flask_core.delivery import MAX_LENGTHS, DeliveryService, fixed_rate
+from flask_core.outbox import OutboxWorker, open_outbox, router_sender
 from flask_core.resources import Resources
 
 from .service import SlackWebhooks, enriching_sender
 from .settings import SlackSettings
 from .web_api import SlackApi
 
-RUNTIME_KEY: Final = "slack.runtime"
 PLATFORM: Final = "slack"
+RUNTIME_KEY: Final = runtime_key(PLATFORM)
 
 
-@dataclass(slots=True)
-class SlackRuntime:
+@dataclass(kw_only=True)
+class SlackRuntime(CollectorRuntime):
     api: SlackApi
-    outbox: Outbox
-    worker: OutboxWorker
-    delivery: DeliveryService
     webhooks: SlackWebhooks
     _tasks: set[asyncio.Task[object]] = field(default_factory=set)
 
@@ -34,17 +32,15 @@ class SlackRuntime:
         outbox = open_outbox(res, PLATFORM)
         to_router = router_sender(res, PLATFORM, outbox.policy.timeout)
         worker = OutboxWorker(outbox, enriching_sender(api, to_router))
-
-        async def rate_for(_channel_id: str) -> str:
-            return settings.slack_chat_rate_limit
-
+        rate_for = fixed_rate(settings.slack_chat_rate_limit)
         max_len = min(settings.slack_max_message_length, MAX_LENGTHS[PLATFORM])
         delivery = DeliveryService(res, PLATFORM, api.send, rate_for, max_len, settings=settings)
-        return cls(api, outbox, worker, delivery, SlackWebhooks(res, settings, outbox, api))
+        webhooks = SlackWebhooks(res, settings, outbox, api)
+        return cls(api=api, webhooks=webhooks, outbox=outbox, worker=worker, delivery=delivery)
 
     def start(self) -> None:
         """Start draining the outbox and learn the bot's ids (`auth.test`) in the background."""
-        self.worker.start()
+        super().start()
         task: asyncio.Task[object] = asyncio.create_task(self.api.identity(), name="slack:auth.test")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -54,5 +50,11 @@ class SlackRuntime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.worker.stop()
-        await self.delivery.close()
+        await super().stop()
+
+    async def ready(self) -> tuple[bool, str]:
+        """The outbox check, with who the bot is (or that `auth.test` failed)."""
+        running, detail = await super().ready()
+        identity = await self.api.identity()
+        who = f"bot {identity.user_id}" if identity else "bot unknown (auth.test failed)"
+        return running, f"{detail}, {who}"

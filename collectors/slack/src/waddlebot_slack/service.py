@@ -11,10 +11,10 @@ so the acknowledgement never waits for `users.info`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from flask_core.collector import HeaderMap, json_object
 from flask_core.errors import BadRequest
 from flask_core.events import Event
 from flask_core.idempotency import Claims, ClaimState
@@ -26,7 +26,7 @@ from flask_core.resources import Resources
 from . import normalise
 from .schemas import WebhookAnswer
 from .settings import SlackSettings
-from .signature import HEADER_RETRY_NUM, HEADER_RETRY_REASON, HeaderMap, verify
+from .signature import HEADER_RETRY_NUM, HEADER_RETRY_REASON, verify
 from .web_api import SlackApi
 
 log = get_logger(__name__)
@@ -59,7 +59,7 @@ class SlackWebhooks:
     async def events(self, headers: HeaderMap, body: bytes) -> WebhookAnswer:
         """`POST /slack/webhooks/events` (Events API)."""
         self._verify(headers, body)
-        envelope = _json_object(body)
+        envelope = json_object(body, "body")
         match envelope.get("type"):
             case "url_verification":
                 challenge = envelope.get("challenge")
@@ -106,7 +106,7 @@ class SlackWebhooks:
         """`POST /slack/webhooks/interactivity` (form field `payload`, JSON)."""
         self._verify(headers, body)
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        payload = _json_object(form.get("payload", "").encode())
+        payload = json_object(form.get("payload", "").encode(), "body")
         try:
             event = normalise.interaction(payload)
         except (KeyError, TypeError, ValueError) as exc:
@@ -137,13 +137,3 @@ class SlackWebhooks:
             raise
         await self.claims.done_many(keys, ttl)
         return "stored" if event is not None else "ignored"
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise BadRequest("body is not JSON", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise BadRequest("body is not a JSON object", code="validation_error")
-    return data

@@ -9,17 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
 
-from werkzeug.datastructures import Headers
-
+from flask_core.collector import HeaderMap
 from flask_core.errors import Unauthorized
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
 
 log = get_logger(__name__)
-#: Request headers: Quart's (case-insensitive) or, in unit tests, a plain mapping.
-type HeaderMap = Mapping[str, str] | Headers
 REFUSED = counter("waddlebot_slack_webhook_refused_total", "Slack requests refused", ("reason",))
 
 HEADER_SIGNATURE = "X-Slack-Signature"

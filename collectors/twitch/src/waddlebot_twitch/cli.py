@@ -8,18 +8,13 @@ tests call directly with their own settings. Tables must exist (`waddlebot migra
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from pydantic import ValidationError
-
 from flask_core import platform_tokens
-from flask_core.delivery import CollectorStatus
-from flask_core.logging import configure_logging
+from flask_core.collector import cli_settings, missing_settings, run_command
 from flask_core.resources import Resources
 
 from . import subscriptions
@@ -42,10 +37,7 @@ async def _session(settings: TwitchSettings) -> AsyncIterator[tuple[Resources, H
 
 
 def _missing(settings: TwitchSettings, out: Out) -> bool:
-    status = CollectorStatus.check("twitch", settings, REQUIRED)
-    if status.missing:
-        out(f"twitch: missing settings: {', '.join(status.missing)}")
-    return bool(status.missing)
+    return missing_settings("twitch", settings, REQUIRED, out)
 
 
 async def subscribe(settings: TwitchSettings, broadcaster_id: str, out: Out = print) -> int:
@@ -86,18 +78,11 @@ def _run(
     command: Callable[..., Coroutine[Any, Any, int]], *names: str
 ) -> Callable[[argparse.Namespace], int]:
     def func(args: argparse.Namespace) -> int:
-        try:
-            settings = TwitchSettings()
-        except ValidationError as exc:
-            print(f"waddlebot: invalid settings: {exc.errors()[0].get('msg')}", file=sys.stderr)
+        settings = cli_settings(TwitchSettings)
+        if settings is None:
             return 2
-        configure_logging(settings.log_level, settings.log_format)
         values: list[Any] = [getattr(args, name) for name in names]
-        try:
-            return asyncio.run(command(settings, *values))
-        except (TwitchAuthError, ValueError, RuntimeError) as exc:
-            print(f"waddlebot twitch: {exc}", file=sys.stderr)
-            return 1
+        return run_command("twitch", command(settings, *values), (TwitchAuthError, ValueError, RuntimeError))
 
     return func
 

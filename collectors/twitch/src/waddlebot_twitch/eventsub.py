@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_core.collector import HeaderMap
 from flask_core.errors import Forbidden
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
@@ -45,7 +45,7 @@ class EventSubHeaders:
     retry: str
 
     @classmethod
-    def parse(cls, headers: Mapping[str, str]) -> EventSubHeaders:
+    def parse(cls, headers: HeaderMap) -> EventSubHeaders:
         """Read the headers (the mapping must be case-insensitive, as Quart's is)."""
         return cls(
             message_id=headers.get(HEADER_ID, ""),

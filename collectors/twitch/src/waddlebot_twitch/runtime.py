@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from flask_core.collector import CollectorRuntime, runtime_key
 from flask_core.delivery import DeliveryService
-from flask_core.outbox import Outbox, OutboxWorker, open_outbox
+from flask_core.outbox import OutboxWorker, open_outbox
 from flask_core.resources import Resources
 
 from .channels import Channels
@@ -14,16 +15,13 @@ from .helix import Helix
 from .service import EventSubService
 from .settings import TwitchSettings
 
-RUNTIME_KEY: Final = "twitch.runtime"
+RUNTIME_KEY: Final = runtime_key("twitch")
 
 
-@dataclass(slots=True)
-class TwitchRuntime:
+@dataclass(kw_only=True)
+class TwitchRuntime(CollectorRuntime):
     helix: Helix
     channels: Channels
-    outbox: Outbox
-    worker: OutboxWorker
-    delivery: DeliveryService
     eventsub: EventSubService
 
     @classmethod
@@ -36,8 +34,7 @@ class TwitchRuntime:
             settings=settings,
         )  # fmt: skip
         eventsub = EventSubService(res, settings, outbox, channels)
-        return cls(helix, channels, outbox, OutboxWorker(outbox), delivery, eventsub)
-
-    async def stop(self) -> None:
-        await self.worker.stop()
-        await self.delivery.close()
+        return cls(
+            helix=helix, channels=channels, eventsub=eventsub,
+            outbox=outbox, worker=OutboxWorker(outbox), delivery=delivery,
+        )  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flask_core.collector import HeaderMap
 from flask_core.errors import BadRequest
 from flask_core.idempotency import Claims, ClaimState
 from flask_core.logging import get_logger
@@ -54,7 +55,7 @@ class EventSubService:
         )
         self.claims = Claims(res.redis, prefix=settings.redis_key_prefix, namespace="twitch:eventsub")
 
-    async def handle(self, raw_headers: Any, body: bytes) -> WebhookAnswer:
+    async def handle(self, raw_headers: HeaderMap, body: bytes) -> WebhookAnswer:
         """One webhook request; raises 403 (refused) or 400 (unreadable) as ServiceErrors."""
         headers = EventSubHeaders.parse(raw_headers)
         verify_signature(self.secret, headers, body)

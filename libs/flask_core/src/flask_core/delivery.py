@@ -1,4 +1,4 @@
-"""The collector side of `POST /<platform>/api/v1/messages` (§4.4), and collector status.
+"""The collector side of `POST /<platform>/api/v1/messages` (§4.4): idempotent delivery.
 
 A collector supplies only `send(channel_id, text, reply)`; this module does the rest:
     DeliveryService(res, platform, send, rate_for_channel, max_len, neutralise=None)
@@ -7,14 +7,12 @@ A collector supplies only `send(channel_id, text, reply)`; this module does the 
       send(channel_id, text, reply): post ONE message. Raise RetryAfter(seconds) on the
         platform's 429, SendRejected(reason) when it can never succeed, DependencyUnavailable
         (what flask_core.http raises) when it may succeed later.
-      rate_for_channel(channel_id) -> "20/30s": awaited before every message.
-    delivery_blueprint(platform) -> Blueprint: POST /api/v1/messages (service token,
-        body flask_core.events.Delivery) → 202; app.extensions[SERVICE_KEY] holds the service.
-    CollectorStatus.check(platform, settings, required).install(app): a collector without
-        its secrets is `disabled` (webhooks and delivery answer 503 with details.missing).
+      rate_for_channel(channel_id) -> "20/30s": awaited before every message
+        (`fixed_rate(rate)` when every channel has the same limit).
     split_text, neutralise_twitch / neutralise_slack / neutralise_discord, NEUTRALISERS,
     MAX_LENGTHS, DISCORD_ALLOWED_MENTIONS (from `delivery_text`, re-exported here),
     DeliverySettings (DELIVERY_* settings).
+The endpoint itself, the collector's status and its app wiring are `flask_core.collector`.
 
 Rules: each (invocation_id, response index) is claimed for `delivery_claim_ttl`, so a
 retried delivery never posts twice. Per channel, messages leave in order from one task,
@@ -30,16 +28,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
-from pydantic import SecretStr
-from quart import Blueprint, Quart, current_app
-from quart_schema import validate_request
-
-from .app import add_ready_check
-from .auth import require_service
 from .delivery_text import (
     DISCORD_ALLOWED_MENTIONS,
     MAX_LENGTHS,
@@ -58,20 +50,26 @@ from .resources import Resources
 from .settings import CoreSettings, parse_rate
 
 __all__ = [
-    "DISCORD_ALLOWED_MENTIONS", "MAX_LENGTHS", "NEUTRALISERS", "SERVICE_KEY", "STATUS_KEY",
-    "CollectorStatus", "DeliveryService", "DeliverySettings", "RateFn", "RetryAfter", "SendFn",
-    "SendRejected", "delivery_blueprint", "neutralise_discord", "neutralise_slack", "neutralise_twitch",
-    "split_text",
+    "DISCORD_ALLOWED_MENTIONS", "MAX_LENGTHS", "NEUTRALISERS", "DeliveryService", "DeliverySettings",
+    "RateFn", "RetryAfter", "SendFn", "SendRejected", "fixed_rate", "neutralise_discord",
+    "neutralise_slack", "neutralise_twitch", "split_text",
 ]  # fmt: skip
 
 log = get_logger(__name__)
 MESSAGES = counter("waddlebot_delivery_messages_total", "Outbound responses by outcome", ("outcome",))
 DROPPED = counter("waddlebot_delivery_dropped_total", "Outbound responses dropped, by reason", ("reason",))
-SERVICE_KEY: Final = "waddlebot.delivery"
-STATUS_KEY: Final = "waddlebot.collector_status"
 
 SendFn = Callable[[str, str, Reply], Awaitable[None]]
 RateFn = Callable[[str], Awaitable[str]]
+
+
+def fixed_rate(rate: str) -> RateFn:
+    """The same outbound limit (e.g. "1/1s") for every channel."""
+
+    async def rate_for(_channel_id: str) -> str:
+        return rate
+
+    return rate_for
 
 
 # --- errors a `send` raises ------------------------------------------------------------------
@@ -280,65 +278,3 @@ class DeliveryService:
             for item in queue:
                 await self._drop(item, "shutdown")
         self._queues.clear()
-
-
-def delivery_blueprint(platform: str) -> Blueprint:
-    """`POST /api/v1/messages` for a collector app (register it under the platform prefix)."""
-    bp = Blueprint(f"{platform}_delivery", __name__)
-
-    @bp.post("/api/v1/messages")
-    @require_service
-    @validate_request(Delivery)
-    async def post_messages(data: Delivery) -> Any:
-        status: CollectorStatus | None = current_app.extensions.get(STATUS_KEY)
-        if status is not None:
-            status.require_enabled()
-        service: DeliveryService | None = current_app.extensions.get(SERVICE_KEY)
-        if service is None:
-            raise DependencyUnavailable(f"{platform} delivery is starting")
-        return await service.accept(data), 202
-
-    return bp
-
-
-# --- collector status -------------------------------------------------------------------------
-
-
-def _present(value: Any) -> bool:
-    if isinstance(value, SecretStr):
-        value = value.get_secret_value()
-    return value is not None and str(value).strip() != ""
-
-
-@dataclass(slots=True)
-class CollectorStatus:
-    """`enabled`, or `disabled` for want of the settings named in `missing` (env names)."""
-
-    platform: str
-    missing: list[str]
-
-    @classmethod
-    def check(cls, platform: str, settings: CoreSettings, required: Iterable[str]) -> CollectorStatus:
-        missing = [name.upper() for name in required if not _present(getattr(settings, name, None))]
-        return cls(platform, missing)
-
-    @property
-    def enabled(self) -> bool:
-        return not self.missing
-
-    def require_enabled(self) -> None:
-        if self.missing:
-            raise DependencyUnavailable(
-                f"the {self.platform} collector is disabled: settings are missing",
-                details={"platform": self.platform, "status": "disabled", "missing": self.missing},
-            )
-
-    async def ready(self, res: Resources) -> tuple[bool, str]:
-        if self.missing:
-            return False, f"disabled: missing {', '.join(self.missing)}"
-        return True, "enabled"
-
-    def install(self, app: Quart) -> None:
-        """Keep it in the app and report it on /readyz without ever failing it."""
-        app.extensions[STATUS_KEY] = self
-        add_ready_check(app, self.platform, self.ready, required=False)

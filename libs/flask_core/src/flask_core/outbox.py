@@ -19,8 +19,10 @@ API (Slack and Discord use it as Twitch does):
     open_outbox(res, platform) -> Outbox: `put(payload)`, `pending()`, `dead_letters()`
     OutboxWorker(outbox, send=None)  `start()` in the app's lifespan, `await stop()` at
                                shutdown; `send` defaults to `router_sender(res, platform)`
-    Sender = async (payload) -> Verdict, Verdict = ("ok" | "retry" | "dead", detail):
-                               a collector may wrap `router_sender` (to read the answer)
+    Sender = async (payload) -> Verdict, Verdict = ("ok" | "retry" | "dead", detail)
+    router_sender(res, platform, timeout, on_answer=None): `await on_answer(payload, answer)`
+                               sees the router's parsed 2xx answer (not `failed`) before "ok";
+                               if it raises, the entry is retried (at-least-once)
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, fields
+from typing import Any, Final, Literal
 
 from pydal import Field
 
@@ -53,22 +55,14 @@ WORKER_ERRORS = counter("waddlebot_outbox_worker_errors_total", "Outbox worker l
 
 Verdict = tuple[Literal["ok", "retry", "dead"], str]
 Sender = Callable[[dict[str, Any]], Awaitable[Verdict]]
-
-
-class OutboxSettings(CoreSettings):
-    """Outbox settings shared by every collector (scaled down in tests)."""
-
-    outbox_backoff_base: float = 1.0
-    outbox_backoff_cap: float = 300.0
-    outbox_max_age: float = 12 * 3600.0
-    outbox_poll_interval: float = 1.0
-    outbox_batch_size: int = 16
-    outbox_lease: float = 60.0
-    outbox_timeout: float = 5.0
+#: `on_answer(payload, answer)`: the router accepted `payload` and answered `answer`.
+AnswerHook = Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(slots=True, frozen=True)
 class OutboxPolicy:
+    """How the worker polls, waits and gives up; each field has its OUTBOX_* setting."""
+
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     max_age: float = 12 * 3600.0
@@ -79,23 +73,30 @@ class OutboxPolicy:
 
     @classmethod
     def from_settings(cls, settings: CoreSettings) -> OutboxPolicy:
+        """Each field from its OUTBOX_* setting (the defaults without OutboxSettings)."""
         if not isinstance(settings, OutboxSettings):
             return cls()
-        s = settings
-        return cls(
-            s.outbox_backoff_base,
-            s.outbox_backoff_cap,
-            s.outbox_max_age,
-            s.outbox_poll_interval,
-            s.outbox_batch_size,
-            s.outbox_lease,
-            s.outbox_timeout,
-        )
+        return cls(**{f.name: getattr(settings, f"outbox_{f.name}") for f in fields(cls)})
 
     def backoff(self, attempts: int) -> float:
         """Capped exponential delay with jitter (half fixed, half random)."""
         delay: float = min(self.backoff_cap, self.backoff_base * 2.0 ** max(0, attempts - 1))
         return delay / 2 + random.uniform(0, delay / 2)
+
+
+_DEFAULTS: Final = OutboxPolicy()
+
+
+class OutboxSettings(CoreSettings):
+    """Outbox settings shared by every collector (scaled down in tests): OutboxPolicy's."""
+
+    outbox_backoff_base: float = _DEFAULTS.backoff_base
+    outbox_backoff_cap: float = _DEFAULTS.backoff_cap
+    outbox_max_age: float = _DEFAULTS.max_age
+    outbox_poll_interval: float = _DEFAULTS.poll_interval
+    outbox_batch_size: int = _DEFAULTS.batch_size
+    outbox_lease: float = _DEFAULTS.lease
+    outbox_timeout: float = _DEFAULTS.timeout
 
 
 @dataclass(slots=True)
@@ -184,16 +185,18 @@ def open_outbox(
     return TableOutbox(res, platform, policy)
 
 
-def _status_of(response: Any) -> str | None:
-    """The `status` of a router answer (None when the body is not a JSON object)."""
+def _json_object(response: Any) -> dict[str, Any]:
+    """The router's answer (empty when the body is not a JSON object)."""
     try:
         body = response.json()
     except ValueError:
-        return None
-    return str(body["status"]) if isinstance(body, dict) and "status" in body else None
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
-def router_sender(res: Resources, platform: str, timeout: float = 5.0) -> Sender:
+def router_sender(
+    res: Resources, platform: str, timeout: float = 5.0, *, on_answer: AnswerHook | None = None
+) -> Sender:
     """POST each payload to `/router/api/v1/events` with the collector's service token."""
     client = res.http.for_service(platform)
 
@@ -206,12 +209,17 @@ def router_sender(res: Resources, platform: str, timeout: float = 5.0) -> Sender
             details = exc.details if isinstance(exc.details, dict) else {}
             return "retry", f"unavailable:{details.get('status') or details.get('reason', 'unknown')}"
         status = response.status_code
-        if 200 <= status < 300:
-            answer = _status_of(response)
-            return ("retry", "router_failed") if answer == "failed" else ("ok", answer or str(status))
         if status in (408, 429) or status >= 500:
             return "retry", f"http_{status}"
-        return "dead", f"http_{status}:{response.text[:200]}"
+        if status >= 300:
+            return "dead", f"http_{status}:{response.text[:200]}"
+        answer = _json_object(response)
+        said = str(answer["status"]) if "status" in answer else ""
+        if said == "failed":
+            return "retry", "router_failed"
+        if on_answer is not None:
+            await on_answer(payload, answer)
+        return "ok", said or str(status)
 
     return send
 

@@ -2,7 +2,10 @@
 
 Storage fixtures use the real servers: `TEST_REDIS_URL` (default
 redis://127.0.0.1:6379/0) and `TEST_DATABASE_URL`. A missing server fails the run
-under `CI=true` and skips the test locally, with the reason.
+under `CI=true` and skips the test locally, with the reason. Platform APIs are faked
+by `FakeHttpServer` (local, recording; the fixture `fake_http`) and apps are served by
+`live_server`, both from `local_servers`; `wait_until(check)` (the fixture `eventually`)
+polls until a condition holds.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,11 @@ from urllib.parse import urlparse
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
+
+from .local_servers import FakeHttpServer as FakeHttpServer
+from .local_servers import Recorded as Recorded
+from .local_servers import free_tcp_port as free_tcp_port
+from .local_servers import live_server as live_server
 
 TEST_SECRET = "test-internal-secret-0123456789abcdef0123456789"
 TEST_PORTAL_SECRET = "test-portal-secret-0123456789abcdef0123456789"
@@ -117,10 +126,34 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    return free_tcp_port()
+
+
+@pytest_asyncio.fixture
+async def fake_http() -> AsyncIterator[FakeHttpServer]:
+    """A started `FakeHttpServer` on a free port (route or script it, then read `.requests`)."""
+    async with FakeHttpServer().serving() as server:
+        yield server
+
+
+async def wait_until(check: Callable[[], Any], within: float = 8.0) -> None:
+    """Poll `check` (sync or async) until it is truthy; AssertionError after `within` s."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def eventually() -> Callable[..., Any]:
+    """`await eventually(check, within=8.0)`: `wait_until` as a fixture."""
+    return wait_until
 
 
 def base_env(data_dir: Path, **overrides: Any) -> dict[str, Any]:
@@ -245,44 +278,6 @@ async def client(app: Any) -> AsyncIterator[Any]:
     """A test client for the `app` fixture, with its real lifespan and Resources."""
     async with started(app, settings=app.extensions["waddlebot.settings"]):
         yield app.test_client()
-
-
-@asynccontextmanager
-async def live_server(asgi_app: Any, port: int) -> AsyncIterator[str]:
-    """Serve an ASGI app (with lifespan) through hypercorn on 127.0.0.1:port."""
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    config.graceful_timeout = 1
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(asgi_app, config, shutdown_trigger=stop.wait))
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _wait_listening(port, task)
-        yield url
-    finally:
-        stop.set()
-        await task
-
-
-async def _wait_listening(port: int, task: asyncio.Task[Any]) -> None:
-    for _ in range(200):
-        if task.done():
-            task.result()
-            raise RuntimeError("server stopped during start-up")
-        try:
-            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.025)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise RuntimeError(f"server did not listen on {port}")
 
 
 def service_headers(audience: str, issuer: str = "test", secret: str = TEST_SECRET) -> dict[str, str]:
