@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from flask_core.errors import DependencyUnavailable
-from flask_core.events import Manifest
+from flask_core.events import Manifest, ManifestCommand
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
 from flask_core.settings import PREFIXES
@@ -25,21 +24,15 @@ _GONE = object()  # the service answered 404: not deployed
 _UNREACHABLE = object()  # refused, timed out or failing: keep what we knew
 
 
-@dataclass(slots=True)
-class CommandSpec:
+class CommandSpec(ManifestCommand):
+    """A manifest command as one community sees it: its module and per-community overrides."""
+
     module: str
-    path: str
-    description: str = ""
-    usage: str = ""
-    role: str = "everyone"
-    user_cooldown: float = 0.0
-    global_cooldown: float = 0.0
-    cost: int = 0
     enabled: bool = True
     cooldown_message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
 
 
 class ModuleRegistry:
@@ -156,19 +149,7 @@ class ModuleRegistry:
             if name != ROUTER and name not in modules:
                 continue
             for cmd in manifest.commands:
-                table.setdefault(
-                    cmd.path,
-                    CommandSpec(
-                        module=name,
-                        path=cmd.path,
-                        description=cmd.description,
-                        usage=cmd.usage,
-                        role=cmd.role,
-                        user_cooldown=cmd.user_cooldown,
-                        global_cooldown=cmd.global_cooldown,
-                        cost=cmd.cost,
-                    ),
-                )
+                table.setdefault(cmd.path, CommandSpec(module=name, **cmd.model_dump()))
         return table
 
     def subscribers(self, event_type: str, modules: set[str]) -> list[str]:
