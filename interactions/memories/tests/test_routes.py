@@ -90,6 +90,31 @@ async def test_batch_answers_each_request_in_order(client: Any, make_body: Any) 
     assert texts[2] == "No quote #1."  # another community
 
 
+async def test_batched_quote_lookups_keep_their_order_among_other_commands(
+    client: Any, make_body: Any
+) -> None:
+    for text in ("one - a", "two - b"):
+        await command(client, make_body("quote add", text))
+    requests = [
+        make_body("quote", "2"),
+        make_body("quote search", "one"),
+        make_body("quote", "nope"),
+        make_body("quote"),
+        make_body("quote", "1"),
+        make_body("quote", "9"),
+        make_body("quote", community_id="7"),
+    ]
+    response = await client.post(f"{BASE}/commands:batch", json={"requests": requests}, headers=auth())
+    texts = [r["responses"][0]["text"] for r in (await response.get_json())["results"]]
+    assert texts[0].startswith('Quote #2: "two"')
+    assert texts[1].startswith('Quote #1: "one"')
+    assert texts[2].startswith("Usage: !quote")
+    assert texts[3].startswith(('Quote #1: "one"', 'Quote #2: "two"'))
+    assert texts[4].startswith('Quote #1: "one"')
+    assert texts[5] == "No quote #9."
+    assert texts[6] == "No quotes yet. Add one with !quote add <text>."
+
+
 async def test_a_bad_community_id_is_a_validation_error(client: Any, make_body: Any) -> None:
     body = make_body("quote", community_id="abc")
     response = await client.post(f"{BASE}/commands/quote", json=body, headers=auth())

@@ -78,17 +78,36 @@ def format_matches(page: QuotePage) -> str:
     return text
 
 
-async def show(res: Resources, request: CommandRequest) -> Responses:
-    """`!quote` (random) or `!quote <number>`."""
+def _show_lookup(request: CommandRequest) -> service.Lookup | None:
+    """What `!quote [number]` asks for; None when the arguments are not a number."""
     community_id = community_of(request)
     if not request.args:
-        quote = await service.random_quote(res.db, community_id)
-        return chat(format_quote(quote) if quote is not None else EMPTY)
+        return community_id, None
     number = parse_number(request.args[0])
     if number is None or len(request.args) > 1:
+        return None
+    return community_id, number
+
+
+def _show_answer(lookup: service.Lookup | None, quote: Quote | None) -> Responses:
+    if lookup is None:
         return chat(USAGE)
-    quote = await service.get_quote(res.db, community_id, number)
-    return chat(format_quote(quote) if quote is not None else f"No quote #{number}.")
+    if quote is not None:
+        return chat(format_quote(quote))
+    return chat(EMPTY if lookup[1] is None else f"No quote #{lookup[1]}.")
+
+
+async def show(res: Resources, request: CommandRequest) -> Responses:
+    """`!quote` (random) or `!quote <number>`."""
+    return (await show_many(res, [request]))[0]
+
+
+async def show_many(res: Resources, requests: list[CommandRequest]) -> list[Responses]:
+    """Many `!quote [number]` at once (the batch path): one database unit of work."""
+    lookups = [_show_lookup(r) for r in requests]
+    wanted = [lookup for lookup in lookups if lookup is not None]
+    found = iter(await service.lookup_quotes(res.db, wanted))
+    return [_show_answer(lookup, next(found) if lookup is not None else None) for lookup in lookups]
 
 
 async def add(res: Resources, request: CommandRequest) -> Responses:

@@ -49,4 +49,5 @@ SPEC = ModuleSpec(
         "quote search": commands.search,
         "quote remove": commands.remove,
     },
+    batch={"quote": commands.show_many},
 )

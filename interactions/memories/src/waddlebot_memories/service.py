@@ -208,6 +208,19 @@ async def get_quote(db: AsyncDAL, community_id: int, number: int) -> Quote | Non
     return await db.read(_get, community_id, number)
 
 
+#: A quote lookup: (community_id, number) for one quote, (community_id, None) for a random one.
+Lookup = tuple[int, int | None]
+
+
+def _lookup_all(db: Any, lookups: list[Lookup]) -> list[Quote | None]:
+    return [_random(db, cid) if number is None else _get(db, cid, number) for cid, number in lookups]
+
+
+async def lookup_quotes(db: AsyncDAL, lookups: list[Lookup]) -> list[Quote | None]:
+    """Several lookups in ONE unit of work (one thread hand-off), in order."""
+    return await db.read(_lookup_all, lookups) if lookups else []
+
+
 async def random_quote(db: AsyncDAL, community_id: int) -> Quote | None:
     """A random quote of the community, or None when it has none."""
     return await db.read(_random, community_id)

@@ -32,6 +32,9 @@ class Accepted(Exception):
 
 
 CommandHandler = Callable[[Resources, CommandRequest], Awaitable[Responses]]
+#: Answers several requests of one command at once (e.g. in one database unit of work),
+#: in order. Used by `commands:batch`; single calls still go to the CommandHandler.
+BatchHandler = Callable[[Resources, list[CommandRequest]], Awaitable[list[Responses]]]
 EventHandler = Callable[[Resources, Event, str], Awaitable[Responses]]
 
 
@@ -45,11 +48,14 @@ class ModuleSpec:
     manifest: Manifest
     commands: dict[str, CommandHandler]
     events: dict[str, EventHandler] = field(default_factory=dict)
+    batch: dict[str, BatchHandler] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         declared = {c.path for c in self.manifest.commands}
         if declared != set(self.commands):
             raise ValueError(f"handlers {sorted(self.commands)} do not match manifest {sorted(declared)}")
+        if not set(self.batch) <= declared:
+            raise ValueError(f"batch handlers {sorted(self.batch)} are not all in the manifest")
 
 
 def chat(text: str) -> Responses:
@@ -61,6 +67,45 @@ async def run_command(spec: ModuleSpec, res: Resources, request: CommandRequest)
     if handler is None:
         raise NotFound("unknown command", details={"command": request.command})
     return await handler(res, request)
+
+
+async def _attempt[T](call: Awaitable[T], command: str) -> tuple[T | None, dict[str, Any] | None]:
+    """(value, None) on success, else (None, the batch item that says what went wrong)."""
+    try:
+        return await call, None
+    except Accepted:
+        return None, {"status": "accepted", "responses": []}
+    except ServiceError as exc:
+        return None, {"status": "error", "responses": [], "error": exc.code}
+    except Exception:
+        log.exception("module.command_failed", command=command)
+        return None, {"status": "error", "responses": [], "error": "internal"}
+
+
+async def run_batch(spec: ModuleSpec, res: Resources, requests: list[CommandRequest]) -> list[dict[str, Any]]:
+    """Results in request order; commands with a batch handler are answered per group."""
+    results: list[dict[str, Any]] = [{} for _ in requests]
+    groups: dict[str, list[int]] = {}
+    singles: list[int] = []
+    for index, request in enumerate(requests):
+        (groups.setdefault(request.command, []) if request.command in spec.batch else singles).append(index)
+
+    async def group(command: str, indexes: list[int]) -> None:
+        handler = spec.batch[command]
+        answers, failure = await _attempt(handler(res, [requests[i] for i in indexes]), command)
+        if answers is not None and len(answers) != len(indexes):
+            log.error("module.batch_handler_miscounted", command=command)
+            answers, failure = None, {"status": "error", "responses": [], "error": "internal"}
+        for position, i in enumerate(indexes):
+            results[i] = failure or {"status": "ok", "responses": answers[position] if answers else []}
+
+    async def single(index: int) -> None:
+        request = requests[index]
+        responses, failure = await _attempt(run_command(spec, res, request), request.command)
+        results[index] = failure or {"status": "ok", "responses": responses}
+
+    await asyncio.gather(*(group(c, ix) for c, ix in groups.items()), *(single(i) for i in singles))
+    return results
 
 
 def module_blueprint(spec: ModuleSpec) -> Blueprint:
@@ -88,20 +133,7 @@ def module_blueprint(spec: ModuleSpec) -> Blueprint:
     @require_service
     @validate_request(CommandBatch)
     async def command_batch(data: CommandBatch) -> Any:
-        res = resources()
-
-        async def one(request: CommandRequest) -> dict[str, Any]:
-            try:
-                return {"status": "ok", "responses": await run_command(spec, res, request)}
-            except Accepted:
-                return {"status": "accepted", "responses": []}
-            except ServiceError as exc:
-                return {"status": "error", "responses": [], "error": exc.code}
-            except Exception:
-                log.exception("module.command_failed", command=request.command)
-                return {"status": "error", "responses": [], "error": "internal"}
-
-        return {"results": await asyncio.gather(*(one(r) for r in data.requests))}
+        return {"results": await run_batch(spec, resources(), data.requests)}
 
     @bp.post("/api/v1/events")
     @require_service
