@@ -8,7 +8,6 @@ removed afterwards.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import httpx
 
 from bench.servers import Server, ServerError, clean_env, free_port, ready_path
 from bench.workload import COMMUNITIES, EVENTS_PATH, chat_event, quote_text
+from flask_core.settings import TestRunSettings
 
 #: Rate limits high enough that the bench measures the pipeline, not the limiter.
 UNLIMITED = "1000000/30s"
@@ -35,8 +35,10 @@ EMBEDDED = Backend("embedded: SQLite + in-process cache", {})
 
 def fleet_urls() -> tuple[str, str] | None:
     """(database, redis) test URLs when both are set (source var/ci/test-env.sh)."""
-    db, redis = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
-    return (db, redis) if db and redis else None
+    settings = TestRunSettings()
+    if not settings.test_database_url:
+        return None
+    return settings.test_database_url, settings.test_redis_url
 
 
 @contextmanager

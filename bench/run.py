@@ -35,6 +35,7 @@ from bench.fleet import (
 from bench.loadgen import REQUEST_TIMEOUT, LoadSpec, RepResult, run_rep
 from bench.report import HEADER, Measurement, machine, ratio_line
 from bench.servers import Server, ServerError, clean_env, echo_ready, free_port
+from bench.settings import BenchSettings
 from bench.workload import BATCH_SIZE, Kind
 
 CONCURRENCY = 32
@@ -47,9 +48,13 @@ NEIGHBOUR_NOTE = 0.2
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    reps: int = int(os.environ.get("BENCH_REPS", "3"))
-    duration: float = float(os.environ.get("BENCH_DURATION", "5"))
-    warmup: float = float(os.environ.get("BENCH_WARMUP", "1"))
+    reps: int = 3
+    duration: float = 5.0
+    warmup: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: BenchSettings) -> Plan:
+        return cls(settings.bench_reps, settings.bench_duration, settings.bench_warmup)
 
 
 @dataclass(slots=True)
@@ -208,7 +213,7 @@ def _terminate(signum: int, _frame: FrameType | None) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
-    plan = Plan()
+    plan = Plan.from_settings(BenchSettings())
     started = time.monotonic()
     print(f"WaddleBot benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     print(
@@ -226,7 +231,7 @@ def main() -> int:
         core = bench.echo("core", "2 flask_core echo")
         pipelines = [bench.pipeline(EMBEDDED, "embedded")]
         urls = fleet_urls()
-        if os.environ.get("BENCH_FLEET", "1") == "0":
+        if not BenchSettings().bench_fleet:
             print("  (fleet backend skipped: BENCH_FLEET=0)")
         elif urls is None:
             print("  (fleet backend skipped: no TEST_DATABASE_URL/TEST_REDIS_URL; see var/ci/test-env.sh)")

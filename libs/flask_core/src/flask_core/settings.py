@@ -218,3 +218,13 @@ def set_default_env(**values: str) -> None:
     """Default environment values for child settings (e.g. ENV=dev for `waddlebot run`)."""
     for name, value in values.items():
         os.environ.setdefault(name.upper(), value)
+
+
+class TestRunSettings(BaseSettings):
+    """What a test run is pointed at (`flask_core.testing` and the bench read these)."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    ci: bool = False
+    test_database_url: str = ""
+    test_redis_url: str = "redis://127.0.0.1:6379/0"

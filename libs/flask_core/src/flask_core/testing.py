@@ -29,6 +29,7 @@ from .local_servers import FakeHttpServer as FakeHttpServer
 from .local_servers import Recorded as Recorded
 from .local_servers import free_tcp_port as free_tcp_port
 from .local_servers import live_server as live_server
+from .settings import TestRunSettings
 
 TEST_SECRET = "test-internal-secret-0123456789abcdef0123456789"
 TEST_PORTAL_SECRET = "test-portal-secret-0123456789abcdef0123456789"
@@ -45,7 +46,7 @@ def _reachable(url: str, default_port: int) -> bool:
 
 def _missing(what: str, url: str) -> None:
     message = f"{what} is not reachable at {url}"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if TestRunSettings().ci:
         pytest.fail(message + " (CI=true: storage tests must run)")
     pytest.skip(message)
 
@@ -53,7 +54,7 @@ def _missing(what: str, url: str) -> None:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """URL of the real Redis used by tests."""
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    url = TestRunSettings().test_redis_url
     if not _reachable(url, 6379):
         _missing("Redis", url)
     return url
@@ -66,7 +67,7 @@ def postgres_url() -> Iterator[str]:
     The role needs CREATEDB (scripts/ensure-services.sh grants it), so concurrent test
     runs never share tables; without it the given database is used as it is.
     """
-    url = os.environ.get("TEST_DATABASE_URL", "")
+    url = TestRunSettings().test_database_url
     if not url:
         _missing("PostgreSQL (TEST_DATABASE_URL unset)", "<unset>")
     if not _reachable(url.replace("postgres://", "postgresql://"), 5432):
