@@ -80,3 +80,35 @@ async def test_batch_delivers_each_answer(
     delivered = {d["invocation_id"] for d in received}
     assert {r["invocation_id"] for r in results[:5]} <= delivered
     assert any("moderator" in d["responses"][0]["text"] for d in received)
+
+
+async def test_a_late_answer_reaches_the_platform_once(
+    router_settings: Any, router_factory: Any, module_factory: Any, make_event: Any
+) -> None:
+    from flask_core.testing import service_headers
+
+    collector = fake_collector(router_settings)
+    apps = {
+        "router": router_factory(router_settings),
+        "shoutout": module_factory(router_settings, "shoutout"),
+        "twitch": collector,
+    }
+    async with run_fleet(router_settings, apps) as fleet:
+        body = (await fleet.post(chat_event(make_event, "!shoutout_late"))).json()
+        assert body["pending"] is True
+        late = {
+            "invocation_id": body["invocation_id"],
+            "responses": [{"type": "chat", "text": "thought about it"}],
+        }
+        headers = service_headers("router", issuer="shoutout")
+        first = await fleet.http.post("/router/api/v1/responses", json=late, headers=headers)
+        again = await fleet.http.post("/router/api/v1/responses", json=late, headers=headers)
+    assert first.status_code == 202 and first.json()["delivered"] is True
+    assert again.status_code == 409
+    received = collector.extensions["test.received"]
+    assert [d["responses"][0]["text"] for d in received] == ["thought about it"]
+    assert received[0]["invocation_id"] == body["invocation_id"]
+    assert received[0]["reply"] == {"kind": "chat", "message_id": "m-1"} | {
+        k: v for k, v in received[0]["reply"].items() if v is None
+    }
+    assert received[0]["server_id"] == "chan1"

@@ -8,6 +8,7 @@ fans lifespans out to every app and passes failures on.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from quart import Quart
 
 from flask_core import metrics
-from flask_core.app import readiness
+from flask_core.app import readiness, run_checks, shared_checks
 from flask_core.errors import error_body
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
@@ -121,17 +122,20 @@ class Dispatcher:
         if not self.started:
             await _json(send, 503, error_body("dependency_unavailable", "starting", None, None))
             return
-        services: dict[str, Any] = {}
-        ready = True
-        for name, app in self.apps.items():
-            ok, checks = await readiness(app)
-            services[name] = {"ok": ok, "checks": checks}
-            ready = ready and ok
+        assert self.resources is not None
+        # The shared database and Redis are checked once, not once per app.
+        shared = run_checks(self.resources, shared_checks(self.resources))
+        per_app = (readiness(app, shared=False) for app in self.apps.values())
+        (shared_ok, shared_details), *answers = await asyncio.gather(shared, *per_app)
+        services = {
+            name: {"ok": ok, "checks": checks} for name, (ok, checks) in zip(self.apps, answers, strict=True)
+        }
+        ready = shared_ok and all(ok for ok, _ in answers)
+        details = {"shared": shared_details, "services": services}
         if not ready:
-            body = error_body("dependency_unavailable", "not ready", {"services": services}, None)
-            await _json(send, 503, body)
+            await _json(send, 503, error_body("dependency_unavailable", "not ready", details, None))
             return
-        await _json(send, 200, {"status": "ready", "services": services})
+        await _json(send, 200, {"status": "ready", **details})
 
 
 async def _json(send: Send, status: int, payload: Any) -> None:

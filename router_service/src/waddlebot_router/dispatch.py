@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -154,27 +155,57 @@ def _batch_item(module: str, item: dict[str, Any]) -> ModuleOutcome:
             return ModuleOutcome([unavailable(module)], ok=False)
 
 
-async def deliver(res: Resources, event: Event, invocation_id: str, responses: list[dict[str, Any]]) -> None:
-    """Send responses to the event's collector; a failure is logged and counted, never raised."""
-    if event.reply.kind == "inline" or not responses or event.platform == "web":
+@dataclass(slots=True, frozen=True)
+class ReplyTarget:
+    """Where an invocation's answers go: the event's platform, server, channel and reply."""
+
+    platform: str
+    server_id: str
+    channel_id: str
+    reply: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: Event) -> ReplyTarget:
+        return cls(event.platform, event.server_id, event.channel_id, event.reply.model_dump(mode="json"))
+
+    @classmethod
+    def from_session(cls, ctx: dict[str, Any]) -> ReplyTarget:
+        return cls(ctx["platform"], ctx["server_id"], ctx["channel_id"], ctx["reply"])
+
+    @property
+    def through_collector(self) -> bool:
+        """Platform reply kinds go through the collector; `inline` only returns."""
+        return self.reply.get("kind", "inline") != "inline" and self.platform != "web"
+
+
+async def deliver(
+    res: Resources, target: ReplyTarget, invocation_id: str, responses: list[dict[str, Any]]
+) -> None:
+    """Send responses to the target's collector; a failure is logged and counted, never raised."""
+    if not target.through_collector or not responses:
         return
     body = {
         "invocation_id": invocation_id,
-        "server_id": event.server_id,
-        "channel_id": event.channel_id,
-        "reply": event.reply.model_dump(mode="json"),
+        "server_id": target.server_id,
+        "channel_id": target.channel_id,
+        "reply": target.reply,
         "responses": responses,
     }
+    platform = target.platform
+    error = None
     try:
         response = await res.http.for_service(ROUTER).call(
-            event.platform, "POST", f"/{event.platform}/api/v1/messages", json=body, timeout=5.0, retries=2
+            platform, "POST", f"/{platform}/api/v1/messages", json=body, timeout=5.0, retries=2
         )
         outcome = "ok" if response.status_code < 300 else f"http_{response.status_code}"
     except DependencyUnavailable as exc:
-        outcome = "unavailable"
-        log.warning("router.delivery_failed", platform=event.platform, error=exc.message)
+        outcome, error = "unavailable", exc.message
     if outcome != "ok":
         log.warning(
-            "router.delivery_failed", platform=event.platform, outcome=outcome, invocation_id=invocation_id
+            "router.delivery_failed",
+            platform=platform,
+            outcome=outcome,
+            error=error,
+            invocation_id=invocation_id,
         )
-    DELIVERIES.labels(ROUTER, event.platform, outcome).inc()
+    DELIVERIES.labels(ROUTER, platform, outcome).inc()

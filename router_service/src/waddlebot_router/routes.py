@@ -82,18 +82,9 @@ async def late_responses(data: LateResponses) -> Any:
     responses = [r.model_dump(mode="json") for r in data.responses]
     r = router()
     ctx = await r.sessions.answer(data.invocation_id, responses)
-    event = Event.model_validate(
-        {
-            "event_id": ctx["event_id"],
-            "platform": ctx["platform"],
-            "server_id": ctx["server_id"],
-            "channel_id": ctx["channel_id"],
-            "reply": ctx["reply"],
-            "user": {"platform_user_id": "late", "username": "late"},
-        }
-    )
-    await dispatch.deliver(r.res, event, data.invocation_id, responses)
-    return {"invocation_id": data.invocation_id, "delivered": event.reply.kind != "inline"}, 202
+    target = dispatch.ReplyTarget.from_session(ctx)
+    await dispatch.deliver(r.res, target, data.invocation_id, responses)
+    return {"invocation_id": data.invocation_id, "delivered": target.through_collector}, 202
 
 
 @bp.get("/api/v1/responses/<invocation_id>")

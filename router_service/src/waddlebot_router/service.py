@@ -101,7 +101,9 @@ class Router:
     async def deliver(self, work: Work) -> None:
         """Every answer — module text, refusal, limit notice — goes back to its chat."""
         if work.result is not None and work.result.responses:
-            await dispatch.deliver(self.res, work.event, work.invocation_id, work.result.responses)
+            await dispatch.deliver(
+                self.res, dispatch.ReplyTarget.of(work.event), work.invocation_id, work.result.responses
+            )
 
     async def _process(self, work: Work) -> None:
         await self.resolve(work)

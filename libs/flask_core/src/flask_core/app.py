@@ -233,25 +233,46 @@ def _install_probes(app: Quart, prefix: str) -> None:
         return Response(body, content_type=content_type)
 
 
-async def readiness(app: Quart) -> tuple[bool, dict[str, dict[str, Any]]]:
-    """Run the database, Redis and registered checks; (all required ok, per-check detail)."""
+async def readiness(app: Quart, *, shared: bool = True) -> tuple[bool, dict[str, dict[str, Any]]]:
+    """Run the checks of `app`; (all required ok, per-check detail).
+
+    `shared=False` leaves out the database and Redis checks, for a caller (the
+    single-process dispatcher) that runs them once for every app sharing them.
+    """
     res = app.extensions.get("waddlebot.resources")
     if res is None:
         return False, {"lifespan": {"ok": False, "detail": "not started"}}
-    checks: dict[str, dict[str, Any]] = {}
-    ok = True
-    base: list[tuple[str, ReadyCheck, bool]] = [("database", _check_db, True)]
+    own = app.extensions["waddlebot.ready_checks"]
+    return await run_checks(res, [*shared_checks(res), *own] if shared else own)
+
+
+def shared_checks(res: Resources) -> list[tuple[str, ReadyCheck, bool]]:
+    """The checks of the handles every app of a process shares."""
+    checks: list[tuple[str, ReadyCheck, bool]] = [("database", _check_db, True)]
     if res.redis is not None:
-        base.append(("redis", _check_redis, True))
-    for name, check, required in [*base, *app.extensions["waddlebot.ready_checks"]]:
+        checks.append(("redis", _check_redis, True))
+    return checks
+
+
+async def run_checks(
+    res: Resources, checks: list[tuple[str, ReadyCheck, bool]]
+) -> tuple[bool, dict[str, dict[str, Any]]]:
+    """Run checks concurrently, each within READY_TIMEOUT."""
+
+    async def one(check: ReadyCheck) -> tuple[bool, str]:
         try:
             async with asyncio.timeout(READY_TIMEOUT):
-                passed, detail = await check(res)
+                return await check(res)
         except Exception as exc:
-            passed, detail = False, f"{type(exc).__name__}: {exc}"
-        checks[name] = {"ok": passed, "detail": detail, "required": required}
+            return False, f"{type(exc).__name__}: {exc}"
+
+    outcomes = await asyncio.gather(*(one(check) for _, check, _ in checks))
+    details: dict[str, dict[str, Any]] = {}
+    ok = True
+    for (name, _, required), (passed, detail) in zip(checks, outcomes, strict=True):
+        details[name] = {"ok": passed, "detail": detail, "required": required}
         ok = ok and (passed or not required)
-    return ok, checks
+    return ok, details
 
 
 async def _check_db(res: Resources) -> tuple[bool, str]:
