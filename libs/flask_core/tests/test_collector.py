@@ -100,7 +100,7 @@ async def test_an_enabled_collector_runs_its_runtime_while_serving(make_settings
         assert ready[f"{platform}_outbox"] == {
             "ok": True,
             "required": False,
-            "detail": "worker running, 0 pending",
+            "detail": "workers running, 0 pending in, 0 pending out",
         }
         assert ready[platform] == {"ok": True, "required": False, "detail": "enabled"}
         status = await client.get(f"/{platform}/api/v1/status", headers=service_headers(platform))

@@ -83,7 +83,7 @@ def platform_name() -> str:
 def delivery_settings(make_settings: Any, backend: dict[str, Any]) -> DeliverySettings:
     settings: DeliverySettings = make_settings(
         DeliverySettings,
-        delivery_retry_base=0.02,
+        delivery_retry_schedule="20ms,40ms",
         delivery_max_wait=1.0,
         delivery_drain_timeout=0.2,
         **backend,
@@ -96,6 +96,7 @@ async def service(
     settings: DeliverySettings, name: str, platform: Platform, rate: str = "100/1s", max_len: int = 500
 ) -> AsyncIterator[DeliveryService]:
     res = await Resources.open(settings)
+    await res.db.migrate()
     svc = DeliveryService(res, name, platform.send, fixed_rate(rate), max_len, neutralise=neutralise_twitch)
     try:
         yield svc
@@ -209,21 +210,44 @@ async def test_unavailable_platform_is_retried_with_backoff(
     assert platform.texts() == ["eventually"]
 
 
-async def test_drops_are_counted_with_a_reason_and_can_be_redelivered(
+async def test_a_refusal_is_a_dead_letter_and_a_long_retry_after_is_rescheduled(
     delivery_settings: DeliverySettings, platform_name: str
 ) -> None:
     platform = Platform()
-    platform.script = [SendRejected("http_400"), RetryAfter(5.0)]
+    platform.script = [SendRejected("http_400"), RetryAfter(1.5)]
     async with service(delivery_settings, platform_name, platform) as svc:
         await svc.accept(delivery("rejected", "too long a wait"))
         await svc.join()
-        assert platform.texts() == []
+        assert platform.texts() == ["too long a wait"]  # sent once the Retry-After passed
         assert dropped(platform_name, "http_400") == 1
-        assert dropped(platform_name, "rate_limited") == 1
-        again = await svc.accept(delivery("rejected", "too long a wait"))  # nothing went out
+        [letter] = await svc.outbox.dead_letters()
+        assert letter["payload"]["chunks"] == ["rejected"] and letter["last_error"] == "http_400"
+        again = await svc.accept(delivery("rejected", "too long a wait"))  # a retry stores nothing new
+        assert again["duplicates"] == 2
+        assert await svc.outbox.replay(letter["id"]) == 1  # `waddlebot outbox retry <id>`
         await svc.join()
-    assert again["queued"] == 2
-    assert platform.texts() == ["rejected", "too long a wait"]
+    assert platform.texts() == ["too long a wait", "rejected"]
+    assert platform.sent[1][0] - platform.sent[0][0] < 1.0  # the other message was not held up
+
+
+async def test_a_platform_down_past_the_max_age_is_a_dead_letter(
+    make_settings: Any, backend: dict[str, Any], platform_name: str
+) -> None:
+    settings = make_settings(
+        DeliverySettings,
+        delivery_retry_schedule="10ms",
+        delivery_max_age=1.5,
+        delivery_poll_interval=0.02,
+        **backend,
+    )
+    platform = Platform()
+    platform.script = [DependencyUnavailable("down")] * 1000
+    async with service(settings, platform_name, platform) as svc:
+        await svc.accept(delivery("never"))
+        await svc.join()
+        [letter] = await svc.outbox.dead_letters()
+    assert letter["last_error"].startswith("expired after")
+    assert platform.calls > 2 and platform.texts() == []
 
 
 async def test_long_texts_are_split_and_each_piece_neutralised(
@@ -264,20 +288,22 @@ async def test_overlays_are_skipped_and_dms_dropped(
     assert dropped(platform_name, "empty") == 1
 
 
-async def test_shutdown_releases_what_was_not_sent(
-    delivery_settings: DeliverySettings, platform_name: str
+async def test_what_was_not_sent_at_shutdown_stays_stored_for_the_next_process(
+    delivery_settings: DeliverySettings, platform_name: str, eventually: Any
 ) -> None:
     platform = Platform()
     async with service(delivery_settings, platform_name, platform, rate="1/10s") as svc:
         await svc.accept(delivery("first", "second", "third"))
-        await asyncio.sleep(0.05)
+        await eventually(lambda: platform.texts() == ["first"])
         await svc.close()
         with pytest.raises(DependencyUnavailable):
             await svc.accept(delivery("late", invocation="inv-2"))
-        states = [await svc.claims.claim(f"inv-1:{i}") for i in range(3)]
-    assert platform.texts() == ["first"]
-    assert dropped(platform_name, "shutdown") == 2
-    assert [s.value for s in states] == ["done", "claimed", "claimed"]  # a redelivery sends the rest
+        assert await svc.outbox.pending() == 2
+    async with service(delivery_settings, platform_name, platform) as restarted:
+        await restarted.join()
+        again = await restarted.accept(delivery("first", "second", "third"))
+    assert platform.texts() == ["first", "second", "third"]  # each once, in order
+    assert again == {"queued": 0, "duplicates": 3, "skipped": 0}
 
 
 # --- the endpoint ------------------------------------------------------------------------------

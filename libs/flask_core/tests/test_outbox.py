@@ -170,6 +170,8 @@ async def test_retryable_answers_are_retried_until_accepted(
         await outbox.put(event(1))
         async with working(OutboxWorker(outbox)):
             await eventually(lambda: _zero(outbox))
+            # the ack commits before the worker counts it: wait for the count, not the row
+            await eventually(lambda: entries(platform, "delivered") == 1)
         assert fake.delivered() == ["test:1"] * 3
         assert entries(platform, "retried") == 2
         assert entries(platform, "delivered") == 1

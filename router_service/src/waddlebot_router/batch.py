@@ -49,9 +49,17 @@ async def handle_batch(router: Router, events: list[Event]) -> list[EventResult]
     for w in active:
         if w.result is None:
             w.finish("failed")
-    await asyncio.gather(*(router.deliver(w) for w in active if w.result and w.result.status != "failed"))
+    await asyncio.gather(*(_deliver(router, w) for w in active if w.result and w.result.status != "failed"))
     await _settle(router, active)
     return _results(works)
+
+
+async def _deliver(router: Router, work: Work) -> None:
+    """A batch element whose answer the collector did not take is `failed` (retried)."""
+    try:
+        await router.deliver(work)
+    except DependencyUnavailable:
+        work.finish("failed")
 
 
 async def _run_stages(router: Router, active: list[Work]) -> None:

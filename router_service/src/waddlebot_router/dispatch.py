@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -72,13 +73,24 @@ class Bulkheads:
         return slot
 
 
-async def _post(
+RETRY_BASE = 0.05
+RETRY_CAP = 1.0
+
+
+async def post(
     res: Resources, settings: RouterSettings, bulkheads: Bulkheads, module: str, path: str, body: Any
 ) -> tuple[int, Any] | None:
-    """POST to a module within its budget: (status, JSON body), or None when it failed."""
+    """POST to a module within its budget: (status, JSON body), or None when it failed.
+
+    A connection error, an open circuit or a 503 is retried with backoff and jitter until
+    the budget runs out: modules answer a repeated invocation from their record (§11), so
+    a brief outage (a restarted database, a rolling deploy) delays the answer instead of
+    replacing it with the "unavailable" text.
+    """
     started = time.perf_counter()
     outcome = "error"
     budget = _timeout(settings, module)
+    deadline = asyncio.get_running_loop().time() + budget
     try:
         async with asyncio.timeout(budget):
             await bulkheads(module).acquire()
@@ -87,22 +99,61 @@ async def _post(
         MODULE_LATENCY.labels(ROUTER, module, "busy").observe(time.perf_counter() - started)
         return None
     try:
-        response = await res.http.for_service(ROUTER).call(
-            module, "POST", path, json=body, timeout=budget, retries=0
-        )
-        outcome = "accepted" if response.status_code == 202 else str(response.status_code)
-        if response.status_code not in (200, 202):
-            log.warning("router.module_error", module=module, status=response.status_code)
-            return None
-        return response.status_code, response.json() if response.status_code == 200 else None
-    except DependencyUnavailable as exc:
-        log.warning("router.module_unavailable", module=module, error=exc.message)
-    except ValueError as exc:
-        log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
+        attempt = 0
+        while True:
+            attempt += 1
+            failure = await _attempt(res, module, path, body, deadline)
+            if not isinstance(failure, str):
+                outcome = "accepted" if failure[0] == 202 else str(failure[0])
+                return failure
+            outcome = failure
+            pause = _pause(res, module, attempt, failure)
+            if pause is None or asyncio.get_running_loop().time() + pause >= deadline - 0.05:
+                log.warning("router.module_unavailable", module=module, reason=failure, attempts=attempt)
+                return None
+            await asyncio.sleep(pause)
     finally:
         bulkheads(module).release()
         MODULE_LATENCY.labels(ROUTER, module, outcome).observe(time.perf_counter() - started)
-    return None
+
+
+async def _attempt(
+    res: Resources, module: str, path: str, body: Any, deadline: float
+) -> tuple[int, Any] | str:
+    """One call: (status, body) on 200/202, else the reason it failed (retryable or not)."""
+    left = deadline - asyncio.get_running_loop().time()
+    if left <= 0:
+        return "timeout"
+    try:
+        response = await res.http.for_service(ROUTER).call(
+            module, "POST", path, json=body, timeout=left, retries=0
+        )
+    except DependencyUnavailable as exc:
+        details = exc.details if isinstance(exc.details, dict) else {}
+        return str(details.get("status") or details.get("reason") or "unavailable")
+    if response.status_code == 202:
+        return 202, None
+    if response.status_code != 200:
+        log.warning("router.module_error", module=module, status=response.status_code)
+        return str(response.status_code)
+    try:
+        return 200, response.json()
+    except ValueError as exc:
+        log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
+        return "bad_answer"
+
+
+_RETRYABLE = frozenset({"connection", "circuit_open", "502", "503", "504"})
+
+
+def _pause(res: Resources, module: str, attempt: int, reason: str) -> float | None:
+    """How long to wait before the next attempt, or None when this failure is final."""
+    if reason not in _RETRYABLE:
+        return None
+    pause = random.uniform(0, min(RETRY_CAP, RETRY_BASE * 2 ** (attempt - 1))) + 0.01
+    if reason == "circuit_open":  # wait for the breaker's half-open trial
+        pause = max(pause, min(RETRY_CAP, res.http.breaker(module).retry_in()))
+    return pause
 
 
 async def invoke(
@@ -111,7 +162,7 @@ async def invoke(
     """POST one command to its module; a module that fails gives the unavailable text."""
     path = "/".join(quote(part, safe="") for part in request.command.split())
     body = request.model_dump(mode="json")
-    answer = await _post(res, settings, bulkheads, module, f"/{module}/api/v1/commands/{path}", body)
+    answer = await post(res, settings, bulkheads, module, f"/{module}/api/v1/commands/{path}", body)
     if answer is not None:
         status, payload = answer
         if status == 202:
@@ -132,7 +183,7 @@ async def invoke_batch(
 ) -> list[ModuleOutcome]:
     """One `commands:batch` call for several commands of one module, results in order."""
     body = {"requests": [r.model_dump(mode="json") for r in requests]}
-    answer = await _post(res, settings, bulkheads, module, f"/{module}/api/v1/commands:batch", body)
+    answer = await post(res, settings, bulkheads, module, f"/{module}/api/v1/commands:batch", body)
     if answer is not None and answer[0] == 200:
         try:
             parsed = CommandBatchResult.model_validate(answer[1])
@@ -181,7 +232,11 @@ class ReplyTarget:
 async def deliver(
     res: Resources, target: ReplyTarget, invocation_id: str, responses: list[dict[str, Any]]
 ) -> None:
-    """Send responses to the target's collector; a failure is logged and counted, never raised."""
+    """Hand responses to the target's collector, which stores them before its 202.
+
+    A failure is logged, counted and raised as DependencyUnavailable, so the caller does
+    not mark the invocation done and it is delivered again (deduped per invocation).
+    """
     if not target.through_collector or not responses:
         return
     body = {
@@ -209,3 +264,8 @@ async def deliver(
             invocation_id=invocation_id,
         )
     DELIVERIES.labels(ROUTER, platform, outcome).inc()
+    if outcome != "ok":
+        raise DependencyUnavailable(
+            f"the {platform} collector did not take the answer",
+            details={"platform": platform, "outcome": outcome},
+        )

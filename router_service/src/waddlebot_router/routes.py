@@ -10,7 +10,7 @@ from quart_schema import validate_request
 
 from flask_core.app import resources
 from flask_core.auth import require_service
-from flask_core.errors import NotFound, ServiceError, UnsupportedMediaType
+from flask_core.errors import DependencyUnavailable, NotFound, ServiceError, UnsupportedMediaType
 from flask_core.events import MAX_BATCH, Event, LateResponses
 
 from . import communities, dispatch
@@ -83,7 +83,11 @@ async def late_responses(data: LateResponses) -> Any:
     r = router()
     ctx = await r.sessions.answer(data.invocation_id, responses)
     target = dispatch.ReplyTarget.from_session(ctx)
-    await dispatch.deliver(r.res, target, data.invocation_id, responses)
+    try:
+        await dispatch.deliver(r.res, target, data.invocation_id, responses)
+    except DependencyUnavailable:  # 503: the module retries, and its retry is not a 409
+        await r.sessions.release_answer(data.invocation_id)
+        raise
     return {"invocation_id": data.invocation_id, "delivered": target.through_collector}, 202
 
 

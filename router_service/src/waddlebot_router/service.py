@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from flask_core import metrics
-from flask_core.errors import DependencyUnavailable
-from flask_core.events import CommandRequest, Event, EventResult, Status, role_rank
+from flask_core.events import CommandRequest, Event, EventResult, Status, invocation_id_for, role_rank
 from flask_core.idempotency import Claims, ClaimState
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
@@ -36,7 +36,12 @@ class Work:
     result: EventResult | None = None
     community_id: int = 0
     match: Match[CommandSpec] | None = None
-    invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    invocation_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Derived from the event id: a reprocessed event reuses its module records and
+        # delivery keys, so it is never answered twice (§11).
+        self.invocation_id = invocation_id_for(self.event.event_id)
 
     def finish(self, status: Status, responses: list[dict[str, Any]] | None = None, **extra: Any) -> None:
         self.result = EventResult(
@@ -99,7 +104,11 @@ class Router:
                 return False
 
     async def deliver(self, work: Work) -> None:
-        """Every answer — module text, refusal, limit notice — goes back to its chat."""
+        """Every answer — module text, refusal, limit notice — goes back to its chat.
+
+        DependencyUnavailable when the collector could not store it: the event is then not
+        done, and the collector's outbox sends it again (nothing runs twice, §11).
+        """
         if work.result is not None and work.result.responses:
             await dispatch.deliver(
                 self.res, dispatch.ReplyTarget.of(work.event), work.invocation_id, work.result.responses
@@ -261,26 +270,25 @@ class Router:
         if not modules:
             work.finish("ignored")
             return
-        client = self.res.http.for_service(ROUTER)
-        body = {"event": work.event.model_dump(mode="json"), "community_id": str(work.community_id)}
+        event = work.event.model_dump(mode="json")
 
         async def send(module: str) -> list[dict[str, Any]]:
+            body = {
+                "event": event,
+                "community_id": str(work.community_id),
+                "invocation_id": invocation_id_for(work.event.event_id, module),
+            }
+            answer = await dispatch.post(
+                self.res, self.settings, self.bulkheads, module, f"/{module}/api/v1/events", body
+            )
+            if answer is None or answer[0] != 200:
+                log.warning("router.fanout_failed", module=module)
+                return []
             try:
-                response = await client.call(
-                    module,
-                    "POST",
-                    f"/{module}/api/v1/events",
-                    json=body,
-                    timeout=self.settings.router_module_timeout,
-                    retries=0,
-                )
-            except DependencyUnavailable as exc:
-                log.warning("router.fanout_failed", module=module, error=exc.message)
+                return dispatch.validated_responses(answer[1])
+            except ValidationError as exc:
+                log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
                 return []
-            if response.status_code != 200:
-                log.warning("router.fanout_failed", module=module, status=response.status_code)
-                return []
-            return dispatch.validated_responses(response.json())
 
         answers = await asyncio.gather(*(send(m) for m in modules))
         responses = [r for answer in answers for r in answer]

@@ -99,6 +99,16 @@ class Sessions:
         self._answers[invocation_id] = (entry[0], responses)
         return entry[1]
 
+    async def release_answer(self, invocation_id: str) -> None:
+        """Give a late answer back after its delivery failed, so the module's retry is taken."""
+        if self._redis is None:
+            self._answers.pop(invocation_id, None)
+            return
+        try:
+            await self._redis.delete(self._key(invocation_id) + ":answer")
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailable("session store unavailable") from exc
+
     def _sweep(self) -> None:
         now = time.monotonic()
         if len(self._memory) > 50_000 or any(exp < now for exp, _ in list(self._memory.values())[:50]):

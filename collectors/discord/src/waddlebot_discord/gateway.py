@@ -117,8 +117,9 @@ class Gateway:
         if event is None:
             GATEWAY.labels("discord", "ignored").inc()
             return
-        await self.outbox.put(event.model_dump(mode="json"))
-        GATEWAY.labels("discord", "stored").inc()
+        # Keyed by the message's event id: a gateway RESUME that replays it stores nothing new.
+        stored = await self.outbox.put(event.model_dump(mode="json"), key=event.event_id, key_ttl=3600.0)
+        GATEWAY.labels("discord", "stored" if stored is not None else "duplicate").inc()
 
     async def ready(self, res: Resources) -> tuple[bool, str]:
         """The optional /readyz check."""

@@ -13,7 +13,6 @@ from typing import Any
 
 from flask_core.collector import HeaderMap, json_object
 from flask_core.errors import BadRequest
-from flask_core.idempotency import Claims, ClaimState
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
 from flask_core.outbox import Outbox
@@ -47,7 +46,6 @@ class InteractionWebhook:
         self.outbox = outbox
         self.rendezvous = rendezvous
         self.verifier = Verifier(settings.discord_public_key or "")
-        self.claims = Claims(res.redis, prefix=settings.redis_key_prefix, namespace="discord:interactions")
 
     async def handle(self, headers: HeaderMap, body: bytes) -> dict[str, Any]:
         """One interaction request → the interaction response (JSON)."""
@@ -74,17 +72,12 @@ class InteractionWebhook:
             return {"type": MESSAGE, "data": message(self.settings.discord_guild_only_text, ephemeral=True)}
         interaction_id = str(ix["id"])
         ttl = self.settings.discord_interaction_ttl
-        if await self.claims.claim(interaction_id, ttl) is not ClaimState.CLAIMED:
+        # Stored and deduped in one atomic step: a crash before it leaves nothing to hide
+        # Discord's retry; a copy of a stored interaction shows nothing new.
+        stored = await self.outbox.put(event.model_dump(mode="json"), key=interaction_id, key_ttl=ttl)
+        if stored is None:
             log.info("discord.duplicate_interaction", interaction_id=interaction_id)
-            return {
-                "type": DEFERRED
-            }  # the first copy's answer edits or follows up; this one shows nothing new
-        try:
-            await self.outbox.put(event.model_dump(mode="json"))
-            await self.claims.done(interaction_id, ttl)
-        except BaseException:
-            await self.claims.release(interaction_id)
-            raise
+            return {"type": DEFERRED}  # the first copy's answer edits or follows up
         answer = await self.rendezvous.wait(interaction_id, self.settings.discord_interaction_wait)
         if answer is None:
             return {"type": DEFERRED}

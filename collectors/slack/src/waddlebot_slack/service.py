@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl
 from flask_core.collector import HeaderMap, json_object
 from flask_core.errors import BadRequest
 from flask_core.events import Event
-from flask_core.idempotency import Claims, ClaimState
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
 from flask_core.outbox import Outbox, Sender, Verdict
@@ -51,7 +50,6 @@ class SlackWebhooks:
         self.api = api
         secret = settings.slack_signing_secret
         self.secret = secret.get_secret_value() if secret is not None else ""
-        self.claims = Claims(res.redis, prefix=settings.redis_key_prefix, namespace="slack:webhooks")
 
     def _verify(self, headers: HeaderMap, body: bytes) -> None:
         verify(self.secret, headers, body, self.settings.slack_replay_window)
@@ -87,7 +85,7 @@ class SlackWebhooks:
         except (KeyError, TypeError, ValueError) as exc:
             log.error("slack.event_unreadable", type=kind, error=str(exc)[:300])
             raise BadRequest("event is not readable", code="validation_error") from None
-        outcome = await self._store([slack_event_id], event)
+        outcome = await self._store(event)
         WEBHOOKS.labels("slack", kind, outcome).inc()
         return WebhookAnswer()
 
@@ -99,7 +97,7 @@ class SlackWebhooks:
             event = normalise.slash_command(form)
         except (KeyError, ValueError) as exc:
             raise BadRequest("slash command is not readable", code="validation_error") from exc
-        WEBHOOKS.labels("slack", "slash_command", await self._store([], event)).inc()
+        WEBHOOKS.labels("slack", "slash_command", await self._store(event)).inc()
         return WebhookAnswer()
 
     async def interactivity(self, headers: HeaderMap, body: bytes) -> WebhookAnswer:
@@ -111,29 +109,21 @@ class SlackWebhooks:
             event = normalise.interaction(payload)
         except (KeyError, TypeError, ValueError) as exc:
             raise BadRequest("interaction is not readable", code="validation_error") from exc
-        WEBHOOKS.labels("slack", "interaction", await self._store([], event)).inc()
+        WEBHOOKS.labels("slack", "interaction", await self._store(event)).inc()
         return WebhookAnswer()
 
-    async def _store(self, keys: list[str], event: Event | None) -> str:
-        """Claim `keys` (+ the event id), store the event, mark them done; the outcome."""
-        if event is not None:
-            keys = [*keys, event.event_id]
-        if not keys:
+    async def _store(self, event: Event | None) -> str:
+        """Store the event keyed by its event id, in one atomic step; the outcome.
+
+        A Slack retry, and the `message` + `app_mention` pair of one mention, normalise to
+        the same event id, so the copy is acknowledged without being stored again.
+        """
+        if event is None:
             return "ignored"
-        ttl = self.settings.slack_dedupe_ttl
-        states = await self.claims.claim_many(keys, ttl)
-        claimed = [key for key, state in zip(keys, states, strict=True) if state is ClaimState.CLAIMED]
-        if len(claimed) < len(keys):
-            for key in claimed:  # a copy: give back what it took, the original holds the rest
-                await self.claims.release(key)
-            log.info("slack.duplicate", keys=keys)
+        stored = await self.outbox.put(
+            event.model_dump(mode="json"), key=event.event_id, key_ttl=self.settings.slack_dedupe_ttl
+        )
+        if stored is None:
+            log.info("slack.duplicate", event_id=event.event_id)
             return "duplicate"
-        try:
-            if event is not None:
-                await self.outbox.put(event.model_dump(mode="json"))
-        except BaseException:
-            for key in keys:
-                await self.claims.release(key)
-            raise
-        await self.claims.done_many(keys, ttl)
-        return "stored" if event is not None else "ignored"
+        return "stored"

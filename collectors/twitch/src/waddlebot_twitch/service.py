@@ -1,10 +1,12 @@
 """The EventSub webhook: verify, dedupe, normalise, store in the outbox, acknowledge.
 
 Order matters: the signature is checked on the raw body before anything is parsed,
-then the replay window, then the message type. A notification's message id is claimed
-(kept `twitch_dedupe_ttl` ≥ 10 min), so Twitch's redelivery is acknowledged without
-being processed again; the claim is released when storing fails, so Twitch's retry is
-processed. The bot's own chat messages never reach the outbox.
+then the replay window, then the message type. A notification is stored in the outbox
+keyed by its message id (kept `twitch_dedupe_ttl` ≥ 10 min) in one atomic step, so
+Twitch's redelivery of a stored notification is acknowledged without being stored
+again, and a crash before the store leaves nothing that would hide Twitch's retry.
+Only then is the webhook acknowledged. The bot's own chat messages never reach the
+outbox.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from pydantic import ValidationError
 
 from flask_core.collector import HeaderMap
 from flask_core.errors import BadRequest
-from flask_core.idempotency import Claims, ClaimState
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
 from flask_core.outbox import Outbox
@@ -53,7 +54,6 @@ class EventSubService:
         self.secret = (
             settings.twitch_eventsub_secret.get_secret_value() if settings.twitch_eventsub_secret else ""
         )
-        self.claims = Claims(res.redis, prefix=settings.redis_key_prefix, namespace="twitch:eventsub")
 
     async def handle(self, raw_headers: HeaderMap, body: bytes) -> WebhookAnswer:
         """One webhook request; raises 403 (refused) or 400 (unreadable) as ServiceErrors."""
@@ -101,17 +101,9 @@ class EventSubService:
         event = envelope.get("event")
         if not isinstance(event, dict):
             raise BadRequest("notification without an event", code="validation_error")
-        ttl = self.settings.twitch_dedupe_ttl
-        if await self.claims.claim(headers.message_id, ttl) is not ClaimState.CLAIMED:
-            NOTIFICATIONS.labels("twitch", kind, "duplicate").inc()
+        outcome = await self._store(Notification(headers.message_id, when, kind, event))
+        if outcome == "duplicate":
             log.info("twitch.duplicate_notification", message_id=headers.message_id, type=kind)
-            return WebhookAnswer(204)
-        try:
-            outcome = await self._store(Notification(headers.message_id, when, kind, event))
-            await self.claims.done(headers.message_id, ttl)
-        except BaseException:
-            await self.claims.release(headers.message_id)
-            raise
         NOTIFICATIONS.labels("twitch", kind, outcome).inc()
         return WebhookAnswer(204)
 
@@ -129,8 +121,10 @@ class EventSubService:
             raise BadRequest("notification event is not readable", code="validation_error") from None
         if normalised is None:
             return "ignored"
-        await self.outbox.put(normalised.model_dump(mode="json"))
-        return "stored"
+        stored = await self.outbox.put(
+            normalised.model_dump(mode="json"), key=n.message_id, key_ttl=self.settings.twitch_dedupe_ttl
+        )
+        return "stored" if stored is not None else "duplicate"
 
     async def _own_message(self, event: dict[str, Any]) -> None:
         """Dropped before the outbox; its badges tell whether the bot moderates here."""

@@ -120,19 +120,34 @@ class CollectorRuntime:
     delivery: DeliveryService
 
     def start(self) -> None:
-        """Start draining the outbox (a subclass starts its own tasks too)."""
+        """Start draining both outboxes (a subclass starts its own tasks too)."""
         self.worker.start()
+        self.delivery.start()
 
     async def stop(self) -> None:
-        """Stop the worker, then drain delivery (bounded) and release what is unsent."""
+        """Stop the inbound worker, then let delivery finish (bounded); the rest stays stored."""
         await self.worker.stop()
         await self.delivery.close()
 
     async def ready(self) -> tuple[bool, str]:
-        """The `<platform>_outbox` check: is the worker running, how much is pending."""
+        """The `<platform>_outbox` check: are the workers running, how much is pending."""
         pending = await self.outbox.pending()
-        running = self.worker.running
-        return running, f"worker {'running' if running else 'stopped'}, {pending} pending"
+        outbound = await self.delivery.outbox.pending()
+        running = self.worker.running and self.delivery.running
+        state = "running" if running else "stopped"
+        return running, f"workers {state}, {pending} pending in, {outbound} pending out"
+
+    async def durable(self, settings: CoreSettings) -> tuple[bool, str]:
+        """The `<platform>_durable` check: outside dev, a volatile Redis would lose events."""
+        if settings.env == "dev" or getattr(settings, "outbox_allow_volatile_redis", False):
+            return True, "not checked (dev or OUTBOX_ALLOW_VOLATILE_REDIS)"
+        try:
+            ok, detail = await self.outbox.check_durable()
+        except Exception as exc:
+            return False, f"cannot read the store's persistence: {type(exc).__name__}"
+        if not ok:
+            detail += "; set appendonly yes (or OUTBOX_ALLOW_VOLATILE_REDIS=true to accept losses)"
+        return ok, detail
 
 
 def _status(platform: str) -> CollectorStatus:
@@ -202,7 +217,12 @@ def create_collector_app(
         rt: CollectorRuntime | None = app.extensions.get(key)
         return (False, "not running") if rt is None else await rt.ready()
 
+    async def durable(res: Resources) -> tuple[bool, str]:
+        rt: CollectorRuntime | None = app.extensions.get(key)
+        return (True, "not running") if rt is None else await rt.durable(settings)
+
     add_ready_check(app, f"{platform}_outbox", outbox_ready, required=False)
+    add_ready_check(app, f"{platform}_durable", durable, required=True)
     _run_while_serving(app, status, build_runtime)
     return app
 
@@ -225,6 +245,9 @@ def _run_while_serving(
         app.extensions[key] = rt
         app.extensions[SERVICE_KEY] = rt.delivery
         rt.start()
+        ok, detail = await rt.durable(res.settings)
+        if not ok:
+            log.error("collector.outbox_volatile", platform=platform, detail=detail)
         log.info("collector.started", platform=platform, outbox="redis" if res.redis else "table")
         try:
             yield

@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 from pydal import DAL
 from pydal.migrator import InDBMigrator
 
+from . import invocations
 from .errors import DependencyUnavailable
 from .logging import get_logger
 from .settings import normalise_database_url
@@ -72,7 +73,11 @@ class AsyncDAL:
         self.uri = normalise_database_url(uri)
         self.read_uris = [normalise_database_url(u) for u in read_uris]
         self.is_sqlite = self.uri.startswith("sqlite")
-        self._definers: list[Definer] = []
+        # Core tables every service may write: the modules' invocation records (§12) and
+        # the collectors' outboxes (inbound and outbound, used when there is no Redis).
+        from .outbox.base import define_tables as define_outbox
+
+        self._definers: list[Definer] = [invocations.define_tables, define_outbox]
         self._pool = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="dal")
         self._read_pool = (
             ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="dal-read")
@@ -145,8 +150,15 @@ class AsyncDAL:
                 log.debug("database.close_failed", error=str(exc))
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(db, *args)` in a worker thread; commit on success, roll back on error."""
+        """Run `fn(db, *args)` in a worker thread; commit on success, roll back on error.
+
+        Inside a module handler the unit first takes the invocation's write record
+        (`flask_core.invocations`), so a repeated invocation writes nothing twice.
+        """
         loop = asyncio.get_running_loop()
+        hook = invocations.UNIT_HOOK.get()
+        if hook is not None:
+            fn = hook.wrap(fn)
         return await loop.run_in_executor(self._pool, self._unit, self.uri, "primary", fn, *args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:

@@ -1,12 +1,15 @@
-"""The collector side of `POST /<platform>/api/v1/messages` (§4.4): idempotent delivery.
+"""The collector side of `POST /<platform>/api/v1/messages` (§4.4): durable, idempotent delivery.
 
 A collector supplies only `send(channel_id, text, reply)`; this module does the rest:
     DeliveryService(res, platform, send, rate_for_channel, max_len, neutralise=None)
-        .accept(delivery) -> {"queued", "duplicates", "skipped"}  claim, then queue (fast)
-        .join() waits for every queue; .close() drains (bounded), releases what is unsent
+        .accept(delivery) -> {"queued", "duplicates", "skipped"}: every response is stored
+          in the outbound outbox `<platform>.out` (deduped per (invocation_id, index) in the
+          same atomic step) before this returns, so a 202 means "durable".
+        .start() / .close(): the supervised worker that sends what is stored; .join() waits
+          until nothing is due or in flight; .outbox is the outbound Outbox.
       send(channel_id, text, reply): post ONE message. Raise RetryAfter(seconds) on the
         platform's 429, SendRejected(reason) when it can never succeed, DependencyUnavailable
-        (what flask_core.http raises) when it may succeed later.
+        (what flask_core.http raises) when it may succeed later (5xx, timeouts, refused).
       rate_for_channel(channel_id) -> "20/30s": awaited before every message
         (`fixed_rate(rate)` when every channel has the same limit).
     split_text, neutralise_twitch / neutralise_slack / neutralise_discord, NEUTRALISERS,
@@ -14,23 +17,32 @@ A collector supplies only `send(channel_id, text, reply)`; this module does the 
     DeliverySettings (DELIVERY_* settings).
 The endpoint itself, the collector's status and its app wiring are `flask_core.collector`.
 
-Rules: each (invocation_id, response index) is claimed for `delivery_claim_ttl`, so a
-retried delivery never posts twice. Per channel, messages leave in order from one task,
-each after a slot of the channel's limit (waiting, never dropping). The limit is a sliding
-window (`RateLimiter.hit`), not a token bucket: a full bucket of N refilled at N/W lets 2N
-through in the first W seconds, and platforms count "N in any W seconds". Chat and error
-responses are sent (split on word boundaries to `max_len`, then neutralised chunk by
-chunk); overlays are skipped (browser_source's job); DMs and everything that cannot be
-sent are dropped, logged (`delivery.dropped`) and counted with a reason.
+Rules: per channel, messages leave in order from one lane, each after a slot of the
+channel's sliding-window limit (waiting, never dropping); a lane that waits never holds
+up another channel. A 429 is waited out in the lane when its Retry-After is at most
+`delivery_max_wait`, else the entry is scheduled for then. A platform that is down (5xx,
+timeout, unreachable) is retried on `delivery_retry_schedule` (1 s, 5 s, 30 s, 2 min, 5 min,
+30 min, 2 h, 5 h, then every 5 h, with jitter) until `delivery_max_age` (12 h), then the entry
+is a dead letter; a refusal (SendRejected) is a dead letter at once. Every give-up is
+logged and counted, and `waddlebot outbox retry` sends dead letters again. A crash
+between the platform's answer and the ack can send one message twice (at-least-once at
+the platform's edge, which has no idempotency key); nothing accepted is ever lost.
+Chat and error responses are sent (split on word boundaries to `max_len`, then
+neutralised chunk by chunk); overlays are skipped (browser_source's job); DMs are not
+sent by this path yet and are dropped, logged (`delivery.dropped`) and counted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
+
+from pydantic import field_validator
 
 from .delivery_text import (
     DISCORD_ALLOWED_MENTIONS,
@@ -43,16 +55,17 @@ from .delivery_text import (
 )
 from .errors import DependencyUnavailable
 from .events import Delivery, Reply
-from .idempotency import Claims, ClaimState
 from .logging import get_logger
 from .metrics import counter
+from .outbox import Outbox, OutboxEntry, OutboxPolicy, open_outbox, settle
 from .resources import Resources
-from .settings import CoreSettings, parse_rate
+from .settings import CoreSettings, parse_duration, parse_rate
+from .supervise import Supervised
 
 __all__ = [
     "DISCORD_ALLOWED_MENTIONS", "MAX_LENGTHS", "NEUTRALISERS", "DeliveryService", "DeliverySettings",
     "RateFn", "RetryAfter", "SendFn", "SendRejected", "fixed_rate", "neutralise_discord",
-    "neutralise_slack", "neutralise_twitch", "split_text",
+    "neutralise_slack", "neutralise_twitch", "outbound_name", "split_text",
 ]  # fmt: skip
 
 log = get_logger(__name__)
@@ -61,6 +74,7 @@ DROPPED = counter("waddlebot_delivery_dropped_total", "Outbound responses droppe
 
 SendFn = Callable[[str, str, Reply], Awaitable[None]]
 RateFn = Callable[[str], Awaitable[str]]
+DEFAULT_SCHEDULE = "1s,5s,30s,2m,5m,30m,2h,5h"
 
 
 def fixed_rate(rate: str) -> RateFn:
@@ -70,6 +84,11 @@ def fixed_rate(rate: str) -> RateFn:
         return rate
 
     return rate_for
+
+
+def outbound_name(platform: str) -> str:
+    """The name of a platform's outbound outbox (its inbound one is the platform's name)."""
+    return f"{platform}.out"
 
 
 # --- errors a `send` raises ------------------------------------------------------------------
@@ -91,34 +110,46 @@ class SendRejected(Exception):
         self.reason = reason
 
 
-class _Dropped(SendRejected):
-    """Raised inside the service once a message is given up."""
+class _Retry(Exception):
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.delay = reason, delay
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+class DeliverySettings(CoreSettings):
+    """Delivery settings shared by every collector (scaled down in the fault suite)."""
+
+    delivery_claim_ttl: float = 86400.0  # how long (invocation_id, index) stays deduped
+    delivery_retry_schedule: str = DEFAULT_SCHEDULE  # the last step repeats until max age
+    delivery_max_age: float = 12 * 3600.0
+    delivery_max_wait: float = 60.0  # the longest Retry-After waited out in the lane
+    delivery_drain_timeout: float = 5.0
+    delivery_lease: float = 60.0
+    delivery_poll_interval: float = 1.0
+    delivery_max_in_flight: int = 500
+
+    @field_validator("delivery_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        steps = [s for s in (p.strip() for p in value.split(",")) if s]
+        if not steps:
+            raise ValueError("the retry schedule needs at least one step")
+        for step in steps:
+            parse_duration(step)
+        return ",".join(steps)
+
+    def retry_delays(self) -> list[float]:
+        return [parse_duration(step) for step in self.delivery_retry_schedule.split(",")]
 
 
 # --- the service ----------------------------------------------------------------------------
 
 
-class DeliverySettings(CoreSettings):
-    """Delivery settings shared by every collector."""
-
-    delivery_claim_ttl: float = 86400.0
-    delivery_max_attempts: int = 5
-    delivery_max_wait: float = 60.0  # the longest Retry-After honoured before dropping
-    delivery_retry_base: float = 0.5
-    delivery_drain_timeout: float = 5.0
-
-
-@dataclass(slots=True)
-class _Item:
-    key: str
-    channel_id: str
-    reply: Reply
-    chunks: list[str]
-    sent: int = 0
-
-
 class DeliveryService:
-    """Idempotent, ordered, rate-limited delivery of router responses to one platform."""
+    """Durable, idempotent, ordered, rate-limited delivery of router responses to one platform."""
 
     def __init__(
         self,
@@ -130,35 +161,53 @@ class DeliveryService:
         *,
         neutralise: Callable[[str], str] | None = None,
         settings: CoreSettings | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.res, self.platform, self.send = res, platform, send
         self.rate_for_channel, self.max_len = rate_for_channel, max_len
         self.neutralise = neutralise or NEUTRALISERS.get(platform, neutralise_discord)
         s = settings or res.settings
         self.settings = s if isinstance(s, DeliverySettings) else DeliverySettings.model_construct()
-        self.claims = Claims(
-            res.redis, prefix=res.settings.redis_key_prefix, namespace=f"delivery:{platform}"
-        )
-        self._queues: dict[str, deque[_Item]] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.delays = self.settings.retry_delays()
+        policy = OutboxPolicy(lease=self.settings.delivery_lease, max_age=self.settings.delivery_max_age)
+        self.outbox = outbox or open_outbox(res, outbound_name(platform), policy)
+        self.loop = Supervised(f"delivery:{platform}", self._run)
+        self._lanes: dict[str, deque[OutboxEntry]] = {}
+        self._lane_tasks: dict[str, asyncio.Task[None]] = {}
+        self._held: dict[str, OutboxEntry] = {}
+        self._room = asyncio.Event()
         self._closed = False
 
+    @property
+    def running(self) -> bool:
+        return self.loop.running
+
+    # --- accepting ------------------------------------------------------------------------
+
     async def accept(self, delivery: Delivery) -> dict[str, int]:
-        """Claim each response and queue it on its channel; returns at once."""
+        """Store each response (deduped per invocation and index); durable when this returns."""
         if self._closed:
             raise DependencyUnavailable(f"{self.platform} delivery is shutting down")
+        self.start()
         prepared = [(i, self._prepare(r.model_dump())) for i, r in enumerate(delivery.responses)]
         wanted = [(i, chunks) for i, chunks in prepared if chunks]
-        keys = [f"{delivery.invocation_id}:{i}" for i, _ in wanted]
-        states = await self.claims.claim_many(keys, self.settings.delivery_claim_ttl) if keys else []
-        queued = 0
-        for (_, chunks), key, state in zip(wanted, keys, states, strict=True):
-            if state is not ClaimState.CLAIMED:
-                MESSAGES.labels(self.platform, "duplicate").inc()
-                continue
-            self._enqueue(_Item(key, delivery.channel_id, delivery.reply, chunks))
-            queued += 1
+        stored: list[str | None] = []
+        for i, chunks in wanted:  # one after another: the order of a channel's messages holds
+            payload = {
+                "invocation_id": delivery.invocation_id,
+                "index": i,
+                "channel_id": delivery.channel_id,
+                "server_id": delivery.server_id,
+                "reply": delivery.reply.model_dump(mode="json"),
+                "chunks": chunks,
+                "sent": 0,
+            }
+            key = f"{delivery.invocation_id}:{i}"
+            stored.append(await self.outbox.put(payload, key=key, key_ttl=self.settings.delivery_claim_ttl))
+        queued = sum(1 for entry_id in stored if entry_id is not None)
+        MESSAGES.labels(self.platform, "accepted").inc(queued)
         if queued < len(wanted):
+            MESSAGES.labels(self.platform, "duplicate").inc(len(wanted) - queued)
             log.info(
                 "delivery.duplicate", platform=self.platform, invocation_id=delivery.invocation_id,
                 duplicates=len(wanted) - queued,
@@ -179,58 +228,127 @@ class DeliveryService:
             self._count_drop("empty")
         return chunks
 
-    def _enqueue(self, item: _Item) -> None:
-        self._queues.setdefault(item.channel_id, deque()).append(item)
-        if item.channel_id not in self._tasks:
-            name = f"delivery:{self.platform}:{item.channel_id}"
-            self._tasks[item.channel_id] = asyncio.create_task(self._drain(item.channel_id), name=name)
+    # --- the worker -----------------------------------------------------------------------
 
-    async def _drain(self, channel_id: str) -> None:
-        queue = self._queues[channel_id]
+    def start(self) -> None:
+        if not self._closed:
+            self.loop.start()
+
+    async def _run(self) -> None:
+        """Claim due entries into per-channel lanes while there is room; lanes send them."""
+        renew = asyncio.create_task(self._renew())
         try:
-            while queue:
-                await self._deliver(queue[0])
-                queue.popleft()
+            while True:
+                room = self.settings.delivery_max_in_flight - len(self._held)
+                if room <= 0:
+                    self._room.clear()
+                    await self._room.wait()
+                    continue
+                for entry in await self._claim(min(room, 100)):
+                    self._take(entry)
         finally:
-            self._tasks.pop(channel_id, None)
-            if not queue:
-                self._queues.pop(channel_id, None)
+            renew.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renew
 
-    async def _deliver(self, item: _Item) -> None:
+    async def _claim(self, limit: int) -> list[OutboxEntry]:
+        """Claim entries; cancelled meanwhile (shutdown), what was claimed is still held."""
+        claim = asyncio.ensure_future(self.outbox.claim(limit, self.settings.delivery_poll_interval))
         try:
-            while item.sent < len(item.chunks):
-                await self._send_chunk(item, item.chunks[item.sent])
-                item.sent += 1
-        except _Dropped as drop:
-            await self._drop(item, drop.reason)
-            return
-        MESSAGES.labels(self.platform, "sent").inc()
-        await self._finish(item)
+            return await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                for entry in await claim:  # close() hands these back instead of a lease running out
+                    self._held.setdefault(entry.id, entry)
+            raise
 
-    async def _send_chunk(self, item: _Item, text: str) -> None:
-        attempt = 0
+    def _take(self, entry: OutboxEntry) -> None:
+        if entry.id not in self._held:  # our own reclaimed entry is already in a lane
+            self._held[entry.id] = entry
+            self._enqueue(entry)
+
+    async def _renew(self) -> None:
+        """Extend the lease of every entry a lane holds, every third of a lease."""
         while True:
+            await asyncio.sleep(self.settings.delivery_lease / 3)
+            if self._held:
+                try:
+                    await self.outbox.extend(list(self._held.values()))
+                except Exception as exc:
+                    log.warning("delivery.extend_failed", platform=self.platform, error=repr(exc))
+
+    def _enqueue(self, entry: OutboxEntry) -> None:
+        channel = str(entry.payload.get("channel_id", ""))
+        self._lanes.setdefault(channel, deque()).append(entry)
+        if channel not in self._lane_tasks:
+            name = f"delivery:{self.platform}:{channel}"
+            self._lane_tasks[channel] = asyncio.create_task(self._drain(channel), name=name)
+
+    async def _drain(self, channel: str) -> None:
+        lane = self._lanes[channel]
+        try:
+            while lane:
+                entry = lane[0]
+                await self._deliver(entry)  # cancelled at shutdown: it stays held, close() hands it back
+                lane.popleft()
+                self._held.pop(entry.id, None)
+                self._room.set()
+        finally:
+            self._lane_tasks.pop(channel, None)
+            if not lane:
+                self._lanes.pop(channel, None)
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        """Send what is left of one entry, then record the verdict in the outbox."""
+        payload = entry.payload
+        chunks: list[str] = list(payload.get("chunks") or [])
+        reply = Reply.model_validate(payload.get("reply") or {"kind": "chat"})
+        channel = str(payload.get("channel_id", ""))
+        verdict, detail, delay = "ok", "sent", 0.0
+        try:
+            while int(payload.get("sent", 0)) < len(chunks):
+                await self._send_chunk(channel, chunks[int(payload.get("sent", 0))], reply)
+                payload["sent"] = int(payload.get("sent", 0)) + 1
+        except _Retry as retry:
+            entry.attempts += 1
+            verdict, detail = "retry", retry.reason
+            delay = retry.delay if retry.delay is not None else self._delay(entry.attempts)
+            if time.time() + delay - entry.created_at >= self.settings.delivery_max_age:
+                verdict, detail = "dead", f"expired after {entry.attempts} attempts: {retry.reason}"
+        except SendRejected as exc:
+            verdict, detail = "dead", exc.reason
+        except Exception as exc:
+            log.exception("delivery.send_failed", platform=self.platform, channel_id=channel)
+            verdict, detail = "dead", f"error:{type(exc).__name__}"
+        MESSAGES.labels(
+            self.platform, {"ok": "sent", "retry": "retried", "dead": "dead_lettered"}[verdict]
+        ).inc()
+        if verdict == "dead":
+            DROPPED.labels(self.platform, detail.split(":", 1)[0]).inc()
+        try:
+            await settle(self.outbox, entry, verdict, detail, delay)
+        except Exception as exc:  # still held by the lease: it is handed out again, never lost
+            log.warning("delivery.settle_failed", platform=self.platform, entry=entry.id, error=repr(exc))
+
+    def _delay(self, attempts: int) -> float:
+        step = self.delays[min(attempts, len(self.delays)) - 1]
+        return step * random.uniform(0.8, 1.2)
+
+    async def _send_chunk(self, channel: str, text: str, reply: Reply) -> None:
+        while True:
+            await self._wait_for_slot(channel)
             try:
-                await self._wait_for_slot(item.channel_id)
-                await self.send(item.channel_id, text, item.reply)
+                await self.send(channel, text, reply)
                 return
             except RetryAfter as exc:
-                wait, reason = exc.seconds, "rate_limited"
-            except DependencyUnavailable:
-                wait, reason = self.settings.delivery_retry_base * 2**attempt, "unavailable"
-            except SendRejected as exc:
-                raise _Dropped(exc.reason) from None
-            except Exception as exc:
-                log.exception("delivery.send_failed", platform=self.platform, channel_id=item.channel_id)
-                raise _Dropped(f"error:{type(exc).__name__}") from None
-            attempt += 1
-            if attempt >= self.settings.delivery_max_attempts or wait > self.settings.delivery_max_wait:
-                raise _Dropped(reason)
-            log.info(
-                "delivery.retry", platform=self.platform, channel_id=item.channel_id, reason=reason,
-                attempt=attempt, delay=round(wait, 3),
-            )  # fmt: skip
-            await asyncio.sleep(wait)
+                if exc.seconds > self.settings.delivery_max_wait:
+                    raise _Retry("rate_limited", exc.seconds) from None
+                log.info(
+                    "delivery.retry_after", platform=self.platform, channel_id=channel, delay=exc.seconds
+                )
+                await asyncio.sleep(exc.seconds)
+            except DependencyUnavailable as exc:
+                raise _Retry(f"unavailable:{exc.message[:100]}") from None
 
     async def _wait_for_slot(self, channel_id: str) -> None:
         """Wait until the channel's window has room, then take one slot."""
@@ -242,39 +360,35 @@ class DeliveryService:
                 return
             await asyncio.sleep(decision.retry_after)
 
-    async def _finish(self, item: _Item) -> None:
-        try:
-            await self.claims.done(item.key, self.settings.delivery_claim_ttl)
-        except DependencyUnavailable:  # the claim itself lasts as long; nothing is re-sent
-            log.warning("delivery.mark_done_failed", platform=self.platform, key=item.key)
-
-    async def _drop(self, item: _Item, reason: str) -> None:
-        self._count_drop(reason, channel_id=item.channel_id, sent=item.sent, chunks=len(item.chunks))
-        if item.sent:
-            await self._finish(item)  # part of it is out: never send it again
-        else:
-            await self.claims.release(item.key)
-
     def _count_drop(self, reason: str, **context: Any) -> None:
         MESSAGES.labels(self.platform, "dropped").inc()
         DROPPED.labels(self.platform, reason.split(":", 1)[0]).inc()
         log.warning("delivery.dropped", platform=self.platform, reason=reason, **context)
 
-    async def join(self) -> None:
-        """Wait until every queued message has been sent or dropped."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+    # --- waiting and stopping -------------------------------------------------------------
+
+    async def join(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Wait until everything stored was sent or dead-lettered (retries included)."""
+        self.start()
+        async with asyncio.timeout(timeout):
+            while self._held or self._lane_tasks or await self.outbox.pending():
+                await asyncio.sleep(0.01)
 
     async def close(self) -> None:
-        """Stop accepting, drain for up to `delivery_drain_timeout`, release the rest."""
+        """Stop claiming, let the lanes finish for up to `delivery_drain_timeout`; the rest stays stored."""
         self._closed = True
-        tasks = list(self._tasks.values())
+        await self.loop.stop()
+        tasks = list(self._lane_tasks.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=self.settings.delivery_drain_timeout)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        for queue in list(self._queues.values()):
-            for item in queue:
-                await self._drop(item, "shutdown")
-        self._queues.clear()
+        left = list(self._held.values())
+        for entry in left:  # handed back at once for the next worker (a restart) to send
+            with contextlib.suppress(Exception):  # else its lease runs out: never lost
+                await self.outbox.retry(entry, "shutdown", 0.0)
+        if left:
+            log.info("delivery.left_stored", platform=self.platform, entries=len(left))
+        self._held.clear()
+        self._lanes.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -43,6 +44,16 @@ def highest_role(roles: Iterable[str]) -> str:
     """The highest known role of `roles`; `everyone` when none is known."""
     known = [role for role in roles if role in ROLE_RANK]
     return max(known, key=ROLE_RANK.__getitem__, default="everyone")
+
+
+#: The fixed namespace of invocation ids (§11): uuid5(INVOCATION_NAMESPACE, event_id).
+INVOCATION_NAMESPACE = uuid.UUID("6f1d4e2a-57c3-5b8e-9a0d-3c2b1e4f5a60")
+
+
+def invocation_id_for(event_id: str, module: str | None = None) -> str:
+    """The invocation id of an event (or of its fan-out to `module`): the same on every retry."""
+    name = event_id if module is None else f"{event_id}|{module}"
+    return uuid.uuid5(INVOCATION_NAMESPACE, name).hex
 
 
 def utcnow() -> datetime:

@@ -3,11 +3,16 @@
 A module declares `Manifest` and one async handler per command path; this builds the
 blueprint with `GET /api/v1/manifest`, `POST /api/v1/commands/<path>`,
 `POST /api/v1/commands:batch` and `POST /api/v1/events` (subscribed events).
+
+Every invocation runs once (`flask_core.invocations`): a repeated `invocation_id` is
+answered from its record, and a handler's database writes take the invocation's write
+record in the same unit of work, so a retried `!quote add` adds one quote.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,15 +21,23 @@ from pydantic import BaseModel
 from quart import Blueprint
 from quart_schema import validate_request
 
+from . import invocations
 from .app import resources
 from .auth import require_service
+from .database import is_integrity_error
 from .errors import NotFound, ServiceError
 from .events import CommandBatch, CommandRequest, Event, Manifest
 from .logging import get_logger
+from .metrics import counter
 from .resources import Resources
 
 log = get_logger(__name__)
 Responses = list[dict[str, Any]]
+REPEATS = counter(
+    "waddlebot_module_repeated_invocations_total", "Invocations answered from their record", ("source",)
+)
+ANSWER_TTL = 600.0  # the short-lived answer record (cache); write records live 24 h
+SWEEP_EVERY = 600.0
 
 
 class Accepted(Exception):
@@ -41,6 +54,7 @@ EventHandler = Callable[[Resources, Event, str], Awaitable[Responses]]
 class EventDelivery(BaseModel):
     event: Event
     community_id: str
+    invocation_id: str | None = None  # uuid5(event_id|module): a repeat is answered once
 
 
 @dataclass(slots=True)
@@ -66,7 +80,62 @@ async def run_command(spec: ModuleSpec, res: Resources, request: CommandRequest)
     handler = spec.commands.get(request.command)
     if handler is None:
         raise NotFound("unknown command", details={"command": request.command})
-    return await handler(res, request)
+    return await once(res, spec.manifest.name, request.invocation_id, lambda: handler(res, request))
+
+
+async def once(
+    res: Resources, module: str, invocation_id: str, call: Callable[[], Awaitable[Responses]]
+) -> Responses:
+    """Run `call` once per (module, invocation): a repeat is answered from its record."""
+    key = f"{module}:{invocation_id}"
+    cached = await _cached(res, key)
+    if cached is not None:
+        REPEATS.labels(module, "answer").inc()
+        return cached
+    record = invocations.WriteRecord(key)
+    token = invocations.UNIT_HOOK.set(record)
+    try:
+        responses = await call()
+    except invocations.AlreadyRecorded as exc:
+        REPEATS.labels(module, "write").inc()
+        log.info("module.repeated_invocation", module=module, invocation_id=invocation_id)
+        return exc.responses if exc.responses is not None else []
+    except Exception as exc:  # a concurrent copy took the write record first
+        if not is_integrity_error(exc) or record.taken:
+            raise
+        prior = await res.db.read(invocations.read_record, key)
+        if prior is None:
+            raise
+        REPEATS.labels(module, "write").inc()
+        return prior
+    finally:
+        invocations.UNIT_HOOK.reset(token)
+    if record.taken:
+        await res.db.run(invocations.store_answer, key, responses)
+        await _sweep(res)
+    await _remember(res, key, responses)
+    return responses
+
+
+async def _cached(res: Resources, key: str) -> Responses | None:
+    value = await res.cache.get(f"invocation:{key}")
+    return value if isinstance(value, list) else None
+
+
+async def _remember(res: Resources, key: str, responses: Responses) -> None:
+    await res.cache.set(f"invocation:{key}", responses, ANSWER_TTL)
+
+
+async def _sweep(res: Resources) -> None:
+    """Forget write records older than a day, now and then (any replica may do it)."""
+    now = time.monotonic()
+    if now - float(res.extras.get("invocations.swept", -SWEEP_EVERY)) < SWEEP_EVERY:
+        return
+    res.extras["invocations.swept"] = now
+    try:
+        await res.db.run(invocations.sweep)
+    except Exception as exc:  # the records are only kept longer
+        log.warning("module.sweep_failed", error=repr(exc))
 
 
 async def _attempt[T](call: Awaitable[T], command: str) -> tuple[T | None, dict[str, Any] | None]:
@@ -91,13 +160,25 @@ async def run_batch(spec: ModuleSpec, res: Resources, requests: list[CommandRequ
         (groups.setdefault(request.command, []) if request.command in spec.batch else singles).append(index)
 
     async def group(command: str, indexes: list[int]) -> None:
-        handler = spec.batch[command]
+        handler = spec.batch[command]  # read-only by contract: answered from records when repeated
+        keys = [f"{spec.manifest.name}:{requests[i].invocation_id}" for i in indexes]
+        known = [await _cached(res, key) for key in keys]
+        for position, i in enumerate(indexes):
+            if known[position] is not None:
+                results[i] = {"status": "ok", "responses": known[position]}
+        indexes = [i for position, i in enumerate(indexes) if known[position] is None]
+        if not indexes:
+            return
         answers, failure = await _attempt(handler(res, [requests[i] for i in indexes]), command)
         if answers is not None and len(answers) != len(indexes):
             log.error("module.batch_handler_miscounted", command=command)
             answers, failure = None, {"status": "error", "responses": [], "error": "internal"}
         for position, i in enumerate(indexes):
             results[i] = failure or {"status": "ok", "responses": answers[position] if answers else []}
+            if failure is None:
+                await _remember(
+                    res, f"{spec.manifest.name}:{requests[i].invocation_id}", results[i]["responses"]
+                )
 
     async def single(index: int) -> None:
         request = requests[index]
@@ -142,6 +223,12 @@ def module_blueprint(spec: ModuleSpec) -> Blueprint:
         handler = spec.events.get(data.event.type)
         if handler is None:
             return {"responses": []}
-        return {"responses": await handler(resources(), data.event, data.community_id)}
+        res = resources()
+        if data.invocation_id is None:
+            return {"responses": await handler(res, data.event, data.community_id)}
+        answer = await once(
+            res, spec.manifest.name, data.invocation_id, lambda: handler(res, data.event, data.community_id)
+        )
+        return {"responses": answer}
 
     return bp

@@ -214,6 +214,24 @@ def parse_rate(text: str) -> tuple[int, float]:
         raise ValueError(f"invalid rate {text!r}; expected like '20/30s'") from exc
 
 
+def parse_duration(text: str) -> float:
+    """Parse '500ms', '5s', '2m', '2h' or a plain number of seconds into seconds."""
+    value = text.strip()
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+    try:
+        for suffix in ("ms", "s", "m", "h", "d"):
+            if value.endswith(suffix):
+                seconds = float(value[: -len(suffix)]) * units[suffix]
+                break
+        else:
+            seconds = float(value)
+    except ValueError as exc:
+        raise ValueError(f"invalid duration {text!r}; expected like '5s', '2m' or '1h'") from exc
+    if seconds < 0:
+        raise ValueError(f"invalid duration {text!r}: negative")
+    return seconds
+
+
 def set_default_env(**values: str) -> None:
     """Default environment values for child settings (e.g. ENV=dev for `waddlebot run`)."""
     for name, value in values.items():

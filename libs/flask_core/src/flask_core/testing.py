@@ -178,6 +178,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             monkeypatch.delenv(name, raising=False)
     for name in ("ENV", "DATA_DIR", "INTERNAL_JWT_SECRET", "PORTAL_JWT_SECRET", "PORT", "HOST"):
         monkeypatch.delenv(name, raising=False)
+    # The machine's Redis keeps nothing on disk; tests about persistence start their own.
+    monkeypatch.setenv("OUTBOX_ALLOW_VOLATILE_REDIS", "true")
     yield
 
 

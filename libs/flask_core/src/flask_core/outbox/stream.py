@@ -1,8 +1,11 @@
 """The Redis stream behind `flask_core.outbox` (see its docstring for the whole design).
 
 Keys: `{prefix}outbox:{platform}` (the stream, consumer group `outbox`), `…:delayed`
-(sorted set of retries scored by due time) and `…:dead` (dead letters, capped). Each
-stream entry has one field, `entry`: JSON {payload, attempts, created_at, last_error}.
+(sorted set of retries scored by due time), `…:dead` (dead letters, capped) and the
+dedupe keys `{prefix}outbox-key:{platform}:{key}`. Each stream entry has one field,
+`entry`: JSON {payload, attempts, created_at, last_error}. A keyed put is one Lua script
+(SET NX + XADD), so the key is never taken without the entry being stored.
+Production Redis needs AOF (`appendonly yes`): `check_durable` says whether it has it.
 """
 
 from __future__ import annotations
@@ -12,13 +15,19 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from .outbox import Outbox, OutboxEntry, OutboxPolicy
-from .resources import Resources
+from ..logging import get_logger
+from ..metrics import counter
+from ..resources import Resources
+from .base import Outbox, OutboxEntry, OutboxPolicy, dead_letter_row
+
+log = get_logger(__name__)
+VANISHED = counter("waddlebot_outbox_stream_vanished_total", "Outbox streams found missing (data lost)")
 
 GROUP = "outbox"
 DEAD_LETTER_MAXLEN = 10_000
@@ -33,6 +42,14 @@ for _, member in ipairs(due) do
   redis.call('ZREM', KEYS[2], member)
 end
 return #due
+"""
+
+# KEYS: stream, dedupe key. ARGV: entry JSON, key TTL in ms. The key and the entry, or neither.
+_PUT_KEYED_LUA = """
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', tonumber(ARGV[2])) then
+  return false
+end
+return redis.call('XADD', KEYS[1], '*', 'entry', ARGV[1])
 """
 
 
@@ -78,6 +95,7 @@ class StreamOutbox(Outbox):
         self.dead_key = self.key + ":dead"
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._promote = self.redis.register_script(_PROMOTE_LUA)
+        self._put_keyed = self.redis.register_script(_PUT_KEYED_LUA)
         self._group_ready = False
 
     async def _ensure_group(self) -> None:
@@ -98,9 +116,14 @@ class StreamOutbox(Outbox):
             if name is not None and not pending and idle > STALE_CONSUMER_MS:
                 await self.redis.xgroup_delconsumer(self.key, GROUP, name)
 
-    async def _put(self, payload: dict[str, Any]) -> str:
-        entry = OutboxEntry("new", payload, 0, time.time())
-        return _text(await self.redis.xadd(self.key, {"entry": _encode(entry)}))
+    async def _put(self, payload: dict[str, Any], key: str | None, key_ttl: float) -> str | None:
+        raw = _encode(OutboxEntry("new", payload, 0, time.time()))
+        if key is None:
+            return _text(await self.redis.xadd(self.key, {"entry": raw}))
+        dedupe = self.res.key("outbox-key", key)
+        ttl_ms = max(1000, int(key_ttl * 1000))
+        entry_id = await self._put_keyed(keys=[self.key, dedupe], args=[raw, ttl_ms])
+        return None if entry_id is None else _text(entry_id)
 
     async def claim(self, limit: int, wait: float) -> list[OutboxEntry]:
         await self._ensure_group()
@@ -114,8 +137,10 @@ class StreamOutbox(Outbox):
                 )
                 entries.extend(self._parse_read(reply))
         except ResponseError as exc:
-            if "NOGROUP" in str(exc):  # the stream vanished (Redis restarted without AOF)
+            if "NOGROUP" in str(exc):  # the stream vanished: Redis restarted without AOF
                 self._group_ready = False
+                VANISHED.labels(self.platform).inc()
+                log.error("outbox.stream_vanished", platform=self.platform, key=self.key)
                 return []
             raise
         return entries
@@ -154,6 +179,11 @@ class StreamOutbox(Outbox):
             pipe.xdel(self.key, entry.id)
             await pipe.execute()
 
+    async def extend(self, entries: Sequence[OutboxEntry]) -> None:
+        ids: list[Any] = [e.id for e in entries]
+        if ids:  # XCLAIM with min-idle 0 resets the idle time: the lease starts again
+            await self.redis.xclaim(self.key, GROUP, self.consumer, 0, ids, justid=True)
+
     async def ack(self, entry: OutboxEntry) -> None:
         await self._settle(entry)
 
@@ -173,16 +203,40 @@ class StreamOutbox(Outbox):
 
     async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         rows: Any = await self.redis.xrevrange(self.dead_key, count=limit)
-        letters: list[dict[str, Any]] = []
-        for entry_id, fields in rows or []:
-            entry = _decode(entry_id, fields or {})
-            letters.append(
-                {
-                    "id": entry.id,
-                    "payload": entry.payload,
-                    "attempts": entry.attempts,
-                    "last_error": entry.last_error,
-                    "created_at": entry.created_at,
-                }
-            )
-        return letters
+        return [dead_letter_row(_decode(entry_id, fields or {})) for entry_id, fields in rows or []]
+
+    async def waiting(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows: Any = await self.redis.xrange(self.key, count=limit)
+        entries = [_decode(entry_id, fields or {}) for entry_id, fields in rows or []]
+        for raw in await self.redis.zrange(self.delayed_key, 0, max(0, limit - len(entries) - 1)):
+            data = json.loads(_text(raw))
+            entries.append(
+                OutboxEntry(
+                    str(data.get("id", "delayed")), data.get("payload", {}), int(data.get("attempts", 0)),
+                    float(data.get("created_at", 0.0)), data.get("last_error"),
+                )
+            )  # fmt: skip
+        return [dead_letter_row(e) for e in entries[:limit]]
+
+    async def replay(self, entry_id: str | None = None) -> int:
+        if entry_id is None:
+            rows: Any = await self.redis.xrange(self.dead_key)
+        else:
+            rows = await self.redis.xrange(self.dead_key, min=entry_id, max=entry_id)
+        moved = 0
+        for dead_id, fields in rows or []:
+            entry = _decode(dead_id, fields or {})
+            fresh = OutboxEntry("replayed", entry.payload, 0, time.time(), entry.last_error)
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(self.key, {"entry": _encode(fresh)})
+                pipe.xdel(self.dead_key, dead_id)
+                await pipe.execute()
+            moved += 1
+        return moved
+
+    async def check_durable(self) -> tuple[bool, str]:
+        config: Any = await self.redis.config_get("appendonly")
+        value = _text(config.get("appendonly", config.get(b"appendonly", "no")) if config else "no")
+        if value == "yes":
+            return True, "redis appendonly yes"
+        return False, "redis runs without appendonly: the outbox stream would not survive a restart"
