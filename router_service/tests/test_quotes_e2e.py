@@ -53,7 +53,11 @@ async def test_quote_redelivery_and_concurrent_copies_add_once(
     async with run_fleet(router_settings, fleet_apps(router_settings, router_factory)) as fleet:
         ev = make_event("!quote add only once", roles=["moderator"])
         copies = await asyncio.gather(*(fleet.post(ev) for _ in range(4)))
-        assert sorted(c.json()["status"] for c in copies) == ["duplicate"] * 3 + ["processed"]
+        # one is processed; a copy that meets it in flight is told to retry (503), or, once
+        # the first has finished, is a duplicate: none is dropped, none adds twice
+        assert sorted(c.status_code for c in copies).count(200) >= 1
+        assert [c.json()["status"] for c in copies if c.status_code == 200].count("processed") == 1
+        assert all(c.status_code in (200, 503) for c in copies)
         assert (await fleet.post(ev)).json()["status"] == "duplicate"
         second = (await fleet.post(make_event("!quote add next one", roles=["moderator"]))).json()
         assert text(second) == "Quote #2 added."

@@ -13,6 +13,7 @@ from flask_core.logging import configure_logging
 from flask_core.settings import CoreSettings, set_default_env
 
 from .chat import register as chat_register
+from .outbox import register as outbox_register
 from .services import service_commands
 
 
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--services", help="comma-separated prefixes (default: all installed)")
     mig.set_defaults(func=cmd_migrate)
     chat_register(sub)
+    outbox_register(sub)
     sub.choices["chat"].set_defaults(func=cmd_chat)
     for register in service_commands():
         register(sub)

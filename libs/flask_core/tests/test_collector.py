@@ -106,6 +106,7 @@ async def test_an_enabled_collector_runs_its_runtime_while_serving(make_settings
         status = await client.get(f"/{platform}/api/v1/status", headers=service_headers(platform))
         assert await status.get_json() == {
             "status": "enabled", "missing": [], "outbox_pending": 0, "outbox_worker": True,
+            "delivery_pending": 0, "dead_letters": 0,
         }  # fmt: skip
         assert (await client.get(f"/{platform}/api/v1/status")).status_code == 401
         body = {"invocation_id": "i-1", "server_id": "s", "channel_id": "c", "reply": {"kind": "chat"},
@@ -131,6 +132,7 @@ async def test_a_collector_without_its_settings_builds_nothing_and_says_why(
         status = await client.get(f"/{platform}/api/v1/status", headers=service_headers(platform))
         assert await status.get_json() == {
             "status": "disabled", "missing": ["STANDIN_TOKEN"], "outbox_pending": None, "outbox_worker": False,
+            "delivery_pending": None, "dead_letters": None,
         }  # fmt: skip
         mine = await client.get(f"/{platform}/whoami")
         assert mine.status_code == 503

@@ -6,7 +6,6 @@ claims and limits run in-process (embedded) and on real Redis (fleet).
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator

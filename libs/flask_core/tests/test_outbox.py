@@ -341,3 +341,64 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_cap() -> None:
         delays = [policy.backoff(attempts) for _ in range(50)]
         assert all(full / 2 <= d <= full for d in delays)
         assert len(set(delays)) > 1
+
+
+# --- keyed puts: the dedupe key and the entry in one atomic step (issue 9) -------------------------
+
+
+async def test_a_keyed_put_stores_once_per_key_even_when_copies_race(
+    fast: Callable[..., OutboxSettings], platform: str
+) -> None:
+    async with opened(fast()) as res:
+        outbox = open_outbox(res, platform)
+        first = await outbox.put(event(1), key="msg-1", key_ttl=60)
+        assert first is not None
+        assert await outbox.put(event(1), key="msg-1", key_ttl=60) is None  # a redelivery
+        racing = await asyncio.gather(*(outbox.put(event(2), key="msg-2", key_ttl=60) for _ in range(10)))
+        assert sum(1 for r in racing if r is not None) == 1
+        assert await outbox.pending() == 2
+        assert entries(platform, "duplicate") == 10
+
+
+async def test_a_put_that_fails_takes_no_key_so_the_platforms_retry_is_stored(
+    fast: Callable[..., OutboxSettings], platform: str
+) -> None:
+    """The crash between "claim" and "store" of the old design: now there is no such window."""
+    async with opened(fast()) as res:
+        outbox = open_outbox(res, platform)
+        unstorable = {"event_id": "test:x", "bad": object()}  # not JSON: the store fails
+        with pytest.raises(DependencyUnavailable):
+            await outbox.put(unstorable, key="msg-x", key_ttl=60)
+        assert await outbox.put(event(9), key="msg-x", key_ttl=60) is not None  # the retry is stored
+        assert await outbox.pending() == 1
+
+
+async def test_an_expired_key_may_be_stored_again(fast: Callable[..., OutboxSettings], platform: str) -> None:
+    async with opened(fast()) as res:
+        outbox = open_outbox(res, platform)
+        assert await outbox.put(event(1), key="short", key_ttl=0.05) is not None
+        await asyncio.sleep(0.15)
+        assert await outbox.put(event(1), key="short", key_ttl=60) is not None
+
+
+async def test_dead_letters_can_be_listed_and_replayed(
+    fast: Callable[..., OutboxSettings], free_port: int, platform: str
+) -> None:
+    async with opened(fast()) as res, router(free_port) as fake:
+        fake.default = 400
+        outbox = open_outbox(res, platform)
+        await outbox.put(event(5))
+        async with working(OutboxWorker(outbox)):
+            await eventually(lambda: _dead(outbox, 1))
+        [letter] = await outbox.dead_letters()
+        assert letter["payload"]["event_id"] == "test:5" and await outbox.dead_count() == 1
+        fake.default = 200
+        assert await outbox.replay(letter["id"]) == 1
+        async with working(OutboxWorker(outbox)):
+            await eventually(lambda: _zero(outbox))
+        assert await outbox.dead_count() == 0
+        assert fake.delivered() == ["test:5", "test:5"]
+
+
+async def _dead(outbox: Any, n: int) -> bool:
+    return bool(await outbox.dead_count() == n)

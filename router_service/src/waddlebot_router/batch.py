@@ -39,6 +39,8 @@ async def handle_batch(router: Router, events: list[Event]) -> list[EventResult]
     for w, state in zip(claimed, states, strict=True):
         if state is ClaimState.CLAIMED:
             active.append(w)
+        elif state is ClaimState.IN_FLIGHT:  # not finished elsewhere: retry it, never drop it
+            w.finish("failed")
         else:
             w.finish("duplicate")
     try:

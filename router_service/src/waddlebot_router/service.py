@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from flask_core import metrics
+from flask_core.errors import DependencyUnavailable
 from flask_core.events import CommandRequest, Event, EventResult, Status, invocation_id_for, role_rank
 from flask_core.idempotency import Claims, ClaimState
 from flask_core.logging import get_logger
@@ -73,7 +74,11 @@ class Router:
             work.finish("ignored")
         else:
             state = await self.claims.claim(work.event.event_id, self.settings.router_claim_ttl)
-            if state is not ClaimState.CLAIMED:
+            if state is ClaimState.IN_FLIGHT:
+                # Another copy is being processed, or its process died holding the claim:
+                # only a finished event is a duplicate. 503 → the outbox tries again later.
+                raise DependencyUnavailable("this event is being processed", details={"retry": True})
+            if state is ClaimState.DONE:
                 work.finish("duplicate")
             else:
                 try:

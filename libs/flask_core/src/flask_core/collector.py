@@ -40,11 +40,18 @@ from .delivery import DeliveryService
 from .errors import BadRequest, DependencyUnavailable
 from .events import Delivery
 from .logging import configure_logging, get_logger
+from .metrics import gauge
 from .outbox import Outbox, OutboxWorker
 from .resources import Resources
 from .settings import CoreSettings
+from .supervise import Supervised
 
 log = get_logger(__name__)
+GAUGE_INTERVAL = 15.0
+OUTBOX_PENDING = gauge("waddlebot_outbox_pending", "Outbox entries not yet delivered", ("outbox",))
+OUTBOX_DEAD = gauge(
+    "waddlebot_outbox_dead_letters", "Outbox dead letters (waddlebot outbox list --dead)", ("outbox",)
+)
 STATUS_KEY: Final = "waddlebot.collector_status"
 SERVICE_KEY: Final = "waddlebot.delivery"
 #: Request headers: Quart's (case-insensitive) or, in unit tests, a plain mapping.
@@ -106,6 +113,8 @@ class CollectorStatusOut(BaseModel):
     missing: list[str] = Field(default_factory=list)
     outbox_pending: int | None = None
     outbox_worker: bool = False
+    delivery_pending: int | None = None  # replies stored, not yet sent (retries included)
+    dead_letters: int | None = None  # both directions: `waddlebot outbox list --dead`
 
 
 # --- the runtime ----------------------------------------------------------------------------
@@ -119,15 +128,29 @@ class CollectorRuntime:
     worker: OutboxWorker
     delivery: DeliveryService
 
+    gauges: Supervised | None = None
+
     def start(self) -> None:
         """Start draining both outboxes (a subclass starts its own tasks too)."""
         self.worker.start()
         self.delivery.start()
+        self.gauges = Supervised(f"outbox-gauges:{self.outbox.platform}", self._refresh_gauges)
+        self.gauges.start()
 
     async def stop(self) -> None:
         """Stop the inbound worker, then let delivery finish (bounded); the rest stays stored."""
+        if self.gauges is not None:
+            await self.gauges.stop()
         await self.worker.stop()
         await self.delivery.close()
+
+    async def _refresh_gauges(self) -> None:
+        """`waddlebot_outbox_pending` / `_dead_letters` per outbox, every GAUGE_INTERVAL s."""
+        while True:
+            for box in (self.outbox, self.delivery.outbox):
+                OUTBOX_PENDING.labels(self.outbox.platform, box.platform).set(await box.pending())
+                OUTBOX_DEAD.labels(self.outbox.platform, box.platform).set(await box.dead_count())
+            await asyncio.sleep(GAUGE_INTERVAL)
 
     async def ready(self) -> tuple[bool, str]:
         """The `<platform>_outbox` check: are the workers running, how much is pending."""
@@ -190,8 +213,13 @@ def collector_blueprint(platform: str) -> Blueprint:
         if not status.enabled:
             return CollectorStatusOut(status="disabled", missing=status.missing)
         rt = current_runtime(CollectorRuntime)
-        pending = await rt.outbox.pending()
-        return CollectorStatusOut(status="enabled", outbox_pending=pending, outbox_worker=rt.worker.running)
+        return CollectorStatusOut(
+            status="enabled",
+            outbox_pending=await rt.outbox.pending(),
+            outbox_worker=rt.worker.running,
+            delivery_pending=await rt.delivery.outbox.pending(),
+            dead_letters=await rt.outbox.dead_count() + await rt.delivery.outbox.dead_count(),
+        )
 
     return bp
 

@@ -127,11 +127,16 @@ class AsyncDAL:
             result = fn(db, *args)
             db.commit()
             return result
-        except BaseException:
+        except BaseException as exc:
             try:
                 db.rollback()
             except Exception:  # the connection may be gone; drop it so it reconnects
                 self._forget(slot)
+            if _connection_lost(exc):  # a restarted or unreachable server: 503, callers retry
+                self._forget(slot)
+                raise DependencyUnavailable(
+                    "database unavailable", details={"reason": type(exc).__name__}
+                ) from exc
             raise
         finally:
             if lock is not None:
@@ -221,6 +226,17 @@ def ensure_index(db: DAL, table: str, name: str, fields: Sequence[str], *, uniqu
     columns = ", ".join(f'"{f}"' for f in fields)
     kind = "UNIQUE INDEX" if unique else "INDEX"
     db.executesql(f'CREATE {kind} IF NOT EXISTS "{name}" ON "{table}" ({columns})')
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """The server went away (psycopg2's OperationalError / InterfaceError), not a bad query."""
+    import psycopg2
+
+    if isinstance(exc, psycopg2.InterfaceError):
+        return True
+    if isinstance(exc, psycopg2.OperationalError):
+        return not isinstance(exc, psycopg2.errors.QueryCanceled)
+    return False
 
 
 def is_integrity_error(exc: BaseException) -> bool:

@@ -317,18 +317,30 @@ class DeliveryService:
                 verdict, detail = "dead", f"expired after {entry.attempts} attempts: {retry.reason}"
         except SendRejected as exc:
             verdict, detail = "dead", exc.reason
-        except Exception as exc:
+        except Exception as exc:  # our own store or limiter (Redis down), or a bug: try again later
             log.exception("delivery.send_failed", platform=self.platform, channel_id=channel)
-            verdict, detail = "dead", f"error:{type(exc).__name__}"
+            entry.attempts += 1
+            verdict, detail, delay = "retry", f"error:{type(exc).__name__}", self._delay(entry.attempts)
         MESSAGES.labels(
             self.platform, {"ok": "sent", "retry": "retried", "dead": "dead_lettered"}[verdict]
         ).inc()
         if verdict == "dead":
             DROPPED.labels(self.platform, detail.split(":", 1)[0]).inc()
-        try:
-            await settle(self.outbox, entry, verdict, detail, delay)
-        except Exception as exc:  # still held by the lease: it is handed out again, never lost
-            log.warning("delivery.settle_failed", platform=self.platform, entry=entry.id, error=repr(exc))
+        await self._settle(entry, verdict, detail, delay)
+
+    async def _settle(self, entry: OutboxEntry, verdict: str, detail: str, delay: float) -> None:
+        """Record the verdict, trying again until the store takes it: a sent entry that was
+        never acknowledged would be sent again once its lease ran out. Meanwhile the entry
+        stays held (its lease renewed), so no other worker takes it."""
+        pause = 0.1
+        while True:
+            try:
+                await settle(self.outbox, entry, verdict, detail, delay)
+                return
+            except Exception as exc:
+                log.warning("delivery.settle_failed", platform=self.platform, entry=entry.id, error=repr(exc))
+                await asyncio.sleep(pause)
+                pause = min(5.0, pause * 2)
 
     def _delay(self, attempts: int) -> float:
         step = self.delays[min(attempts, len(self.delays)) - 1]
@@ -371,8 +383,8 @@ class DeliveryService:
         """Wait until everything stored was sent or dead-lettered (retries included)."""
         self.start()
         async with asyncio.timeout(timeout):
-            while self._held or self._lane_tasks or await self.outbox.pending():
-                await asyncio.sleep(0.01)
+            while self._held or self._lane_tasks or await self.outbox.pending():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)  # the store is polled: another process may hold entries
 
     async def close(self) -> None:
         """Stop claiming, let the lanes finish for up to `delivery_drain_timeout`; the rest stays stored."""

@@ -76,7 +76,7 @@ def _take(db: Any, key: str) -> None:
     t = db.module_invocations
     row = db(t.invocation_key == key).select(t.responses, limitby=(0, 1)).first()
     if row is not None:
-        raise AlreadyRecorded(json.loads(row.responses) if row.responses else None)
+        raise AlreadyRecorded(json.loads(row.responses) if row.responses is not None else None)
     t.insert(invocation_key=key, responses=None, created_at=time.time())  # a racing copy fails here
 
 
@@ -85,11 +85,12 @@ def store_answer(db: Any, key: str, responses: Responses) -> None:
     db(db.module_invocations.invocation_key == key).update(responses=json.dumps(responses))
 
 
-def read_record(db: Any, key: str) -> Responses | None:
+def read_record(db: Any, key: str) -> tuple[bool, Responses | None]:
+    """(the record exists, its answer or None while it is not stored yet)."""
     row = db(db.module_invocations.invocation_key == key).select(limitby=(0, 1)).first()
     if row is None:
-        return None
-    return json.loads(row.responses) if row.responses else []
+        return False, None
+    return True, json.loads(row.responses) if row.responses is not None else None
 
 
 def sweep(db: Any, older_than: float = RECORD_TTL) -> int:

@@ -38,6 +38,8 @@ REPEATS = counter(
 )
 ANSWER_TTL = 600.0  # the short-lived answer record (cache); write records live 24 h
 SWEEP_EVERY = 600.0
+DONE = "Done."  # the answer to a repeat whose first run wrote but never stored its answer
+ANSWER_WAIT = 2.0  # how long a repeat waits for the first run's answer
 
 
 class Accepted(Exception):
@@ -99,15 +101,20 @@ async def once(
     except invocations.AlreadyRecorded as exc:
         REPEATS.labels(module, "write").inc()
         log.info("module.repeated_invocation", module=module, invocation_id=invocation_id)
-        return exc.responses if exc.responses is not None else []
+        if exc.responses is not None:
+            return exc.responses
+        # A copy still running, or a process that died between its write and storing the
+        # answer: wait a moment for the answer; the write stands either way, and the asker
+        # gets an answer rather than silence.
+        return await _wait_for_answer(res, key)
     except Exception as exc:  # a concurrent copy took the write record first
         if not is_integrity_error(exc) or record.taken:
             raise
-        prior = await res.db.read(invocations.read_record, key)
-        if prior is None:
+        exists, prior = await res.db.read(invocations.read_record, key)
+        if not exists:
             raise
         REPEATS.labels(module, "write").inc()
-        return prior
+        return prior if prior is not None else await _wait_for_answer(res, key)
     finally:
         invocations.UNIT_HOOK.reset(token)
     if record.taken:
@@ -115,6 +122,16 @@ async def once(
         await _sweep(res)
     await _remember(res, key, responses)
     return responses
+
+
+async def _wait_for_answer(res: Resources, key: str) -> Responses:
+    deadline = time.monotonic() + ANSWER_WAIT
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        _, answer = await res.db.read(invocations.read_record, key)
+        if answer is not None:
+            return answer
+    return chat(DONE)
 
 
 async def _cached(res: Resources, key: str) -> Responses | None:

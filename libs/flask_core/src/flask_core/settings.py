@@ -246,3 +246,4 @@ class TestRunSettings(BaseSettings):
     ci: bool = False
     test_database_url: str = ""
     test_redis_url: str = "redis://127.0.0.1:6379/0"
+    faults_events: int = 2000  # notifications per fault-suite run (`make faults`)

@@ -90,7 +90,7 @@ class Supervised:
                 failures += 1
                 self.restarts += 1
                 self.last_error = type(exc).__name__
-                RESTARTS.labels(self.name).inc()
+                RESTARTS.labels(self.name.split(":", 1)[-1], self.name).inc()
                 delay = self._delay(failures)
                 log.warning(
                     "background.restarting", loop=self.name, error=repr(exc)[:300], delay=round(delay, 3)

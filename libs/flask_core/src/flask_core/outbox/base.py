@@ -158,6 +158,10 @@ class Outbox(ABC):
         """Entries not yet delivered (due, held or waiting for a retry)."""
 
     @abstractmethod
+    async def dead_count(self) -> int:
+        """How many dead letters there are."""
+
+    @abstractmethod
     async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest dead letters: {id, payload, attempts, last_error, created_at}."""
 

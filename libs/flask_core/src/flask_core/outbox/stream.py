@@ -121,7 +121,7 @@ class StreamOutbox(Outbox):
         if key is None:
             return _text(await self.redis.xadd(self.key, {"entry": raw}))
         dedupe = self.res.key("outbox-key", key)
-        ttl_ms = max(1000, int(key_ttl * 1000))
+        ttl_ms = max(1, int(key_ttl * 1000))
         entry_id = await self._put_keyed(keys=[self.key, dedupe], args=[raw, ttl_ms])
         return None if entry_id is None else _text(entry_id)
 
@@ -200,6 +200,9 @@ class StreamOutbox(Outbox):
             pipe.zcard(self.delayed_key)
             stream, delayed = await pipe.execute()
         return int(stream) + int(delayed)
+
+    async def dead_count(self) -> int:
+        return int(await self.redis.xlen(self.dead_key))
 
     async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         rows: Any = await self.redis.xrevrange(self.dead_key, count=limit)

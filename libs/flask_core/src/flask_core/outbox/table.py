@@ -107,6 +107,13 @@ class TableOutbox(Outbox):
 
         return await self.res.db.run(count)
 
+    async def dead_count(self) -> int:
+        def count(db: Any) -> int:
+            t = db.outbox
+            return int(db((t.platform == self.platform) & (t.status == "dead")).count())
+
+        return await self.res.db.run(count)
+
     async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         return await self.res.db.run(_rows, self.platform, "dead", limit)
 
