@@ -115,3 +115,19 @@ def test_parse_rate_rejects_garbage() -> None:
 def test_is_placeholder() -> None:
     assert is_placeholder("change-me-please-0123456789abcdef0123")
     assert not is_placeholder(TEST_SECRET)
+
+
+def test_core_settings_hold_no_service_secrets_or_limits() -> None:
+    own = ("twitch_", "slack_", "discord_", "router_", "outbox_", "delivery_")
+    fields = [
+        name for name in CoreSettings.model_fields if name.startswith(own) and not name.endswith("_url")
+    ]
+    assert fields == []
+    platform_urls = {"twitch_api_url", "twitch_auth_url", "slack_api_url", "discord_api_url"}
+    assert platform_urls.isdisjoint(CoreSettings.model_fields)
+
+
+def test_the_collector_base_holds_outbox_and_delivery_settings() -> None:
+    from flask_core.collector import CollectorSettings
+
+    assert {"outbox_lease", "delivery_max_attempts"} <= set(CollectorSettings.model_fields)
