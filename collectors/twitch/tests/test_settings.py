@@ -11,7 +11,9 @@ from flask_core.testing import TEST_PORTAL_SECRET, TEST_SECRET
 from waddlebot_twitch.settings import TwitchSettings
 
 
-def test_twitch_settings_read_the_fixed_environment_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_twitch_settings_read_the_fixed_environment_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {
         "TWITCH_EVENTSUB_SECRET": "es-secret",
         "TWITCH_CLIENT_ID": "client",
@@ -25,7 +27,9 @@ def test_twitch_settings_read_the_fixed_environment_names(tmp_path: Path, monkey
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    s = TwitchSettings(env="test", data_dir=tmp_path, internal_jwt_secret=TEST_SECRET, portal_jwt_secret=TEST_PORTAL_SECRET)
+    s = TwitchSettings(
+        env="test", data_dir=tmp_path, internal_jwt_secret=TEST_SECRET, portal_jwt_secret=TEST_PORTAL_SECRET
+    )
     assert s.twitch_client_id == "client" and s.twitch_bot_user_id == "42"
     assert s.twitch_eventsub_secret is not None and s.twitch_eventsub_secret.get_secret_value() == "es-secret"
     assert s.twitch_api_url == "http://helix.test" and s.twitch_chat_rate_limit == "5/30s"

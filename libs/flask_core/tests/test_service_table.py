@@ -99,7 +99,10 @@ def test_budgets_default_per_kind() -> None:
 
 
 def test_default_modules_are_the_installed_interaction_and_ai_modules() -> None:
-    assert service_table.default_modules() == ["memories"]
+    installed = {ep.name for ep in entry_points(group=service_table.ENTRY_POINT_GROUP)}
+    expected = [s.prefix for s in SERVICES if s.kind in ("interaction", "ai") and s.prefix in installed]
+    assert service_table.default_modules() == expected
+    assert "memories" in expected and "router" not in expected and "twitch" not in expected
 
 
 def test_every_row_has_a_base_url_setting(make_settings: object) -> None:

@@ -4,7 +4,8 @@ Service tokens: `iss` = caller prefix, `aud` = target prefix, `iat`, `exp` ≤ 6
 `iat`, signed with INTERNAL_JWT_SECRET; minted by the shared HTTP client through a
 `TokenCache` and checked by `require_service`. Portal tokens: `sub`, `admin`,
 `communities` ({community_id: role}), `typ` (access|refresh), signed with
-PORTAL_JWT_SECRET and checked by `require_user`.
+PORTAL_JWT_SECRET and checked by `require_user`. Claims are checked by joserfc's
+`JWTClaimsRegistry` (`ServiceClaims`, `UserClaims`), never by hand; each refusal says why.
 """
 
 from __future__ import annotations
@@ -198,9 +199,13 @@ def _claim_refusal(
         case "typ":
             wanted = registry.options["typ"].get("value")
             return _refused("wrong_type", f"invalid {what}: {wanted} token required")
-        case "iat" if isinstance(exc, InvalidClaimError) and isinstance(claims["iat"], int | float):
+        case "iat" if isinstance(exc, InvalidClaimError) and _is_number(claims["iat"]):
             return _refused("not_yet_valid", f"invalid {what}: issued in the future")
     return _refused("claims", f"invalid {what}: missing or bad {exc.claim}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _refused(reason: str, message: str) -> Unauthorized:
