@@ -9,7 +9,7 @@ TEST_ENV := if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 	  bash scripts/ensure-services.sh >/dev/null 2>&1 || echo "note: could not prepare PostgreSQL/Redis; storage tests will skip"; \
 	  [ -f var/ci/test-env.sh ] && source var/ci/test-env.sh; fi
 
-.PHONY: help uv install run test lint fmt migrate bench clean
+.PHONY: help uv install run test lint fmt migrate bench clean service
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -50,6 +50,14 @@ migrate: install ## create or update the tables in DATABASE_URL (default: SQLite
 bench: install ## benchmarks: echo baselines and pipelines, figures printed
 	@echo "==> benchmarks (2 cores: medians of 3 runs)"
 	@$(UV) run --no-sync python -m bench
+
+service: install ## generate a service: make service name=<prefix> kind=<core|interaction|ai>
+	@[ -n "$(name)" ] && [ -n "$(kind)" ] || { echo "usage: make service name=<prefix> kind=<core|interaction|ai>"; exit 2; }
+	@echo "==> generating $(name) ($(kind)): folder, service table row, workspace member"
+	@$(UV) run --no-sync python -m waddlebot_cli.scaffold "$(name)" "$(kind)"
+	@echo "==> uv lock + uv sync (installs it)"
+	@$(UV) lock && $(UV) sync --locked --all-packages
+	@echo "==> done: its tests pass with  uv run pytest <the folder above>"
 
 clean: ## remove caches and local data (./var)
 	@echo "==> removing .venv caches and ./var"

@@ -107,8 +107,11 @@ async def test_redelivery_and_concurrent_copies_are_answered_once(
         assert again == {"event_id": ev["event_id"], "status": "duplicate", "responses": [], "pending": False}
         twin = make_event("!shoutout_ping twin")
         answers = await asyncio.gather(*(fleet.post(twin) for _ in range(5)))
-        statuses = sorted(a.json()["status"] for a in answers)
-        assert statuses == ["duplicate"] * 4 + ["processed"]
+        # a copy that meets the first in flight is told to retry (503), never dropped
+        assert all(a.status_code in (200, 503) for a in answers)
+        statuses = [a.json()["status"] for a in answers if a.status_code == 200]
+        assert statuses.count("processed") == 1 and set(statuses) <= {"processed", "duplicate"}
+        assert (await fleet.post(twin)).json()["status"] == "duplicate"
         assert [c["args_text"] for c in shoutout.extensions["test.calls"]].count("twin") == 1
 
 

@@ -49,7 +49,7 @@ def build_event(args: argparse.Namespace, text: str) -> dict[str, Any]:
 
 class ChatClient:
     def __init__(self, settings: CoreSettings, url: str | None) -> None:
-        self.base = (url or settings.router_url or "http://127.0.0.1:8080").rstrip("/")
+        self.base = (url or settings.configured_url("router") or "http://127.0.0.1:8080").rstrip("/")
         self.secret = settings.secret("internal")
         self.http = httpx.Client(timeout=35.0)
 

@@ -89,7 +89,7 @@ def discord_env(fake_discord: FakeDiscord, backend: dict[str, Any], free_port: i
         "discord_interaction_poll": 0.02,
         "outbox_poll_interval": 0.05,
         "outbox_backoff_base": 0.05,
-        "delivery_retry_base": 0.01,
+        "delivery_retry_schedule": "10ms,20ms,50ms",
         **backend,
     }
 

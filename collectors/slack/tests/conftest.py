@@ -83,7 +83,7 @@ def slack_env(fake_slack: FakeSlack, backend: dict[str, Any], free_port: int) ->
         "slack_chat_rate_limit": "100/1s",
         "outbox_poll_interval": 0.05,
         "outbox_backoff_base": 0.05,
-        "delivery_retry_base": 0.01,
+        "delivery_retry_schedule": "10ms,20ms,50ms",
         **backend,
     }
 

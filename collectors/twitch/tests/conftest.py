@@ -231,7 +231,7 @@ def twitch_settings(
             "public_url": "https://bot.example.com", "router_url": fake_router.url,
             "twitch_chat_rate_limit": "50/1s", "twitch_chat_rate_limit_mod": "100/1s",
             "outbox_backoff_base": 0.02, "outbox_backoff_cap": 0.2, "outbox_poll_interval": 0.05,
-            "delivery_retry_base": 0.02, "delivery_drain_timeout": 0.5,
+            "delivery_retry_schedule": "20ms,50ms,100ms", "delivery_drain_timeout": 0.5,
             **backend, **overrides,
         }  # fmt: skip
         settings: TwitchSettings = make_settings(TwitchSettings, **values)

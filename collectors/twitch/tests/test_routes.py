@@ -171,6 +171,7 @@ async def test_status_reports_the_outbox(twitch: Any) -> None:
     assert answer.status_code == 200
     assert await answer.get_json() == {
         "status": "enabled", "missing": [], "outbox_pending": 0, "outbox_worker": True,
+        "delivery_pending": 0, "dead_letters": 0,
     }  # fmt: skip
 
 

@@ -134,6 +134,43 @@ def test_user_token_round_trip_and_type() -> None:
     assert verify_user_token(refresh, TEST_PORTAL_SECRET, typ="refresh")["typ"] == "refresh"
 
 
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"admin": "yes"}, "invalid user token: missing or bad admin"),
+        ({"communities": {"7": 3}}, "invalid user token: missing or bad communities"),
+        ({"communities": ["7"]}, "invalid user token: missing or bad communities"),
+        ({"sub": ""}, "invalid user token: missing or bad sub"),
+        ({"typ": None}, "invalid user token: access token required"),
+        ({"exp": float("nan")}, "invalid user token: missing or bad exp"),
+        ({"iat": True}, "invalid user token: missing or bad iat"),
+    ],
+    ids=[
+        "admin-not-bool",
+        "role-not-str",
+        "communities-not-map",
+        "blank-sub",
+        "no-typ",
+        "nan-exp",
+        "bool-iat",
+    ],
+)
+def test_user_token_claims_are_checked_by_type(claims: dict[str, Any], reason: str) -> None:
+    now = int(time.time())
+    base = {"sub": "u1", "admin": False, "communities": {}, "typ": "access", "iat": now, "exp": now + 60}
+    token = _raw({**base, **claims}, secret=TEST_PORTAL_SECRET)
+    with pytest.raises(Unauthorized) as info:
+        verify_user_token(token, TEST_PORTAL_SECRET)
+    assert info.value.message == reason
+
+
+def test_service_token_audience_may_be_a_list() -> None:
+    now = int(time.time())
+    token = _raw({"iss": "router", "aud": ["ai", "memories"], "iat": now, "exp": now + 30})
+    assert verify_service_token(token, TEST_SECRET, "memories")["iss"] == "router"
+    assert _reason(token, audience="labels") == "invalid service token: wrong audience"
+
+
 def test_roles() -> None:
     assert ROLE_ORDER[0] == "everyone" and ROLE_ORDER[-1] == "admin"
     assert role_at_least("moderator", "vip")

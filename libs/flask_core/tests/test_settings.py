@@ -60,8 +60,11 @@ def test_comma_lists_are_parsed_from_the_environment(tmp_path: Path, monkeypatch
     assert s.database_read_urls == ["postgres://a/db", "postgres://b/db"]
 
 
-def test_default_modules_default_is_memories(settings: CoreSettings) -> None:
-    assert settings.default_modules == ["memories"]
+def test_default_modules_default_to_the_installed_modules_of_the_table(settings: CoreSettings) -> None:
+    from flask_core import service_table
+
+    assert settings.default_modules == service_table.default_modules()
+    assert "memories" in settings.default_modules  # with today's services: only memories
 
 
 @pytest.mark.parametrize(
@@ -115,3 +118,19 @@ def test_parse_rate_rejects_garbage() -> None:
 def test_is_placeholder() -> None:
     assert is_placeholder("change-me-please-0123456789abcdef0123")
     assert not is_placeholder(TEST_SECRET)
+
+
+def test_core_settings_hold_no_service_secrets_or_limits() -> None:
+    own = ("twitch_", "slack_", "discord_", "router_", "outbox_", "delivery_")
+    fields = [
+        name for name in CoreSettings.model_fields if name.startswith(own) and not name.endswith("_url")
+    ]
+    assert fields == []
+    platform_urls = {"twitch_api_url", "twitch_auth_url", "slack_api_url", "discord_api_url"}
+    assert platform_urls.isdisjoint(CoreSettings.model_fields)
+
+
+def test_the_collector_base_holds_outbox_and_delivery_settings() -> None:
+    from flask_core.collector import CollectorSettings
+
+    assert {"outbox_lease", "delivery_retry_schedule"} <= set(CollectorSettings.model_fields)

@@ -36,13 +36,15 @@ async def handle_batch(router: Router, events: list[Event]) -> list[EventResult]
             w.finish("failed")
         return _results(works)
     active: list[Work] = []
+    ours: set[str] = set()
     for w, state in zip(claimed, states, strict=True):
         if state is ClaimState.CLAIMED:
             active.append(w)
-        elif state is ClaimState.IN_FLIGHT:  # not finished elsewhere: retry it, never drop it
-            w.finish("failed")
+            ours.add(w.event.event_id)
+        elif state is ClaimState.IN_FLIGHT and w.event.event_id not in ours:
+            w.finish("failed")  # being processed elsewhere (or its process died): retry, never drop
         else:
-            w.finish("duplicate")
+            w.finish("duplicate")  # finished already, or a copy of an event earlier in this batch
     try:
         async with asyncio.timeout_at(deadline):
             await _run_stages(router, active)

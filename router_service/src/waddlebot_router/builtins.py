@@ -1,15 +1,38 @@
-"""The router's own commands: !help, !commands, !modules."""
+"""The router's own commands: !help, !commands, !modules.
+
+They need only what `Host` and `Command` describe (the Router and its Work satisfy
+them), so this module does not import the router it serves.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flask_core.events import Manifest, ManifestCommand
+from flask_core.resources import Resources
 
 from .communities import load_config
+from .parsing import Match
+from .registry import CommandSpec, ModuleRegistry
+from .settings import RouterSettings
 
-if TYPE_CHECKING:
-    from .service import Router, Work
+
+class Host(Protocol):
+    """What the built-ins read: the command table, the registry and the settings."""
+
+    res: Resources
+    settings: RouterSettings
+    registry: ModuleRegistry
+
+    async def table(self, community_id: int) -> dict[str, CommandSpec]: ...
+
+
+class Command(Protocol):
+    """The matched command being answered and its community."""
+
+    community_id: int
+    match: Match[CommandSpec] | None
+
 
 MAX_TEXT = 450
 
@@ -33,7 +56,7 @@ def _chat(text: str) -> list[dict[str, Any]]:
     return [{"type": "chat", "text": text}]
 
 
-async def answer(router: Router, work: Work) -> list[dict[str, Any]]:
+async def answer(router: Host, work: Command) -> list[dict[str, Any]]:
     assert work.match is not None
     table = await router.table(work.community_id)
     match work.match.path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -45,10 +46,6 @@ class ModuleOutcome:
         self.ok = ok
 
 
-def _timeout(settings: RouterSettings, module: str) -> float:
-    return settings.router_ai_timeout if module == "ai" else settings.router_module_timeout
-
-
 def validated_responses(payload: Any) -> list[dict[str, Any]]:
     items = payload.get("responses", []) if isinstance(payload, dict) else []
     return [r.model_dump(mode="json") for r in _responses.validate_python(items)]
@@ -59,11 +56,13 @@ class Bulkheads:
 
     An overloaded module otherwise receives every call at once, each one's budget runs
     out while it waits on the module's own pools, and its breaker opens under mere load.
-    Waiting for a slot is bounded by the module's budget too.
+    Waiting for a slot is bounded by the module's budget too: `budget(module)` is its
+    command time budget in seconds (the registry's, from the manifest and the table).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, budget: Callable[[str], float]) -> None:
         self.size = size
+        self.budget = budget
         self._slots: dict[str, asyncio.Semaphore] = {}
 
     def __call__(self, module: str) -> asyncio.Semaphore:
@@ -89,7 +88,7 @@ async def post(
     """
     started = time.perf_counter()
     outcome = "error"
-    budget = _timeout(settings, module)
+    budget = bulkheads.budget(module)
     deadline = asyncio.get_running_loop().time() + budget
     try:
         async with asyncio.timeout(budget):

@@ -1,4 +1,8 @@
-"""Module manifests: probed from every known prefix, merged into command tables."""
+"""Module manifests: probed from the service table's modules, merged into command tables.
+
+Only the table's modules (interaction, AI and the core services with commands) are
+probed: collectors and the portal serve no manifest, so asking them is noise.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flask_core import service_table
 from flask_core.errors import DependencyUnavailable
 from flask_core.events import Manifest, ManifestCommand
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
-from flask_core.settings import PREFIXES
 
 from .settings import RouterSettings
 
@@ -64,7 +68,7 @@ class ModuleRegistry:
         async with self._lock:
             if not self._seeded:
                 await self._seed_from_database()
-            prefixes = [p for p in PREFIXES if p != ROUTER]
+            prefixes = _module_prefixes()
             found = await asyncio.gather(*(self._probe(p) for p in prefixes))
             manifests: dict[str, Manifest] = {ROUTER: self.manifests[ROUTER]}
             for prefix, manifest in zip(prefixes, found, strict=True):
@@ -92,7 +96,7 @@ class ModuleRegistry:
             log.warning("router.modules_not_loaded", error=str(exc)[:200])
             return
         for name, raw in stored.items():
-            if name == ROUTER or name not in PREFIXES:
+            if name not in _module_prefixes():
                 continue
             try:
                 self.manifests.setdefault(name, Manifest.model_validate(raw))
@@ -139,6 +143,19 @@ class ModuleRegistry:
             except TimeoutError:
                 log.warning("router.manifests_not_loaded")
 
+    def budget(self, module: str) -> float:
+        """Seconds one command of `module` may take: its manifest's budget, else the table's
+        default for its kind, capped by ROUTER_MODULE_TIMEOUT when that is set."""
+        manifest = self.manifests.get(module)
+        own = manifest.command_budget if manifest is not None else None
+        try:
+            default = service_table.service(module).command_budget
+        except KeyError:
+            default = service_table.KIND_BUDGETS["interaction"]
+        budget = own or default
+        cap = self.settings.router_module_timeout
+        return budget if cap is None else min(budget, cap)
+
     def module_names(self) -> list[str]:
         return sorted(m for m in self.manifests if m != ROUTER)
 
@@ -158,6 +175,10 @@ class ModuleRegistry:
             for name, manifest in self.manifests.items()
             if name in modules and event_type in manifest.events
         )
+
+
+def _module_prefixes() -> list[str]:
+    return [s.prefix for s in service_table.modules() if s.prefix != ROUTER]
 
 
 def _store_modules(db: Any, manifests: dict[str, Manifest], settings: RouterSettings) -> None:

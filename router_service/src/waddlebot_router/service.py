@@ -62,7 +62,7 @@ class Router:
         self.sessions = Sessions(res, settings.router_session_ttl)
         self.user_limit = parse_rate(settings.router_user_rate_limit)
         self.community_limit = parse_rate(settings.router_community_rate_limit)
-        self.bulkheads = dispatch.Bulkheads(settings.router_module_concurrency)
+        self.bulkheads = dispatch.Bulkheads(settings.router_module_concurrency, registry.budget)
         self._tables: dict[tuple[int, str, str], dict[str, CommandSpec]] = {}
 
     # --- one event -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Router settings (ROUTER_* on top of the core names)."""
+"""Router settings (ROUTER_* on top of the core names): the router's limits live only here."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from flask_core.settings import CoreSettings
 
 
 class RouterSettings(CoreSettings):
-    router_module_timeout: float = 5.0
+    router_user_rate_limit: str = "20/30s"  # per user per community
+    router_community_rate_limit: str = "300/30s"
+    #: Caps every module's command time budget (the manifest's, else the service table's
+    #: default for its kind); unset = no cap. Tests and the fault suite scale it down.
+    router_module_timeout: float | None = None
     router_module_concurrency: int = 16  # calls in flight per module; more queue in the router
-    router_ai_timeout: float = 30.0
     router_batch_concurrency: int = 32
     router_batch_deadline: float = 45.0
     router_manifest_interval: float = 60.0
@@ -17,3 +20,5 @@ class RouterSettings(CoreSettings):
     router_done_ttl: float = 86400.0
     router_table_ttl: float = 300.0
     router_session_ttl: float = 900.0
+    #: TWITCH_BOT_USER_ID (also the Twitch collector's): the router drops the bot's own lines.
+    twitch_bot_user_id: str | None = None

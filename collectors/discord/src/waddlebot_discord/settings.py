@@ -1,16 +1,23 @@
-"""Discord collector settings: the core DISCORD_* names plus this service's own."""
+"""Discord collector settings: the DISCORD_* names of ARCHITECTURE §2 and §10, only here."""
 
 from __future__ import annotations
 
-from flask_core.delivery import DeliverySettings
-from flask_core.outbox import OutboxSettings
+from pydantic import SecretStr
+
+from flask_core.collector import CollectorSettings
 
 #: Settings without which the collector is `disabled` (reported as env names).
 REQUIRED = ("discord_public_key", "discord_application_id")
 
 
-class DiscordSettings(OutboxSettings, DeliverySettings):
+class DiscordSettings(CollectorSettings):
     """DISCORD_* on top of the core, outbox and delivery settings."""
+
+    discord_public_key: str | None = None
+    discord_application_id: str | None = None
+    discord_bot_token: SecretStr | None = None  # only for the optional gateway and DMs
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_rate_limit: str = "50/1s"
 
     discord_interaction_wait: float = 2.0  # then type 5; Discord allows 3 s for the first answer
     discord_interaction_poll: float = 0.05  # how often a waiting webhook looks at Redis

@@ -1,21 +1,25 @@
-"""Slack collector settings: the core SLACK_* names plus this service's own."""
+"""Slack collector settings: the SLACK_* names of ARCHITECTURE §2 and §10, only here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-from flask_core.delivery import DeliverySettings
-from flask_core.outbox import OutboxSettings
+from flask_core.collector import CollectorSettings
 from flask_core.settings import CommaList
 
 #: Settings without which the collector is `disabled` (reported as env names).
 REQUIRED = ("slack_signing_secret", "slack_bot_token")
 
 
-class SlackSettings(OutboxSettings, DeliverySettings):
+class SlackSettings(CollectorSettings):
     """SLACK_* on top of the core, outbox and delivery settings."""
+
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api"
+    slack_chat_rate_limit: str = "1/1s"
 
     slack_replay_window: float = 300.0  # refuse requests signed more than 5 minutes from now
     slack_dedupe_ttl: float = 3600.0  # Slack retries within about 5 minutes; keep ids an hour

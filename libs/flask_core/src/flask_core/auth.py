@@ -4,22 +4,30 @@ Service tokens: `iss` = caller prefix, `aud` = target prefix, `iat`, `exp` ≤ 6
 `iat`, signed with INTERNAL_JWT_SECRET; minted by the shared HTTP client through a
 `TokenCache` and checked by `require_service`. Portal tokens: `sub`, `admin`,
 `communities` ({community_id: role}), `typ` (access|refresh), signed with
-PORTAL_JWT_SECRET and checked by `require_user`.
+PORTAL_JWT_SECRET and checked by `require_user`. Claims are checked by joserfc's
+`JWTClaimsRegistry` (`ServiceClaims`, `UserClaims`), never by hand; each refusal says why.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from joserfc import jwt
-from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
+from joserfc.errors import (
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    JoseError,
+    MissingClaimError,
+    UnsupportedAlgorithmError,
+)
 from joserfc.jwk import OctKey
+from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
 from quart import current_app, g, request
 
 from flask_core.errors import Forbidden, Unauthorized
@@ -134,24 +142,70 @@ def _decode(token: str, secret: str, what: str) -> dict[str, Any]:
     return dict(decoded.claims)
 
 
-def _number(claims: Mapping[str, Any], name: str, what: str) -> int | float:
-    value = claims.get(name)
-    if isinstance(value, bool) or not (
-        isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
-    ):
-        raise _refused("claims", f"invalid {what}: missing or bad {name}")
-    return value
+_REQUIRED: Final[ClaimsOption] = {"essential": True}
 
 
-def _check_times(claims: Mapping[str, Any], leeway: int, what: str) -> tuple[float, float]:
-    now = time.time()
-    exp = _number(claims, "exp", what)
-    iat = _number(claims, "iat", what)
-    if exp <= now - leeway:
-        raise _refused("expired", f"invalid {what}: expired")
-    if iat > now + leeway:
-        raise _refused("not_yet_valid", f"invalid {what}: issued in the future")
-    return float(iat), float(exp)
+class _LifetimeTooLong(InvalidClaimError):
+    """exp - iat exceeds the longest lifetime a service token may have."""
+
+
+class ServiceClaims(JWTClaimsRegistry):
+    """A service token's claims: `iss`, `aud` = this service, `iat`, `exp` ≤ 60 s after `iat`."""
+
+    def __init__(self, audience: str, leeway: int = DEFAULT_LEEWAY) -> None:
+        aud: ClaimsOption = {"essential": True, "value": audience}
+        super().__init__(leeway=leeway, iss=_REQUIRED, aud=aud, iat=_REQUIRED, exp=_REQUIRED)
+
+    def validate(self, claims: dict[str, Any]) -> None:
+        super().validate(claims)
+        if claims["exp"] - claims["iat"] > MAX_SERVICE_TTL + self.leeway:
+            raise _LifetimeTooLong("exp", "lifetime too long")
+
+
+class UserClaims(JWTClaimsRegistry):
+    """A portal token's claims: `sub`, `typ`, `iat`, `exp`, `admin` (bool), `communities`."""
+
+    def __init__(self, typ: str, leeway: int = DEFAULT_LEEWAY) -> None:
+        kind: ClaimsOption = {"essential": True, "value": typ}
+        super().__init__(leeway=leeway, sub=_REQUIRED, typ=kind, iat=_REQUIRED, exp=_REQUIRED)
+
+    def validate_admin(self, value: object) -> None:
+        if not isinstance(value, bool):
+            raise InvalidClaimError("admin")
+
+    def validate_communities(self, value: object) -> None:
+        if not isinstance(value, dict) or not all(isinstance(role, str) for role in value.values()):
+            raise InvalidClaimError("communities")
+
+
+def _check(registry: JWTClaimsRegistry, claims: dict[str, Any], what: str) -> None:
+    """Run joserfc's claim checks; a failure is Unauthorized with the reason of §3's auth."""
+    try:
+        registry.validate(claims)
+    except ExpiredTokenError:
+        raise _refused("expired", f"invalid {what}: expired") from None
+    except _LifetimeTooLong:
+        raise _refused("lifetime", f"invalid {what}: lifetime too long") from None
+    except (MissingClaimError, InvalidClaimError) as exc:
+        raise _claim_refusal(exc, registry, claims, what) from None
+
+
+def _claim_refusal(
+    exc: MissingClaimError | InvalidClaimError, registry: JWTClaimsRegistry, claims: dict[str, Any], what: str
+) -> Unauthorized:
+    match exc.claim:
+        case "aud":
+            return _refused("wrong_audience", f"invalid {what}: wrong audience")
+        case "typ":
+            wanted = registry.options["typ"].get("value")
+            return _refused("wrong_type", f"invalid {what}: {wanted} token required")
+        case "iat" if isinstance(exc, InvalidClaimError) and _is_number(claims["iat"]):
+            return _refused("not_yet_valid", f"invalid {what}: issued in the future")
+    return _refused("claims", f"invalid {what}: missing or bad {exc.claim}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _refused(reason: str, message: str) -> Unauthorized:
@@ -168,14 +222,7 @@ def verify_service_token(
     """The claims of a valid service token for `audience`, or Unauthorized saying why."""
     what = "service token"
     claims = _decode(token, secret, what)
-    iat, exp = _check_times(claims, leeway, what)
-    if exp - iat > MAX_SERVICE_TTL + leeway:
-        raise _refused("lifetime", f"invalid {what}: lifetime too long")
-    aud = claims.get("aud")
-    if not (aud == audience or (isinstance(aud, list) and audience in aud)):
-        raise _refused("wrong_audience", f"invalid {what}: wrong audience")
-    if not isinstance(claims.get("iss"), str) or not claims["iss"]:
-        raise _refused("claims", f"invalid {what}: missing or bad iss")
+    _check(ServiceClaims(audience, leeway), claims, what)
     return claims
 
 
@@ -197,18 +244,7 @@ def verify_user_token(
     """The claims of a valid portal token of type `typ`, or Unauthorized saying why."""
     what = "user token"
     claims = _decode(token, secret, what)
-    _check_times(claims, leeway, what)
-    if claims.get("typ") != typ:
-        raise _refused("wrong_type", f"invalid {what}: {typ} token required")
-    communities = claims.get("communities", {})
-    if (
-        not isinstance(claims.get("sub"), str)
-        or not claims["sub"]
-        or not isinstance(claims.get("admin", False), bool)
-        or not isinstance(communities, dict)
-        or not all(isinstance(role, str) for role in communities.values())
-    ):
-        raise _refused("claims", f"invalid {what}: bad claims")
+    _check(UserClaims(typ, leeway), claims, what)
     return claims
 
 

@@ -14,6 +14,7 @@
     HeaderMap, await signed_request(), json_object(body, what): what the signed webhooks read.
     cli_settings(cls), missing_settings(...), run_command(platform, coro, errors): the
         collectors' `waddlebot <platform> ...` commands (a failure is one line on stderr).
+    CollectorSettings: the outbox and delivery settings every collector's settings extend.
 App extensions: STATUS_KEY (the status), SERVICE_KEY (the DeliveryService),
 `runtime_key(platform)` = "<platform>.runtime" (the runtime).
 """
@@ -36,12 +37,12 @@ from .app import add_ready_check, create_app
 from .app import resources as app_resources
 from .auth import require_service
 from .database import Definer
-from .delivery import DeliveryService
+from .delivery import DeliveryService, DeliverySettings
 from .errors import BadRequest, DependencyUnavailable
 from .events import Delivery
 from .logging import configure_logging, get_logger
 from .metrics import gauge
-from .outbox import Outbox, OutboxWorker
+from .outbox import Outbox, OutboxSettings, OutboxWorker
 from .resources import Resources
 from .settings import CoreSettings
 from .supervise import Supervised
@@ -61,6 +62,10 @@ type HeaderMap = Mapping[str, str] | Headers
 def runtime_key(platform: str) -> str:
     """Where a running collector keeps its runtime in `app.extensions`."""
     return f"{platform}.runtime"
+
+
+class CollectorSettings(OutboxSettings, DeliverySettings):
+    """The core names plus OUTBOX_* and DELIVERY_*: the base of every collector's settings."""
 
 
 # --- status ---------------------------------------------------------------------------------

@@ -208,3 +208,6 @@ class Manifest(_Model):
     commands: list[ManifestCommand] = Field(default_factory=list)
     events: list[str] = Field(default_factory=list)
     settings_schema: dict[str, Any] = Field(default_factory=dict)
+    #: Seconds the router waits for one of these commands; None = the service table's
+    #: default for the module's kind (interaction 5 s, ai 30 s).
+    command_budget: float | None = Field(default=None, gt=0, le=300)

@@ -7,6 +7,8 @@ runs at most one refresh at a time per store: callers that saw the same stale to
 wait for that refresh and get its result. (Across processes the row is re-read before
 refreshing, so a token another replica refreshed meanwhile is used as is.)
 Tokens are stored as given; encrypt the database volume (tokens are never logged).
+Refreshers call the platform through the shared HTTP client (budgets, retries, breaker),
+not through an OAuth library's own client (decision 0022).
 """
 
 from __future__ import annotations

@@ -10,12 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-#: Every service prefix of ARCHITECTURE §2; each has a `<PREFIX>_URL` setting.
-PREFIXES: tuple[str, ...] = (
-    "router", "ai", "twitch", "discord", "slack", "alias", "shoutout", "inventory",
-    "calendar", "memories", "youtube_music", "spotify", "labels", "browser_source",
-    "identity", "community", "marketplace", "reputation", "portal", "gateway_admin",
-)  # fmt: skip
+from . import service_table
+from .service_table import PREFIXES as PREFIXES  # every prefix has a `<PREFIX>_URL` setting
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "change_me", "secret", "placeholder", "xxx"}
 _MIN_SECRET_LEN = 32
@@ -52,7 +48,11 @@ def is_placeholder(value: str | None) -> bool:
 
 
 class CoreSettings(BaseSettings):
-    """Settings every service shares (ARCHITECTURE §2 names); services subclass it."""
+    """Settings every process shares (ARCHITECTURE §2 names); each service subclasses it.
+
+    A service's own secrets and limits live in its own class (the Twitch secrets in
+    `TwitchSettings`, the router's limits in `RouterSettings`), never here.
+    """
 
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
@@ -66,7 +66,7 @@ class CoreSettings(BaseSettings):
     db_pool_size: int = 10
     redis_url: str | None = None
     redis_key_prefix: str = "wb:"
-    default_modules: CommaList = Field(default_factory=lambda: ["memories"])
+    default_modules: CommaList = Field(default_factory=service_table.default_modules)
     internal_jwt_secret: SecretStr | None = None
     portal_jwt_secret: SecretStr | None = None
     log_level: str = "INFO"
@@ -75,51 +75,12 @@ class CoreSettings(BaseSettings):
     http_breaker_threshold: int = 5  # consecutive failures that open a downstream's circuit
     http_breaker_reset: float = 10.0  # seconds before an open circuit lets one trial through
 
-    router_user_rate_limit: str = "20/30s"
-    router_community_rate_limit: str = "300/30s"
-
-    # Service base URLs (<PREFIX>_URL); None = this process's own address.
-    router_url: str | None = None
-    ai_url: str | None = None
-    twitch_url: str | None = None
-    discord_url: str | None = None
-    slack_url: str | None = None
-    alias_url: str | None = None
-    shoutout_url: str | None = None
-    inventory_url: str | None = None
-    calendar_url: str | None = None
-    memories_url: str | None = None
-    youtube_music_url: str | None = None
-    spotify_url: str | None = None
-    labels_url: str | None = None
-    browser_source_url: str | None = None
-    identity_url: str | None = None
-    community_url: str | None = None
-    marketplace_url: str | None = None
-    reputation_url: str | None = None
-    portal_url: str | None = None
-    gateway_admin_url: str | None = None
-
-    # Platforms (ARCHITECTURE §2).
-    twitch_eventsub_secret: SecretStr | None = None
-    twitch_client_id: str | None = None
-    twitch_client_secret: SecretStr | None = None
-    twitch_bot_user_id: str | None = None
-    twitch_access_token: SecretStr | None = None
-    twitch_refresh_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_bot_token: SecretStr | None = None
-    discord_public_key: str | None = None
-    discord_application_id: str | None = None
-    discord_bot_token: SecretStr | None = None
-    twitch_api_url: str = "https://api.twitch.tv/helix"
-    twitch_auth_url: str = "https://id.twitch.tv/oauth2"
-    slack_api_url: str = "https://slack.com/api"
-    discord_api_url: str = "https://discord.com/api/v10"
-    twitch_chat_rate_limit: str = "20/30s"
-    twitch_chat_rate_limit_mod: str = "100/30s"
-    slack_chat_rate_limit: str = "1/1s"
-    discord_rate_limit: str = "50/1s"
+    # Service base URLs, one `<PREFIX>_URL` per row of the service table (`router_url`,
+    # `memories_url` …); None = this process's own address. Read them with service_url().
+    for _prefix in PREFIXES:
+        __annotations__[f"{_prefix}_url"] = "str | None"
+        vars()[f"{_prefix}_url"] = None
+    del _prefix
 
     _split_lists = field_validator("database_read_urls", "default_modules", mode="before")(
         staticmethod(_split)
@@ -158,12 +119,16 @@ class CoreSettings(BaseSettings):
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
         return f"http://{host}:{self.port}"
 
-    def service_url(self, prefix: str) -> str:
-        """Base URL of the service that serves `/<prefix>`."""
+    def configured_url(self, prefix: str) -> str | None:
+        """`<PREFIX>_URL` as set, or None; KeyError for a prefix the service table lacks."""
         if prefix not in PREFIXES:
             raise KeyError(prefix)
         value: str | None = getattr(self, f"{prefix}_url")
-        return (value or self.self_url).rstrip("/")
+        return value.rstrip("/") if value else None
+
+    def service_url(self, prefix: str) -> str:
+        """Base URL of the service that serves `/<prefix>`."""
+        return self.configured_url(prefix) or self.self_url
 
     def sqlite_path(self) -> Path:
         return self.data_dir / "waddlebot.sqlite"
