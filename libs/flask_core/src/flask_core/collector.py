@@ -38,7 +38,7 @@ from .auth import require_service
 from .database import Definer
 from .delivery import DeliveryService
 from .errors import BadRequest, DependencyUnavailable
-from .events import Delivery
+from .events import Delivery, DeliveryAccepted
 from .logging import configure_logging, get_logger
 from .outbox import Outbox, OutboxWorker
 from .resources import Resources
@@ -160,6 +160,7 @@ def collector_blueprint(platform: str) -> Blueprint:
     @bp.post("/api/v1/messages")
     @require_service
     @validate_request(Delivery)
+    @validate_response(DeliveryAccepted, 202)
     async def post_messages(data: Delivery) -> Any:
         _status(platform).require_enabled()
         service: DeliveryService | None = current_app.extensions.get(SERVICE_KEY)
