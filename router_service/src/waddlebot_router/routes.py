@@ -94,7 +94,7 @@ async def manifest() -> Any:
 @require_service
 @validate_request(LateResponses)
 @validate_response(LateAccepted, 202)
-@error_responses(409)
+@error_responses(404, 409)
 async def late_responses(data: LateResponses) -> Any:
     responses = [r.model_dump(mode="json") for r in data.responses]
     r = router()
