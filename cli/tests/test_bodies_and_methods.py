@@ -113,6 +113,8 @@ async def test_every_405_names_the_allowed_methods(whole_fleet: Fleet) -> None:
 
 async def test_a_wrong_method_on_a_quote_is_405_with_allow(whole_fleet: Fleet) -> None:
     async with httpx.AsyncClient(base_url=whole_fleet.url) as http:
-        response = await http.put("/memories/api/v1/communities/1/quotes/1", headers=service_headers("memories"))
+        response = await http.put(
+            "/memories/api/v1/communities/1/quotes/1", headers=service_headers("memories")
+        )
     assert response.status_code == 405
     assert {"GET", "DELETE"} <= set(response.headers["Allow"].split(", "))

@@ -1,11 +1,11 @@
 """Test helpers for whole fleets: every app behind the real dispatcher and real HTTP.
 
-    run_fleet(settings, apps)   the given apps behind the dispatcher on settings.port
-                                (a port from the `free_port` fixture is handed over, fd://)
-    every_service_env(...)      environment values that enable every installed service
-                                (fake platform secrets, platform APIs at `platform_url`)
-    every_service()             {prefix: app} of every installed service, built from the
-                                environment, as `waddlebot run` builds them
+run_fleet(settings, apps)   the given apps behind the dispatcher on settings.port
+                            (a port from the `free_port` fixture is handed over, fd://)
+every_service_env(...)      environment values that enable every installed service
+                            (fake platform secrets, platform APIs at `platform_url`)
+every_service()             {prefix: app} of every installed service, built from the
+                            environment, as `waddlebot run` builds them
 """
 
 from __future__ import annotations
