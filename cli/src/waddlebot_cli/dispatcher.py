@@ -54,8 +54,8 @@ class Dispatcher:
             return
         if path in ("/healthz", "/readyz", "/metrics") and scope["method"] not in PROBE_METHODS:
             allowed = ", ".join(PROBE_METHODS)
-            body = error_body("method_not_allowed", "method not allowed", {"allowed": allowed}, None)
-            await _json(send, 405, body, [(b"allow", allowed.encode())])
+            refusal = error_body("method_not_allowed", "method not allowed", {"allowed": allowed}, None)
+            await _json(send, 405, refusal, [(b"allow", allowed.encode())])
             return
         match path:
             case "/healthz":

@@ -65,7 +65,7 @@ class JSONRequest(Request):
             return self._cached_json[silent]
         if not (force or self.is_json):
             return None
-        raw = await self.get_data(cache=cache, as_text=False)
+        raw = await self.get_data(cache, False, False)  # bytes: decoded below, strictly
         try:
             result = self.json_module.loads(raw.decode("utf-8"))
         except ValueError as error:  # UnicodeDecodeError and JSONDecodeError alike
