@@ -77,3 +77,26 @@ async def test_a_dev_server_secret_in_data_dir_is_read(
 def test_the_start_banner_says_how_to_reach_this_server(make_settings: Any, port: int, hint: str) -> None:
     banner = start_banner(make_settings(CoreSettings, port=port), ["router"])
     assert (banner + "\n").endswith(hint)
+
+
+async def test_the_prompt_answers_each_line_until_exit(
+    whole_fleet: Fleet, cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setenv("INTERNAL_JWT_SECRET", TEST_SECRET)
+    monkeypatch.setattr("sys.stdin", io.StringIO("!commands\n\nexit\n"))
+    assert await chat(whole_fleet) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Chatting as viewer (everyone) on web/demo.")
+    assert "!quote" in out
+
+
+async def test_an_unreachable_router_is_one_line_and_exit_1(
+    whole_fleet: Fleet,
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INTERNAL_JWT_SECRET", TEST_SECRET)
+    code = await asyncio.to_thread(main, ["chat", "!quote", "--url", "http://127.0.0.1:1"])
+    assert code == 1
+    assert "cannot reach the router at http://127.0.0.1:1" in capsys.readouterr().err
