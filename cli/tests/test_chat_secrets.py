@@ -93,8 +93,7 @@ async def test_the_prompt_answers_each_line_until_exit(
 
 
 async def test_an_unreachable_router_is_one_line_and_exit_1(
-    whole_fleet: Fleet,
-    cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    whole_fleet: Fleet, cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("INTERNAL_JWT_SECRET", TEST_SECRET)
     code = await asyncio.to_thread(main, ["chat", "!quote", "--url", "http://127.0.0.1:1"])
