@@ -28,6 +28,7 @@ run: install ## run the whole fleet in one process on http://127.0.0.1:8080 (SQL
 
 test: install ## run the test suite (real PostgreSQL and Redis where storage is involved), with coverage
 	@echo "==> pytest (line coverage per package after the run)"
+	@$(UV) run --no-sync coverage erase
 	@$(TEST_ENV); $(UV) run --no-sync coverage run -m pytest $(PYTEST_ARGS)
 	@echo "==> coverage"
 	@$(UV) run --no-sync bash scripts/coverage-report.sh

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Line coverage per package from the last `make test` (.coverage): one line per src folder,
-# then the whole. Run after pytest with --cov (the Makefile's test target does both).
+# then the whole. Run after `coverage run -m pytest` (the Makefile's test target does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The test run and the servers it started in subprocesses each wrote a data file.
+if compgen -G ".coverage.*" >/dev/null; then python -m coverage combine -q; fi
 [ -f .coverage ] || { echo "no .coverage: run make test first" >&2; exit 1; }
 dirs=()
 for d in libs cli router_service ai_service collectors interactions core_services; do
