@@ -24,6 +24,7 @@ CHECKS = ",".join(
         "status_code_conformance",
         "content_type_conformance",
         "response_schema_conformance",
+        "ignored_auth",  # an operation that declares a credential refuses requests without it
     ]
 )
 
@@ -50,6 +51,7 @@ async def run_schemathesis(url: str, prefix: str, report: Path) -> tuple[int, st
         "--no-color",
         "--report-dir", str(report),
         env=env,
+        cwd=report.parent,  # its crash cache (.schemathesis/) stays out of the working tree
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
