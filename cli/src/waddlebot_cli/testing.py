@@ -23,7 +23,7 @@ from flask_core.testing import TEST_PORTAL_SECRET, TEST_SECRET, live_server, res
 from .dispatcher import Dispatcher
 from .services import discover
 
-#: Fake platform credentials for a test fleet (the Discord key is a real Ed25519 public key).
+#: Fake platform credentials for a test fleet (nothing is ever signed with them).
 PLATFORM_SECRETS = {
     "TWITCH_EVENTSUB_SECRET": "eventsub-test-secret-0123456789",
     "TWITCH_CLIENT_ID": "test-client-id",
