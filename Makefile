@@ -26,9 +26,12 @@ run: install ## run the whole fleet in one process on http://127.0.0.1:8080 (SQL
 	@echo "==> waddlebot run (ENV=$${ENV:-dev}, PORT=$${PORT:-8080}, DATA_DIR=$${DATA_DIR:-./var})"
 	@$(UV) run --no-sync waddlebot run
 
-test: install ## run the test suite (real PostgreSQL and Redis where storage is involved)
-	@echo "==> pytest"
-	@$(TEST_ENV); $(UV) run --no-sync pytest $(PYTEST_ARGS)
+test: install ## run the test suite (real PostgreSQL and Redis where storage is involved), with coverage
+	@echo "==> pytest (line coverage per package after the run)"
+	@$(UV) run --no-sync coverage erase
+	@$(TEST_ENV); $(UV) run --no-sync coverage run -m pytest $(PYTEST_ARGS)
+	@echo "==> coverage"
+	@$(UV) run --no-sync bash scripts/coverage-report.sh
 
 lint: install ## ruff (lint + format check) and mypy (strict on libs/ and every */src)
 	@echo "==> ruff check"

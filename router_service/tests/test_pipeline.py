@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from flask_core.testing import service_headers
@@ -120,15 +119,14 @@ async def test_slow_module_gives_the_unavailable_text_within_the_timeout(
 ) -> None:
     apps = {
         "router": router_factory(router_settings),
-        "shoutout": module_factory(router_settings, "shoutout", delay=5),
+        "shoutout": module_factory(router_settings, "shoutout", delay=600),
     }
     async with run_fleet(router_settings, apps) as fleet:
-        started = time.monotonic()
-        body = (await fleet.post(make_event("!shoutout_slow"))).json()
-        elapsed = time.monotonic() - started
+        # The module would take 600 s: an answer at all means the router gave up at its budget.
+        async with asyncio.timeout(router_settings.router_module_timeout + 10):
+            body = (await fleet.post(make_event("!shoutout_slow"))).json()
         assert body["status"] == "processed"
         assert "unavailable" in body["responses"][0]["text"]
-        assert elapsed < router_settings.router_module_timeout + 1.0
         failing = (await fleet.post(make_event("!shoutout_boom"))).json()
         assert failing["status"] == "processed"
         assert "unavailable" in failing["responses"][0]["text"]

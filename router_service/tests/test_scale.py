@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from flask_core.testing import service_headers
+from flask_core.testing import service_headers, wait_until
 from waddlebot_cli.testing import run_fleet
 
 
@@ -125,7 +125,14 @@ async def test_expired_invocation_is_refused(
     )
     async with run_fleet(settings, apps(settings, router_factory, module_factory)) as fleet:
         inv = (await fleet.post(make_event("!shoutout_late"))).json()["invocation_id"]
-        await asyncio.sleep(0.6)
+
+        async def expired_session() -> bool:
+            answer = await fleet.http.get(
+                f"/router/api/v1/responses/{inv}", headers=service_headers("router")
+            )
+            return answer.status_code == 404
+
+        await wait_until(expired_session)  # the session's 0.3 s TTL has run out
         late = {"invocation_id": inv, "responses": [{"type": "chat", "text": "too late"}]}
         expired = await fleet.http.post(
             "/router/api/v1/responses", json=late, headers=service_headers("router")

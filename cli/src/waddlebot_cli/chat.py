@@ -6,15 +6,43 @@ import argparse
 import sys
 import time
 import uuid
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import httpx
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flask_core.auth import mint_service_token
 from flask_core.events import ROLE_ORDER
-from flask_core.settings import CoreSettings
 
 LATE_ANSWER_WAIT = 30.0
+SECRET_HINT = (
+    "set INTERNAL_JWT_SECRET to the same value as the server's "
+    "(a dev server started without it keeps its own in DATA_DIR/secrets: use the same DATA_DIR)"
+)
+
+
+class MissingSecret(Exception):
+    """The CLI has no INTERNAL_JWT_SECRET to sign its service token with."""
+
+
+class ChatSettings(BaseSettings):
+    """What `waddlebot chat` reads. It never creates a secret: the server's are its own."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    router_url: str | None = None
+    data_dir: Path = Path("./var")
+    internal_jwt_secret: SecretStr | None = None
+
+    def secret(self, name: Literal["internal"]) -> str:
+        """INTERNAL_JWT_SECRET, else the one a dev server wrote under DATA_DIR (read only)."""
+        if self.internal_jwt_secret is not None and self.internal_jwt_secret.get_secret_value():
+            return self.internal_jwt_secret.get_secret_value()
+        stored = self.data_dir / "secrets" / f"{name}_jwt_secret"
+        if stored.is_file() and (value := stored.read_text(encoding="utf-8").strip()):
+            return value
+        raise MissingSecret(f"no INTERNAL_JWT_SECRET: {SECRET_HINT}")
 
 
 def register(sub: Any) -> None:
@@ -48,8 +76,8 @@ def build_event(args: argparse.Namespace, text: str) -> dict[str, Any]:
 
 
 class ChatClient:
-    def __init__(self, settings: CoreSettings, url: str | None) -> None:
-        self.base = (url or settings.configured_url("router") or "http://127.0.0.1:8080").rstrip("/")
+    def __init__(self, settings: ChatSettings, url: str | None) -> None:
+        self.base = (url or settings.router_url or "http://127.0.0.1:8080").rstrip("/")
         self.secret = settings.secret("internal")
         self.http = httpx.Client(timeout=35.0)
 
@@ -97,6 +125,8 @@ def say(client: ChatClient, args: argparse.Namespace, text: str) -> int:
     if status >= 400:
         error = body.get("error", {})
         print(f"error {status}: {error.get('code', '')} {error.get('message', '')}".strip(), file=sys.stderr)
+        if status == 401:
+            print(f"The router refused the CLI's service token: {SECRET_HINT}.", file=sys.stderr)
         return 1
     responses = body.get("responses", [])
     if body.get("pending") and body.get("invocation_id"):
@@ -109,8 +139,12 @@ def say(client: ChatClient, args: argparse.Namespace, text: str) -> int:
     return 0
 
 
-def run(args: argparse.Namespace, settings: CoreSettings) -> int:
-    client = ChatClient(settings, args.url)
+def run(args: argparse.Namespace, settings: ChatSettings) -> int:
+    try:
+        client = ChatClient(settings, args.url)
+    except MissingSecret as exc:
+        print(f"waddlebot chat: {exc}", file=sys.stderr)
+        return 2
     try:
         if args.text is not None:
             return say(client, args, args.text)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from quart import Quart
 
 from flask_core import metrics
-from flask_core.app import readiness, run_checks, shared_checks
+from flask_core.app import PROBE_METHODS, readiness, run_checks, shared_checks
 from flask_core.errors import error_body
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
@@ -51,6 +51,11 @@ class Dispatcher:
             return
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 4404})
+            return
+        if path in ("/healthz", "/readyz", "/metrics") and scope["method"] not in PROBE_METHODS:
+            allowed = ", ".join(PROBE_METHODS)
+            refusal = error_body("method_not_allowed", "method not allowed", {"allowed": allowed}, None)
+            await _json(send, 405, refusal, [(b"allow", allowed.encode())])
             return
         match path:
             case "/healthz":
@@ -138,11 +143,13 @@ class Dispatcher:
         await _json(send, 200, {"status": "ready", **details})
 
 
-async def _json(send: Send, status: int, payload: Any) -> None:
-    await _respond(send, status, json.dumps(payload).encode(), "application/json")
+async def _json(send: Send, status: int, payload: Any, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    await _respond(send, status, json.dumps(payload).encode(), "application/json", extra)
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
-    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+async def _respond(
+    send: Send, status: int, body: bytes, content_type: str, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

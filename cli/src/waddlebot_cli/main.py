@@ -50,10 +50,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from .chat import run
+    from .chat import ChatSettings, run
 
-    set_default_env(env="dev")
-    return run(args, _settings())
+    # Not CoreSettings: in ENV=dev that would generate the server's secrets into DATA_DIR.
+    return run(args, ChatSettings())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,6 +27,20 @@ def build_dispatcher(
     return Dispatcher(apps, settings, migrate=migrate)
 
 
+DEFAULT_URL = "http://127.0.0.1:8080"  # where `waddlebot chat` looks without --url
+
+
+def start_banner(settings: CoreSettings, services: list[str]) -> str:
+    """What `waddlebot run` prints: where it listens and how to talk to it."""
+    chat = "uv run waddlebot chat '!commands'"
+    if settings.self_url != DEFAULT_URL:
+        chat += f" --url {settings.self_url}"
+    return (
+        f"WaddleBot is starting on {settings.self_url} with {', '.join(services) or 'no services'}.\n"
+        f"Talk to it from another terminal:  {chat}"
+    )
+
+
 async def serve_forever(settings: CoreSettings, only: list[str] | None = None) -> None:
     dispatcher = build_dispatcher(settings, only)
     config = Config()
@@ -40,12 +54,7 @@ async def serve_forever(settings: CoreSettings, only: list[str] | None = None) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("runner.serving", url=settings.self_url, services=list(dispatcher.apps))
-    print(
-        f"WaddleBot is starting on {settings.self_url} with {', '.join(dispatcher.apps) or 'no services'}.\n"
-        "Talk to it from another terminal:  uv run waddlebot chat '!commands'",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(start_banner(settings, list(dispatcher.apps)), file=sys.stderr, flush=True)
     await serve(dispatcher, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
 

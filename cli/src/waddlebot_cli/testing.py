@@ -1,17 +1,65 @@
-"""Test helpers for whole fleets: every app behind the real dispatcher and real HTTP."""
+"""Test helpers for whole fleets: every app behind the real dispatcher and real HTTP.
+
+run_fleet(settings, apps)   the given apps behind the dispatcher on settings.port
+                            (a port from the `free_port` fixture is handed over, fd://)
+every_service_env(...)      environment values that enable every installed service
+                            (fake platform secrets, platform APIs at `platform_url`)
+every_service()             {prefix: app} of every installed service, built from the
+                            environment, as `waddlebot run` builds them
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 from quart import Quart
 
-from flask_core.testing import live_server, reset_database, service_headers
+from flask_core.testing import TEST_PORTAL_SECRET, TEST_SECRET, live_server, reset_database, service_headers
 
 from .dispatcher import Dispatcher
+from .services import discover
+
+#: Fake platform credentials for a test fleet (nothing is ever signed with them).
+PLATFORM_SECRETS = {
+    "TWITCH_EVENTSUB_SECRET": "eventsub-test-secret-0123456789",
+    "TWITCH_CLIENT_ID": "test-client-id",
+    "TWITCH_CLIENT_SECRET": "test-client-secret",
+    "TWITCH_BOT_USER_ID": "id-bot",
+    "SLACK_SIGNING_SECRET": "slack-signing-secret-0123456789",
+    "SLACK_BOT_TOKEN": "xoxb-test",
+    "DISCORD_PUBLIC_KEY": "a" * 64,
+    "DISCORD_APPLICATION_ID": "app-1",
+}
+
+
+def every_service_env(data_dir: Path, port: int, platform_url: str, **extra: str) -> dict[str, str]:
+    """ENV=test, fixed secrets, SQLite under `data_dir`, every platform enabled and faked."""
+    env = {
+        "ENV": "test",
+        "PORT": str(port),
+        "DATA_DIR": str(data_dir),
+        "INTERNAL_JWT_SECRET": TEST_SECRET,
+        "PORTAL_JWT_SECRET": TEST_PORTAL_SECRET,
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "WARNING",
+        "ROUTER_DEFAULT_COOLDOWN": "0",
+        "TWITCH_API_URL": f"{platform_url}/helix",
+        "TWITCH_AUTH_URL": f"{platform_url}/oauth2",
+        "SLACK_API_URL": f"{platform_url}/slack",
+        "DISCORD_API_URL": f"{platform_url}/discord",
+        **PLATFORM_SECRETS,
+    }
+    env.update(extra)
+    return env
+
+
+def every_service(only: list[str] | None = None) -> dict[str, Quart]:
+    """Every installed service's app (or those in `only`), built from the environment."""
+    return {name: factory() for name, factory in discover(only).items()}
 
 
 class Fleet:

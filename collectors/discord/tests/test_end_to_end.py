@@ -18,6 +18,7 @@ from flask_core.module import ModuleSpec, chat, module_blueprint
 from flask_core.settings import CoreSettings
 from waddlebot_cli.testing import run_fleet
 from waddlebot_discord.app import create_app as create_discord
+from waddlebot_discord.runtime import RUNTIME_KEY
 from waddlebot_discord.settings import DiscordSettings
 from waddlebot_memories.app import create_app as create_memories
 from waddlebot_memories.settings import MemoriesSettings
@@ -76,7 +77,7 @@ async def test_in_time_answers_are_type_4_and_empty_ones_ephemeral(
         unknown = (await post_interaction(fleet.http, make_interaction(command="nosuchthing"))).json()
         assert unknown["type"] == 4
         assert unknown["data"]["flags"] == 64
-        await asyncio.sleep(0.2)
+        await fleet.dispatcher.apps["discord"].extensions[RUNTIME_KEY].delivery.join()  # caught up
     assert fake_discord.platform_calls() == []
 
 
@@ -93,7 +94,7 @@ async def test_a_slow_module_gets_type_5_then_exactly_one_edit_of_the_original(
         answer = (await post_interaction(fleet.http, ix)).json()
         assert answer == {"type": 5}
         [edit] = await fake_discord.wait_for(ORIGINAL, within=10)
-        await asyncio.sleep(0.3)
+        await fleet.dispatcher.apps["discord"].extensions[RUNTIME_KEY].delivery.join()  # caught up
     assert edit.method == "PATCH"
     assert edit.path == f"/api/v10/webhooks/{ix['application_id']}/{ix['token']}/messages/@original"
     assert edit.body == {"content": "slow answer, @everyone", "allowed_mentions": {"parse": []}}

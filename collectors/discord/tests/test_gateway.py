@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from flask_core.testing import started
+from flask_core.testing import started, wait_until
 from waddlebot_discord.app import create_app
 from waddlebot_discord.gateway import Gateway
 from waddlebot_discord.normalise import MANAGE_MESSAGES, GuildInfo
@@ -74,8 +74,7 @@ async def test_a_failing_gateway_retries_with_backoff_and_never_stops_the_collec
     app = gateway_app(make_settings, discord_env, FailingSession, discord_gateway_backoff_base=0.02)
     async with started(app, settings=app.extensions["waddlebot.settings"]):
         client = app.test_client()
-        await asyncio.sleep(0.3)
-        assert FailingSession.attempts >= 3
+        await wait_until(lambda: FailingSession.attempts >= 3)
         ready = await client.get("/readyz")
         assert ready.status_code == 200
         check = (await ready.get_json())["checks"]["discord_gateway"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
+from flask_core.testing import wait_until
 from waddlebot_cli.testing import run_fleet
 from waddlebot_memories.app import create_app as create_memories
 from waddlebot_memories.settings import MemoriesSettings
@@ -57,6 +57,11 @@ async def test_a_quote_command_is_answered_exactly_once_even_when_slack_retries(
         [answer] = await fake_slack.wait_for("/hooks/commands/T0WADDLE/42/xyz", within=10)
         assert answer.body == {"text": "Quote #1 added.", "response_type": "in_channel"}
 
-        await asyncio.sleep(0.3)
+        runtime = apps["slack"].extensions["slack.runtime"]
+
+        async def drained() -> bool:
+            return await runtime.outbox.pending() == 0
+
+        await wait_until(drained)
+        await runtime.delivery.join()  # caught up: every stored event answered and sent
         assert len(fake_slack.calls(POST_MESSAGE)) == 1
-        assert await apps["slack"].extensions["slack.runtime"].outbox.pending() == 0

@@ -4,9 +4,7 @@ with the router down for a while."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +14,7 @@ import httpx
 from quart import Quart
 
 from flask_core.metrics import REGISTRY
+from flask_core.testing import free_tcp_port
 from waddlebot_cli.testing import run_fleet
 from waddlebot_memories.app import create_app as create_memories
 from waddlebot_memories.settings import MemoriesSettings
@@ -35,10 +34,7 @@ def memories_app(make_settings: Callable[..., Any], **values: Any) -> Quart:
 
 
 def port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        found: int = sock.getsockname()[1]
-    return found
+    return free_tcp_port()  # reserved until a live server takes its socket over
 
 
 def chat_from_moderator(text: str) -> Callable[[dict[str, Any]], None]:
@@ -90,7 +86,7 @@ async def test_a_moderators_quote_add_is_answered_once_in_chat(
         rt = runtime(fleet)
         await rt.outbox.put(normalised(signed))  # the outbox sends it again (an answer was lost)
         await eventually(lambda: _drained(rt))
-        await asyncio.sleep(0.3)
+        await rt.delivery.join()  # caught up: whatever the router answered has been sent
         assert len(fake_twitch.messages(BROADCASTER)) == 1  # the router said `duplicate`
         assert await rt.outbox.dead_letters() == []
 
@@ -149,7 +145,7 @@ async def test_router_down_then_up_answers_all_20_events_once(
         async with run_fleet(make_settings(RouterSettings, **router_side), apps):
             await eventually(lambda: len(fake_twitch.messages(BROADCASTER)) >= 20, within=15)
             await eventually(lambda: _drained(runtime(collector)))
-            await asyncio.sleep(0.3)
+            await runtime(collector).delivery.join()  # caught up: nothing left to send
     answers = [m["message"] for m in fake_twitch.messages(BROADCASTER)]
     assert len(answers) == 20
     assert len(set(answers)) == 20  # twenty different quote numbers: none answered twice

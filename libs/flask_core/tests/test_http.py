@@ -154,19 +154,19 @@ async def test_retry_after_is_honoured_when_it_fits(make_client: Callable[..., H
     started = time.monotonic()
     response = await router.request("GET", f"{REMOTE}/x", timeout=3)
     assert response.status_code == 200
-    assert 1.0 <= time.monotonic() - started < 2.0
+    assert time.monotonic() - started >= 1.0  # waited it out (a lower bound cannot flake)
     assert fake.calls == 2
 
 
 async def test_retry_after_beyond_the_budget_stops_at_once(
     make_client: Callable[..., HttpClient],
 ) -> None:
-    busy = Recorder(httpx.Response(503, headers={"Retry-After": "30"}))
+    busy = Recorder(httpx.Response(503, headers={"Retry-After": "600"}))
     router = make_client(busy).for_service("router")
-    started = time.monotonic()
+    # Waiting would spend the whole 60 s budget: the guard only catches that, far from it.
     with pytest.raises(DependencyUnavailable):
-        await router.request("GET", f"{REMOTE}/x", timeout=2)
-    assert time.monotonic() - started < 0.5
+        async with asyncio.timeout(10):
+            await router.request("GET", f"{REMOTE}/x", timeout=60)
     assert busy.calls == 1
 
     limited = Recorder(httpx.Response(429, headers={"Retry-After": "30"}))
@@ -190,12 +190,11 @@ def test_retry_after_parsing() -> None:
 
 
 async def test_timeout_is_a_total_budget(make_client: Callable[..., HttpClient]) -> None:
-    slow = Recorder(200, delay=2.0)
+    slow = Recorder(200, delay=600.0)  # an answer would mean the budget was not enforced
     router = make_client(slow).for_service("router")
-    started = time.monotonic()
     with pytest.raises(DependencyUnavailable) as info:
-        await router.request("GET", f"{REMOTE}/slow", timeout=0.3)
-    assert time.monotonic() - started < 0.6
+        async with asyncio.timeout(10):  # a guard against hanging, not a measurement
+            await router.request("GET", f"{REMOTE}/slow", timeout=0.3)
     assert info.value.details["reason"] == "timeout"
     assert slow.calls == 1  # the budget was spent: no retry
 
@@ -203,11 +202,10 @@ async def test_timeout_is_a_total_budget(make_client: Callable[..., HttpClient])
 async def test_retries_never_exceed_the_budget(make_client: Callable[..., HttpClient]) -> None:
     fake = Recorder(503, delay=0.05)
     router = make_client(fake, failure_threshold=100).for_service("router")
-    started = time.monotonic()
     with pytest.raises(DependencyUnavailable):
-        await router.request("GET", f"{REMOTE}/x", timeout=0.4, retries=50)
-    assert time.monotonic() - started < 0.55
-    assert 2 <= fake.calls < 50
+        async with asyncio.timeout(10):  # a guard against hanging, not a measurement
+            await router.request("GET", f"{REMOTE}/x", timeout=0.4, retries=50)
+    assert 2 <= fake.calls < 50  # the budget, not the retry count, ended it
 
 
 # --- circuit breaker -----------------------------------------------------------------------
@@ -235,10 +233,8 @@ async def test_breaker_opens_fails_fast_half_opens_and_closes(
     assert breaker_state(breaker) is BreakerState.OPEN
     assert _state_gauge("breaker-test", "memories") == 1
 
-    started = time.monotonic()
     with pytest.raises(DependencyUnavailable) as info:
         await router.call("memories", "GET", "/memories/api/v1/x")
-    assert time.monotonic() - started < 0.05
     assert info.value.details["reason"] == "circuit_open"
     assert fake.calls == 3  # failed fast, no network
 
@@ -422,10 +418,8 @@ async def test_local_app_serves_self_url_in_process(
         assert (await router.call("memories", "GET", "/memories/api/v1/missing")).status_code == 404
         with pytest.raises(DependencyUnavailable):
             await router.call("memories", "GET", "/memories/api/v1/boom", retries=0)
-        started = time.monotonic()
-        with pytest.raises(DependencyUnavailable):
+        with pytest.raises(DependencyUnavailable):  # the slow route would answer 200 after 2 s
             await router.call("memories", "GET", "/memories/api/v1/slow", timeout=0.3)
-        assert time.monotonic() - started < 0.6
         assert fake.calls == 0  # nothing left the process
 
         other = await router.request("GET", "http://127.0.0.1:8081/memories/api/v1/missing")
@@ -476,10 +470,8 @@ async def test_default_transport_reaches_a_real_server(http_settings: CoreSettin
         finally:
             request_id_var.reset(reset)
         assert response.json() == {"rid": "real-1"}
-        started = time.monotonic()
-        with pytest.raises(DependencyUnavailable) as info:
+        with pytest.raises(DependencyUnavailable) as info:  # /slow answers only once released
             await router.request("GET", f"http://127.0.0.1:{port}/slow", timeout=0.3)
-        assert time.monotonic() - started < 0.6
         assert info.value.details["reason"] == "timeout"
         release.set()
         await runner.cleanup()

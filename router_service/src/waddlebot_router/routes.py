@@ -6,17 +6,28 @@ from typing import Any
 
 from pydantic import ValidationError
 from quart import Blueprint, current_app, request
-from quart_schema import validate_request
+from quart_schema import document_request, document_response, validate_request, validate_response
 
 from flask_core.app import resources
 from flask_core.auth import require_service
 from flask_core.errors import DependencyUnavailable, NotFound, ServiceError, UnsupportedMediaType
-from flask_core.events import MAX_BATCH, Event, LateResponses
+from flask_core.events import MAX_BATCH, Event, EventResult, LateResponses, Manifest
+from flask_core.openapi import error_responses
 
 from . import communities, dispatch
 from .batch import handle_batch
 from .builtins import MANIFEST
-from .schemas import CommandPatch, ModuleToggle
+from .schemas import (
+    CommandList,
+    CommandPatch,
+    CommandPatched,
+    EventBatchIn,
+    LateAccepted,
+    LateAnswerStatus,
+    ModuleToggle,
+    ModuleToggled,
+    Results,
+)
 from .service import Router
 
 bp = Blueprint("router", __name__)
@@ -32,6 +43,7 @@ def router() -> Router:
 @bp.post("/api/v1/events")
 @require_service
 @validate_request(Event)
+@document_response(EventResult)  # documented, not re-serialised: the answer leaves out unset fields
 async def post_event(data: Event) -> Any:
     result = await router().handle(data)
     return result.model_dump(mode="json", exclude_none=True)
@@ -39,6 +51,8 @@ async def post_event(data: Event) -> Any:
 
 @bp.post("/api/v1/events/batch")
 @require_service
+@document_request(EventBatchIn)
+@document_response(Results)
 async def post_batch() -> Any:
     if not request.is_json:
         raise UnsupportedMediaType()
@@ -71,6 +85,7 @@ async def post_batch() -> Any:
 
 @bp.get("/api/v1/manifest")
 @require_service
+@validate_response(Manifest)
 async def manifest() -> Any:
     return MANIFEST.model_dump(mode="json")
 
@@ -78,6 +93,8 @@ async def manifest() -> Any:
 @bp.post("/api/v1/responses")
 @require_service
 @validate_request(LateResponses)
+@validate_response(LateAccepted, 202)
+@error_responses(404, 409)
 async def late_responses(data: LateResponses) -> Any:
     responses = [r.model_dump(mode="json") for r in data.responses]
     r = router()
@@ -93,6 +110,7 @@ async def late_responses(data: LateResponses) -> Any:
 
 @bp.get("/api/v1/responses/<invocation_id>")
 @require_service
+@validate_response(LateAnswerStatus)
 async def get_late_responses(invocation_id: str) -> Any:
     known, responses = await router().sessions.late_answer(invocation_id)
     if not known:
@@ -104,6 +122,7 @@ async def get_late_responses(invocation_id: str) -> Any:
 @bp.put("/api/v1/communities/<int:community_id>/modules/<name>")
 @require_service
 @validate_request(ModuleToggle)
+@validate_response(ModuleToggled)
 async def toggle_module(community_id: int, name: str, data: ModuleToggle) -> Any:
     r = router()
     if name not in r.registry.manifests or name == "router":
@@ -114,6 +133,7 @@ async def toggle_module(community_id: int, name: str, data: ModuleToggle) -> Any
 
 @bp.get("/api/v1/communities/<int:community_id>/commands")
 @require_service
+@validate_response(CommandList)
 async def list_commands(community_id: int) -> Any:
     table = await router().table(community_id)
     return {"commands": [spec.to_dict() for _, spec in sorted(table.items())]}
@@ -122,6 +142,7 @@ async def list_commands(community_id: int) -> Any:
 @bp.patch("/api/v1/communities/<int:community_id>/commands/<path:path>")
 @require_service
 @validate_request(CommandPatch)
+@validate_response(CommandPatched)
 async def patch_command(community_id: int, path: str, data: CommandPatch) -> Any:
     r = router()
     command_path = " ".join(path.replace("/", " ").split()).lower()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flask_core.events import EventResult, Role
+from flask_core.events import MAX_BATCH, Event, EventResult, Role
+
+from .registry import CommandSpec
 
 
 class Results(BaseModel):
@@ -30,5 +32,38 @@ class CommandPatch(BaseModel):
 
 class LateAnswerStatus(BaseModel):
     invocation_id: str
-    status: str
+    status: Literal["answered", "pending"]
     responses: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class EventBatchIn(BaseModel):
+    """`POST /router/api/v1/events/batch` (documented; checked per index by the route)."""
+
+    events: list[Event] = Field(max_length=MAX_BATCH)
+
+
+class LateAccepted(BaseModel):
+    """202: the late answer is claimed and on its way."""
+
+    invocation_id: str
+    delivered: bool
+
+
+class ModuleToggled(BaseModel):
+    community_id: int
+    module: str
+    enabled: bool
+
+
+class CommandList(BaseModel):
+    """A community's command table, sorted by path."""
+
+    commands: list[CommandSpec]
+
+
+class CommandPatched(CommandPatch):
+    """The new per-community settings of a command."""
+
+    model_config = ConfigDict(extra="forbid")
+    community_id: int
+    path: str

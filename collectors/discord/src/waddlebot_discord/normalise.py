@@ -92,9 +92,14 @@ def command_words(data: Mapping[str, Any]) -> list[str]:
     return [w for w in words if w]
 
 
-def interaction_event(ix: Mapping[str, Any]) -> Event | None:
-    """A guild interaction (command, component or modal) → router event; None for others."""
+def interaction_event(ix: Mapping[str, Any], application_id: str | None = None) -> Event | None:
+    """A guild interaction (command, component or modal) → router event; None for others.
+
+    An interaction without `application_id` is answered as `application_id` (the
+    collector passes DISCORD_APPLICATION_ID).
+    """
     kind, data = ix.get("type"), ix.get("data") or {}
+    app_id = ix.get("application_id") or application_id
     member = ix.get("member")
     if not ix.get("guild_id") or not isinstance(member, Mapping):
         return None  # direct messages: answered by the webhook itself
@@ -118,7 +123,7 @@ def interaction_event(ix: Mapping[str, Any]) -> Event | None:
             "reply": {
                 "kind": "discord_interaction",
                 "interaction_id": str(ix["id"]),
-                "application_id": str(ix["application_id"]),
+                "application_id": str(app_id) if app_id else None,
                 "interaction_token": str(ix["token"]),
             },
             "occurred_at": snowflake_time(str(ix["id"])),

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, jsonify
+from quart_schema import document_response
 
 from flask_core.collector import current_runtime, signed_request
+from flask_core.openapi import error_responses, signed_by
 
 from .runtime import DiscordRuntime
 from .schemas import InteractionResponse
@@ -19,6 +21,9 @@ bp = Blueprint("discord", __name__)
 
 
 @bp.post("/webhooks/interactions")
+@signed_by("discord")
+@document_response(InteractionResponse)
+@error_responses(400, 413)
 async def interactions() -> Any:
     """Discord interactions (signed by Discord, not by a service token)."""
     rt = current_runtime(DiscordRuntime)

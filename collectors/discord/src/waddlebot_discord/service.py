@@ -64,7 +64,7 @@ class InteractionWebhook:
 
     async def _interaction(self, ix: dict[str, Any]) -> dict[str, Any]:
         try:
-            event = interaction_event(ix)
+            event = interaction_event(ix, self.settings.discord_application_id)
         except (KeyError, TypeError, ValueError) as exc:
             log.error("discord.interaction_unreadable", type=ix.get("type"), error=str(exc)[:300])
             raise BadRequest("interaction is not readable", code="validation_error") from None

@@ -12,3 +12,9 @@ class WebhookAnswer(BaseModel):
 
     body: dict[str, Any] | None = None
     status: int = 200
+
+
+class Challenge(BaseModel):
+    """200: empty, or `{"challenge": ...}` for the Events API's `url_verification`."""
+
+    challenge: str | None = None

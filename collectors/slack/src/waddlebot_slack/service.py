@@ -93,6 +93,10 @@ class SlackWebhooks:
         """`POST /slack/webhooks/commands` (form-encoded slash command)."""
         self._verify(headers, body)
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        if form.get("ssl_check") == "1":
+            # Slack's periodic certificate check of a slash command URL: signed, no command.
+            WEBHOOKS.labels("slack", "ssl_check", "ignored").inc()
+            return WebhookAnswer()
         try:
             event = normalise.slash_command(form)
         except (KeyError, ValueError) as exc:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from quart import Blueprint
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
 from flask_core.app import resources
 from flask_core.auth import current_service, require_service
 from flask_core.errors import NotFound
+from flask_core.openapi import NoContent
 
 from . import service
 from .models import Creator
@@ -82,6 +83,7 @@ async def get_quote(community_id: int, number: int) -> QuoteOut:
 
 @bp.delete(QUOTE)
 @require_service
+@document_response(NoContent, 204)
 async def delete_quote(community_id: int, number: int) -> tuple[str, int]:
     """Remove a quote; its number is never reused."""
     _check_ids(community_id, number)

@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from pydantic import ValidationError
-from quart import Blueprint, Quart, Response, current_app, g, jsonify, request
-from quart_schema import QuartSchema, RequestSchemaValidationError
+from quart import Blueprint, Quart, Request, Response, current_app, g, jsonify, request
+from quart_schema import QuartSchema, RequestSchemaValidationError, hide
 from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 
 from . import metrics
 from .database import Definer
@@ -31,6 +32,7 @@ from .errors import (
 )
 from .http import request_id_var
 from .logging import bind_context, clear_context, configure_logging, get_logger
+from .openapi import WaddleOpenAPI
 from .resources import Resources
 from .settings import CoreSettings
 
@@ -44,6 +46,35 @@ _HTTP_ERRORS: dict[int, type[ServiceError]] = {
     413: PayloadTooLarge,
     415: UnsupportedMediaType,
 }
+
+
+#: The probes answer GET (and HEAD) only; anything else is a 405 with `Allow`.
+PROBE_METHODS = ("GET", "HEAD")
+
+
+class JSONRequest(Request):
+    """Quart's request, with the one place a JSON body is decoded.
+
+    Quart decodes the body as text before parsing it, so a body that is not UTF-8
+    raises `UnicodeDecodeError` (a 500); here both that and a parse error are the
+    400 `invalid_json` of the error shape.
+    """
+
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        if cache and self._cached_json[silent] is not Ellipsis:
+            return self._cached_json[silent]
+        if not (force or self.is_json):
+            return None
+        raw = await self.get_data(cache, False, False)  # bytes: decoded below, strictly
+        try:
+            result = self.json_module.loads(raw.decode("utf-8"))
+        except ValueError as error:  # UnicodeDecodeError and JSONDecodeError alike
+            if not silent:
+                raise InvalidJSON(details={"reason": type(error).__name__}) from None
+            result = None
+        if cache:
+            self._cached_json[silent] = result
+        return result
 
 
 def resources(app: Quart | None = None) -> Resources:
@@ -77,6 +108,7 @@ def create_app(
     prefix = url_prefix.strip("/")
     configure_logging(settings.log_level, settings.log_format)
     app = Quart(name)
+    app.request_class = JSONRequest
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         WADDLEBOT_PREFIX=prefix,
@@ -96,6 +128,7 @@ def create_app(
         redoc_ui_path=None,
         scalar_ui_path=None,
         info={"title": f"WaddleBot {prefix}", "version": "0.1.0"},
+        openapi_provider_class=WaddleOpenAPI,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint, url_prefix=f"/{prefix}")
@@ -200,6 +233,11 @@ def _install_error_handlers(app: Quart) -> None:
     @app.errorhandler(HTTPException)
     async def _http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
+        if isinstance(exc, WerkzeugMethodNotAllowed):
+            allowed = ", ".join(sorted(exc.valid_methods or ()))
+            return await _service_error(
+                MethodNotAllowed(details={"allowed": allowed}, headers={"Allow": allowed})
+            )
         mapped = _HTTP_ERRORS.get(status)
         if mapped is not None:
             return await _service_error(mapped())
@@ -216,18 +254,24 @@ def _install_error_handlers(app: Quart) -> None:
 
 
 def _install_probes(app: Quart, prefix: str) -> None:
-    @app.get("/healthz")
+    # No automatic OPTIONS: a probe answers GET and HEAD, everything else is a 405.
+    probe = {"methods": list(PROBE_METHODS), "provide_automatic_options": False}
+
+    @app.route("/healthz", **probe)
+    @hide  # the root probes are not part of a service's API (the dispatcher answers them too)
     async def healthz() -> Any:
         return {"status": "ok", "service": prefix}
 
-    @app.get("/readyz")
+    @app.route("/readyz", **probe)
+    @hide
     async def readyz() -> Any:
         ok, checks = await readiness(app)
         if not ok:
             raise DependencyUnavailable("not ready", details={"checks": checks})
         return {"status": "ready", "service": prefix, "checks": checks}
 
-    @app.get("/metrics")
+    @app.route("/metrics", **probe)
+    @hide
     async def metrics_view() -> Any:
         body, content_type = metrics.render()
         return Response(body, content_type=content_type)

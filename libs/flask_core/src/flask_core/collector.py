@@ -39,7 +39,7 @@ from .auth import require_service
 from .database import Definer
 from .delivery import DeliveryService, DeliverySettings
 from .errors import BadRequest, DependencyUnavailable
-from .events import Delivery
+from .events import Delivery, DeliveryAccepted
 from .logging import configure_logging, get_logger
 from .metrics import gauge
 from .outbox import Outbox, OutboxSettings, OutboxWorker
@@ -203,6 +203,7 @@ def collector_blueprint(platform: str) -> Blueprint:
     @bp.post("/api/v1/messages")
     @require_service
     @validate_request(Delivery)
+    @validate_response(DeliveryAccepted, 202)
     async def post_messages(data: Delivery) -> Any:
         _status(platform).require_enabled()
         service: DeliveryService | None = current_app.extensions.get(SERVICE_KEY)

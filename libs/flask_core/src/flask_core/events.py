@@ -189,6 +189,14 @@ class Delivery(_Model):
     responses: list[AnyResponse] = Field(max_length=20)
 
 
+class DeliveryAccepted(_Model):
+    """202 from a collector: how many responses were queued, repeated or skipped."""
+
+    queued: int
+    duplicates: int
+    skipped: int
+
+
 class ManifestCommand(_Model):
     path: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+( [a-z0-9_]+)*$", max_length=64)]
     description: str = ""

@@ -14,12 +14,19 @@ code under test takes the production path and only its base URL differs (CONVENT
                                            (or when `within` seconds have passed)
 `live_server(asgi_app, port)` serves an app (with its lifespan) through hypercorn.
 `flask_core.testing` re-exports these and has the fixture `fake_http` (one started server).
+
+Ports are never picked, closed and hoped for: `free_tcp_port()` keeps the port's socket
+bound (SO_REUSEADDR, not listening) until `release_tcp_port(port)`, so no other program
+can take it. `live_server` and `FakeHttpServer.start` on a reserved port take that very
+socket over (hypercorn as `fd://`); a child process (`waddlebot run`) binds the port
+itself, which Linux allows next to a bound, non-listening SO_REUSEADDR socket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import re
 import socket
@@ -129,7 +136,13 @@ class FakeHttpServer:
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        reserved = _take_reserved(port)
+        site: web.BaseSite
+        if reserved is not None:
+            site = web.SockSite(self._runner, reserved)
+        else:
+            site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
         _host, bound = self._runner.addresses[0][:2]
         self.url = f"http://127.0.0.1:{bound}"
         return self.url
@@ -149,22 +162,47 @@ class FakeHttpServer:
             await self.stop()
 
 
+_RESERVED: dict[int, socket.socket] = {}
+
+
 def free_tcp_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A port on 127.0.0.1 held for this process until `release_tcp_port` (or a server takes it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port: int = sock.getsockname()[1]
+    _RESERVED[port] = sock
     return port
+
+
+def release_tcp_port(port: int) -> None:
+    """Give a reserved port back (nothing happens if a server took it over)."""
+    sock = _RESERVED.pop(port, None)
+    if sock is not None:
+        sock.close()
+
+
+def _take_reserved(port: int) -> socket.socket | None:
+    """The reserved socket of `port`, now owned by the caller (None if not reserved)."""
+    return _RESERVED.pop(port, None) if port else None
+
+
+BIND_RETRIES = 20
 
 
 @asynccontextmanager
 async def live_server(asgi_app: Any, port: int) -> AsyncIterator[str]:
-    """Serve an ASGI app (with lifespan) through hypercorn on 127.0.0.1:port."""
+    """Serve an ASGI app (with lifespan) through hypercorn on 127.0.0.1:port.
+
+    A reserved port's socket is handed over (`fd://`); another port is bound by address,
+    retried while it is still in use (a server of the same test that just stopped).
+    """
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
+    sock = _take_reserved(port) or await _bind(port)
+    config.bind = [f"fd://{sock.detach()}"]  # hypercorn adopts the descriptor and closes it
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = 1
@@ -177,6 +215,23 @@ async def live_server(asgi_app: Any, port: int) -> AsyncIterator[str]:
     finally:
         stop.set()
         await task
+
+
+async def _bind(port: int) -> socket.socket:
+    """A socket bound to 127.0.0.1:`port`, retried while the port is still in use."""
+    for attempt in range(BIND_RETRIES):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            sock.close()
+            if exc.errno != errno.EADDRINUSE or attempt == BIND_RETRIES - 1:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+            continue
+        return sock
+    raise AssertionError("unreachable")
 
 
 async def _wait_listening(port: int, task: asyncio.Task[Any]) -> None:

@@ -19,14 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel
 from quart import Blueprint
-from quart_schema import validate_request
+from quart_schema import validate_request, validate_response
 
 from . import invocations
 from .app import resources
 from .auth import require_service
 from .database import is_integrity_error
 from .errors import NotFound, ServiceError
-from .events import CommandBatch, CommandRequest, Event, Manifest
+from .events import CommandBatch, CommandBatchResult, CommandRequest, CommandResult, Event, Manifest
 from .logging import get_logger
 from .metrics import counter
 from .resources import Resources
@@ -57,6 +57,12 @@ class EventDelivery(BaseModel):
     event: Event
     community_id: str
     invocation_id: str | None = None  # uuid5(event_id|module): a repeat is answered once
+
+
+class CommandAccepted(BaseModel):
+    """202: the module answers later through POST /router/api/v1/responses."""
+
+    accepted: bool = True
 
 
 @dataclass(slots=True)
@@ -212,12 +218,15 @@ def module_blueprint(spec: ModuleSpec) -> Blueprint:
 
     @bp.get("/api/v1/manifest")
     @require_service
+    @validate_response(Manifest)
     async def manifest() -> Any:
         return spec.manifest.model_dump(mode="json")
 
     @bp.post("/api/v1/commands/<path:command>")
     @require_service
     @validate_request(CommandRequest)
+    @validate_response(CommandResult)
+    @validate_response(CommandAccepted, 202)
     async def command(command: str, data: CommandRequest) -> Any:
         if " ".join(command.split("/")) != data.command:
             raise ServiceError("path and command differ", code="validation_error", status=422)
@@ -230,12 +239,14 @@ def module_blueprint(spec: ModuleSpec) -> Blueprint:
     @bp.post("/api/v1/commands:batch")
     @require_service
     @validate_request(CommandBatch)
+    @validate_response(CommandBatchResult)
     async def command_batch(data: CommandBatch) -> Any:
         return {"results": await run_batch(spec, resources(), data.requests)}
 
     @bp.post("/api/v1/events")
     @require_service
     @validate_request(EventDelivery)
+    @validate_response(CommandResult)
     async def event(data: EventDelivery) -> Any:
         handler = spec.events.get(data.event.type)
         if handler is None:

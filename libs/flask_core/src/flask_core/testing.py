@@ -16,7 +16,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -29,6 +29,7 @@ from .local_servers import FakeHttpServer as FakeHttpServer
 from .local_servers import Recorded as Recorded
 from .local_servers import free_tcp_port as free_tcp_port
 from .local_servers import live_server as live_server
+from .local_servers import release_tcp_port as release_tcp_port
 from .settings import TestRunSettings
 
 TEST_SECRET = "test-internal-secret-0123456789abcdef0123456789"
@@ -60,41 +61,62 @@ def redis_url() -> str:
     return url
 
 
+class DatabaseSetupError(RuntimeError):
+    """A test database of the run's own could not be made."""
+
+
+@contextmanager
+def session_database(url: str, name: str | None = None) -> Iterator[str]:
+    """A new database on `url`'s server (the URL of it), dropped afterwards.
+
+    Raises DatabaseSetupError when it cannot be created, and never falls back to the
+    database of `url`: the fixtures empty every table they use.
+    """
+    import psycopg2
+
+    name = name or f"wbtest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    dsn = url.replace("postgres://", "postgresql://", 1)
+    try:
+        admin = psycopg2.connect(dsn)
+    except psycopg2.Error as exc:
+        raise DatabaseSetupError(f"cannot connect to {url}: {str(exc).strip()}") from None
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    except psycopg2.Error as exc:
+        admin.close()
+        raise DatabaseSetupError(
+            f"cannot create a test database from TEST_DATABASE_URL ({str(exc).strip()}); "
+            "the role needs CREATEDB. Refusing to use the given database itself: "
+            "the tests would empty its tables."
+        ) from None
+    try:
+        yield urlparse(dsn)._replace(path=f"/{name}").geturl()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL database of this test session's own, made from TEST_DATABASE_URL.
 
     The role needs CREATEDB (scripts/ensure-services.sh grants it), so concurrent test
-    runs never share tables; without it the given database is used as it is.
+    runs never share tables. Without it the run fails (`session_database`).
     """
     url = TestRunSettings().test_database_url
     if not url:
         _missing("PostgreSQL (TEST_DATABASE_URL unset)", "<unset>")
     if not _reachable(url.replace("postgres://", "postgresql://"), 5432):
         _missing("PostgreSQL", url)
-    import psycopg2
-
-    name = f"wbtest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    dsn = url.replace("postgres://", "postgresql://", 1)
-    try:
-        admin = psycopg2.connect(dsn)
-    except psycopg2.Error as exc:
-        _missing(f"PostgreSQL ({exc})", url)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    except psycopg2.Error:
-        admin.close()
-        yield url
-        return
-    parsed = urlparse(dsn)
-    try:
-        yield parsed._replace(path=f"/{name}").geturl()
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with ExitStack() as stack:
+        try:
+            own = stack.enter_context(session_database(url))
+        except DatabaseSetupError as exc:
+            pytest.fail(str(exc))
+        yield own
 
 
 @pytest.fixture
@@ -126,8 +148,13 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def free_port() -> int:
-    return free_tcp_port()
+def free_port() -> Iterator[int]:
+    """A port reserved for this test (see `local_servers`): hand it to `live_server`."""
+    port = free_tcp_port()
+    try:
+        yield port
+    finally:
+        release_tcp_port(port)
 
 
 @pytest_asyncio.fixture
