@@ -16,7 +16,7 @@ from flask_core.events import MAX_BATCH, Event, LateResponses
 from . import communities, dispatch
 from .batch import handle_batch
 from .builtins import MANIFEST
-from .schemas import CommandPatch, ModuleToggle
+from .schemas import CommandPatch, CommunitySettingsPatch, ModuleToggle
 from .service import Router
 
 bp = Blueprint("router", __name__)
@@ -120,13 +120,42 @@ async def list_commands(community_id: int) -> Any:
 @validate_request(CommandPatch)
 async def patch_command(community_id: int, path: str, data: CommandPatch) -> Any:
     r = router()
-    command_path = " ".join(path.replace("/", " ").split()).lower()
-    module = next(
-        (name for name, m in r.registry.manifests.items() if any(c.path == command_path for c in m.commands)),
+    asked = " ".join(path.replace("/", " ").split()).lower()
+    found = next(
+        (
+            (name, c.path)
+            for name, m in r.registry.manifests.items()
+            for c in m.commands
+            if asked == c.path or asked in c.aliases
+        ),
         None,
     )
-    if module is None:
-        raise NotFound("unknown command", details={"path": command_path})
-    values = data.model_dump(exclude_none=True)
+    if found is None:
+        raise NotFound("unknown command", details={"path": asked})
+    module, command_path = found  # an alias sets its command
+    values = data.model_dump(exclude_unset=True)  # an explicit null clears the community's value
     await communities.patch_command(resources(), community_id, command_path, module, values)
     return {"community_id": community_id, "path": command_path, **values}
+
+
+@bp.get("/api/v1/communities/by-platform/<platform>/<server_id>")
+@require_service
+async def find_community(platform: str, server_id: str) -> Any:
+    """The community a platform server belongs to (the CLI's `<platform>:<server_id>`)."""
+    community_id = await communities.find_community(resources(), platform, server_id)
+    if community_id is None:
+        raise NotFound(
+            "no community for this server yet; its first chat message creates it",
+            details={"platform": platform, "server_id": server_id},
+        )
+    return {"community_id": community_id, "platform": platform, "server_id": server_id}
+
+
+@bp.patch("/api/v1/communities/<int:community_id>/settings")
+@require_service
+@validate_request(CommunitySettingsPatch)
+async def patch_settings(community_id: int, data: CommunitySettingsPatch) -> Any:
+    """The community's router settings (e.g. whether moderators skip cooldowns and limits)."""
+    values = data.model_dump(exclude_none=True)
+    settings = await communities.set_settings(resources(), community_id, values)
+    return {"community_id": community_id, "settings": settings}

@@ -178,14 +178,20 @@ class Delivery(_Model):
     responses: list[AnyResponse] = Field(max_length=20)
 
 
+CommandPath = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+( [a-z0-9_]+)*$", max_length=64)]
+
+
 class ManifestCommand(_Model):
-    path: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+( [a-z0-9_]+)*$", max_length=64)]
+    path: CommandPath
     description: str = ""
     usage: str = ""
     role: Role = "everyone"
-    user_cooldown: float = 0
-    global_cooldown: float = 0
+    # None = unset: the router's ROUTER_DEFAULT_COOLDOWN applies; 0 = explicitly none (§12).
+    user_cooldown: float | None = None
+    global_cooldown: float | None = None
     cost: int = 0
+    #: Other paths that run this command (`quote rm` for `quote remove`); same role and cooldowns.
+    aliases: list[CommandPath] = Field(default_factory=list, max_length=8)
 
 
 class Manifest(_Model):
