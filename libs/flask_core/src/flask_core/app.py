@@ -155,7 +155,7 @@ def _install_request_hooks(app: Quart, prefix: str) -> None:
         metrics.HTTP_REQUESTS.labels(prefix, request.method, route, str(response.status_code)).inc()
         metrics.HTTP_LATENCY.labels(prefix, request.method, route).observe(elapsed)
         if not route.endswith(("/healthz", "/readyz", "/metrics")):
-            log.info(
+            log.debug(  # per-request lines are noise at info; commands get their own line
                 "http.request",
                 method=request.method,
                 path=request.path,
