@@ -30,7 +30,7 @@ from .errors import (
     ValidationFailed,
 )
 from .http import request_id_var
-from .logging import bind_context, clear_context, configure_logging, get_logger
+from .logging import bind_context, clear_context, configure_from, get_logger
 from .resources import Resources
 from .settings import CoreSettings
 
@@ -75,7 +75,7 @@ def create_app(
 ) -> Quart:
     """Build a service app; all its routes live under `/<url_prefix>`."""
     prefix = url_prefix.strip("/")
-    configure_logging(settings.log_level, settings.log_format)
+    configure_from(settings)  # LOG_LEVEL, LOG_FORMAT and LOG_FILE*
     app = Quart(name)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,

@@ -20,7 +20,6 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
 from joserfc.jwk import OctKey
-from quart import current_app, g, request
 
 from flask_core.errors import Forbidden, Unauthorized
 from flask_core.events import ROLE_ORDER, ROLE_RANK, role_at_least
@@ -215,8 +214,15 @@ def verify_user_token(
 # --- Quart decorators ---------------------------------------------------------------------
 
 
+def _quart() -> Any:
+    """Quart, imported on first use: minting tokens (the chat CLI) must not load the web stack."""
+    import quart
+
+    return quart
+
+
 def _bearer() -> str:
-    header = request.headers.get("Authorization", "")
+    header = _quart().request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
         return ""
@@ -224,7 +230,7 @@ def _bearer() -> str:
 
 
 def _config(key: str) -> str:
-    value = current_app.config.get(key)
+    value = _quart().current_app.config.get(key)
     if not value:
         raise RuntimeError(f"app config {key} is not set (the app factory must set it)")
     return str(value)
@@ -232,10 +238,10 @@ def _config(key: str) -> str:
 
 def _record(kind: str, exc: Unauthorized | Forbidden) -> None:
     reason = exc.details.get("reason", exc.code) if isinstance(exc.details, dict) else exc.code
-    service = str(current_app.config.get(PREFIX_KEY) or "unknown")
+    service = str(_quart().current_app.config.get(PREFIX_KEY) or "unknown")
     AUTH_REJECTIONS.labels(service, kind, reason).inc()
     event = "auth.service_rejected" if kind == "service" else "auth.user_rejected"
-    log.info(event, reason=reason, status=exc.status, path=request.path, method=request.method)
+    log.info(event, reason=reason, status=exc.status, path=_quart().request.path, method=_quart().request.method)
 
 
 def require_service[**P, R](view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -248,7 +254,7 @@ def require_service[**P, R](view: Callable[P, Awaitable[R]]) -> Callable[P, Awai
         except Unauthorized as exc:
             _record("service", exc)
             raise
-        g.service_claims = claims
+        _quart().g.service_claims = claims
         return await view(*args, **kwargs)
 
     return wrapper
@@ -256,7 +262,7 @@ def require_service[**P, R](view: Callable[P, Awaitable[R]]) -> Callable[P, Awai
 
 def current_service() -> str | None:
     """The calling service (`iss`) of a request that passed `require_service`."""
-    claims = g.get("service_claims")
+    claims = _quart().g.get("service_claims")
     return str(claims["iss"]) if claims else None
 
 
@@ -302,8 +308,8 @@ def require_user[**P, R](
                     )
                     _record("user", denied)
                     raise denied
-            g.user_claims = claims
-            g.user = user
+            _quart().g.user_claims = claims
+            _quart().g.user = user
             return await view(*args, **kwargs)
 
         return wrapper
@@ -313,5 +319,5 @@ def require_user[**P, R](
 
 def current_user() -> PortalUser | None:
     """The portal user of a request that passed `require_user`."""
-    user = g.get("user")
+    user = _quart().g.get("user")
     return user if isinstance(user, PortalUser) else None
