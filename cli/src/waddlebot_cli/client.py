@@ -1,0 +1,86 @@
+"""A small synchronous client for the router's internal API, for the CLI's quick verbs.
+
+Standard library only (urllib), so `waddlebot chat` and `waddlebot commands` start fast:
+no web server, no httpx. Every call carries a fresh service token with `iss` = `cli`.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from flask_core.auth import mint_service_token
+from flask_core.settings import CoreSettings
+
+START_HINT = "Start it with `make run` (or `uv run waddlebot run`) in another terminal, or pass --url."
+
+
+class CliError(Exception):
+    """A failure to show the user as one line (exit code 1)."""
+
+
+@dataclass(slots=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def error(self) -> dict[str, Any]:
+        error = self.body.get("error")
+        return error if isinstance(error, dict) else {}
+
+
+class RouterClient:
+    def __init__(self, settings: CoreSettings, url: str | None, timeout: float = 35.0) -> None:
+        self.base = (url or settings.router_url or settings.self_url).rstrip("/")
+        self.secret = settings.secret("internal")
+        self.timeout = timeout
+
+    def call(self, method: str, path: str, body: Any = None) -> Answer:
+        """One request; CliError when the router cannot be reached or is not at this URL."""
+        token = mint_service_token(self.secret, "cli", "router")
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(f"{self.base}{path}", data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) base
+                return Answer(response.status, _json(response.read()))
+        except urllib.error.HTTPError as exc:
+            answer = Answer(exc.code, _json(exc.read()))
+            exc.close()
+            if exc.code == 404 and not _ours(answer):
+                raise CliError(
+                    f"{self.base} answered 404 for {path}: there is no WaddleBot router there. "
+                    "Check --url (the server's base address, e.g. http://127.0.0.1:8080)."
+                ) from None
+            return answer
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise CliError(f"cannot reach WaddleBot at {self.base} ({reason}). {START_HINT}") from None
+
+
+def _ours(answer: Answer) -> bool:
+    """A 404 from a router route (it says what is missing), not from a wrong address."""
+    error = answer.error
+    return error.get("code") == "not_found" and error.get("message") not in (None, "not found")
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        return {"error": {"message": raw[:200].decode(errors="replace")}}
+    return body if isinstance(body, dict) else {}
+
+
+def describe(answer: Answer) -> str:
+    """`error 401: unauthorized — message` for an answer that is not a success."""
+    error = answer.error
+    code, message = error.get("code", ""), error.get("message", "")
+    return f"error {answer.status}: {code} — {message}".strip(" —") if code else f"error {answer.status}: {message}"
