@@ -134,7 +134,9 @@ def test_chat_with_a_wrong_url_says_there_is_no_router_there(server: tuple[str, 
     url, env = server
     result = cli(env, "chat", "!quote", "--url", f"{url}/not-here")
     assert result.returncode == 1
-    assert "there is no WaddleBot router there" in result.stderr and "not_found not found" not in result.stderr
+    assert (
+        "there is no WaddleBot router there" in result.stderr and "not_found not found" not in result.stderr
+    )
 
 
 def test_interactive_chat_leaves_quietly_and_its_banner_says_how(server: tuple[str, dict[str, str]]) -> None:

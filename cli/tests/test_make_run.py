@@ -20,7 +20,9 @@ def _env(tmp_path: Path, port: int) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.endswith("_URL") and k not in ("ENV", "DATA_DIR", "PORT")
     }
-    env.update(PORT=str(port), DATA_DIR=str(tmp_path / "var"), LOG_LEVEL="WARNING", ROUTER_DEFAULT_COOLDOWN="0")
+    env.update(
+        PORT=str(port), DATA_DIR=str(tmp_path / "var"), LOG_LEVEL="WARNING", ROUTER_DEFAULT_COOLDOWN="0"
+    )
     return env
 
 

@@ -113,7 +113,9 @@ async def test_the_community_can_put_moderators_under_cooldowns_and_limits(
     assert second == {**second, "status": "rate_limited", "responses": []}
 
 
-async def test_8_refused_quote_adds_from_a_viewer_say_it_once(streamer_settings: Any, make_event: Any) -> None:
+async def test_8_refused_quote_adds_from_a_viewer_say_it_once(
+    streamer_settings: Any, make_event: Any
+) -> None:
     async with stream(streamer_settings()) as fleet:
         tries = [await say(fleet, make_event, f"!quote add spam {i}", TROLL) for i in range(8)]
         other = await say(fleet, make_event, "!quote add mine", VIEWER)
@@ -174,7 +176,9 @@ async def test_quote_remove_aliases_keep_the_role_and_help_lists_what_the_caller
         viewer_help = (await say(fleet, make_event, "!help quote", VIEWER))["responses"][0]["text"]
         mod_help = (await say(fleet, make_event, "!help quote", MODERATOR))["responses"][0]["text"]
         modules = (await say(fleet, make_event, "!modules", VIEWER))["responses"][0]["text"]
-    assert refused["status"] == "rejected" and "!quote remove needs moderator" in refused["responses"][0]["text"]
+    assert (
+        refused["status"] == "rejected" and "!quote remove needs moderator" in refused["responses"][0]["text"]
+    )
     assert removed["status"] == "processed" and removed["responses"][0]["text"] == "Quote #1 removed."
     assert "!quote search <words>" in viewer_help and "remove" not in viewer_help and "add" not in viewer_help
     assert "!quote remove <number> (also quote delete, quote del, quote rm)" in mod_help

@@ -12,8 +12,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from flask_core.auth import mint_service_token
 from flask_core.settings import CoreSettings
+from flask_core.tokens import mint_service_token
 
 START_HINT = "Start it with `make run` (or `uv run waddlebot run`) in another terminal, or pass --url."
 
@@ -47,7 +47,10 @@ class RouterClient:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(f"{self.base}{path}", data=data, headers=headers, method=method)
+        url = f"{self.base}{path}"
+        if not url.startswith(("http://", "https://")):
+            raise CliError(f"--url must start with http:// or https://; got {self.base!r}")
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) base
                 return Answer(response.status, _json(response.read()))
@@ -83,4 +86,8 @@ def describe(answer: Answer) -> str:
     """`error 401: unauthorized — message` for an answer that is not a success."""
     error = answer.error
     code, message = error.get("code", ""), error.get("message", "")
-    return f"error {answer.status}: {code} — {message}".strip(" —") if code else f"error {answer.status}: {message}"
+    return (
+        f"error {answer.status}: {code} — {message}".strip(" —")
+        if code
+        else f"error {answer.status}: {message}"
+    )

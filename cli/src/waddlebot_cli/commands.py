@@ -25,7 +25,9 @@ def register(sub: Any) -> None:
     commands = sub.add_parser("commands", help="change a command's settings for one community")
     verbs = commands.add_subparsers(dest="verb", required=True)
     put = verbs.add_parser("set", help="set role, cooldowns, cost or enabled for one command")
-    put.add_argument("community", help="<platform>:<server_id>, e.g. twitch:9001 (each server is a community)")
+    put.add_argument(
+        "community", help="<platform>:<server_id>, e.g. twitch:9001 (each server is a community)"
+    )
     put.add_argument("path", nargs="+", help="the command path, e.g. quote or quote add")
     put.add_argument("--role", choices=[*ROLE_ORDER, DEFAULT], help="lowest role that may use it")
     put.add_argument("--cooldown", help="shared cooldown, e.g. 5s, 2m; 0 = none; default = the bot's")
@@ -56,7 +58,9 @@ def changes(args: argparse.Namespace) -> dict[str, Any]:
 def split_community(text: str) -> tuple[str, str]:
     platform, sep, server_id = text.partition(":")
     if not sep or platform not in PLATFORMS or not server_id:
-        raise CliError(f"expected <platform>:<server_id> with a platform of {', '.join(PLATFORMS)}; got {text!r}")
+        raise CliError(
+            f"expected <platform>:<server_id> with a platform of {', '.join(PLATFORMS)}; got {text!r}"
+        )
     return platform, server_id
 
 

@@ -165,7 +165,9 @@ async def test_add_show_search_remove_through_the_commands(res: Any, make_reques
         return text_of(await handler(res, make_request(command, args_text, **kw)))
 
     assert await say("quote") == "No quotes yet. Moderators can add them."
-    assert await say("quote", roles=["moderator"]) == "No quotes yet. Add one with !quote add <text> [- author]."
+    assert (
+        await say("quote", roles=["moderator"]) == "No quotes yet. Add one with !quote add <text> [- author]."
+    )
     assert await say("quote", "99") == "No quote #99: there are no quotes yet."
     assert await say("quote add", "I like trains - Kid") == "Quote #1 added."
     assert await say("quote add", "trains are great") == "Quote #2 added."
@@ -198,7 +200,9 @@ async def test_game_comes_from_the_event_metadata(res: Any, make_request: Any) -
 
 
 async def test_author_defaults_to_the_broadcaster_not_the_moderator(res: Any, make_request: Any) -> None:
-    by_mod = make_request("quote add", "hello", roles=["moderator"], metadata={"broadcaster_name": "Streamer"})
+    by_mod = make_request(
+        "quote add", "hello", roles=["moderator"], metadata={"broadcaster_name": "Streamer"}
+    )
     assert text_of(await commands.add(res, by_mod)) == "Quote #1 added (credited to Streamer)."
     own = make_request("quote add", "my words", username="streamer", display_name="", roles=["broadcaster"])
     await commands.add(res, own)

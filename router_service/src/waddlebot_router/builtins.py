@@ -70,7 +70,7 @@ def modules_text(router: Router, enabled: list[str]) -> str:
 async def answer(router: Router, work: Work) -> list[dict[str, Any]]:
     assert work.match is not None
     table = await router.table(work.community_id)
-    roles = list(work.event.user.roles)
+    roles: list[str] = list(work.event.user.roles)
     text = ""
     match work.match.spec.path:
         case "help":

@@ -100,7 +100,7 @@ async def refuse(router: Router, work: Work, code: str, text: str, window: float
     assert work.match is not None
     first = True
     if window > 0:
-        user = work.event.user
-        key = f"router:deny:{work.community_id}:{work.match.spec.path}:{work.event.platform}:{user.platform_user_id}"
+        who = f"{work.event.platform}:{work.event.user.platform_user_id}"
+        key = f"router:deny:{work.community_id}:{work.match.spec.path}:{who}"
         first = (await router.res.limiter.cooldown(key, window)).allowed
     work.finish("rejected", [{"type": "error", "code": code, "text": text}] if first else [])

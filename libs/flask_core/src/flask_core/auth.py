@@ -25,9 +25,9 @@ from flask_core.errors import Forbidden, Unauthorized
 from flask_core.events import ROLE_ORDER, ROLE_RANK, role_at_least
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
+from flask_core.tokens import ALGORITHM, MAX_SERVICE_TTL
+from flask_core.tokens import mint_service_token as mint_service_token
 
-ALGORITHM = "HS256"
-MAX_SERVICE_TTL = 60
 TOKEN_CACHE_SECONDS = 30.0
 DEFAULT_LEEWAY = 5
 
@@ -52,17 +52,6 @@ def _key(secret: str) -> OctKey:
 
 def _encode(secret: str, claims: dict[str, Any]) -> str:
     return jwt.encode({"alg": ALGORITHM}, claims, _key(secret), algorithms=[ALGORITHM])
-
-
-def mint_service_token(secret: str, issuer: str, audience: str, ttl: int = MAX_SERVICE_TTL) -> str:
-    """A service token from `issuer` to `audience`, valid for `ttl` (1..60) seconds."""
-    if not 0 < ttl <= MAX_SERVICE_TTL:
-        raise ValueError(f"service token ttl must be 1..{MAX_SERVICE_TTL} seconds")
-    now = int(time.time())
-    claims = {
-        "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex,
-    }  # fmt: skip
-    return _encode(secret, claims)
 
 
 def mint_user_token(
@@ -222,7 +211,7 @@ def _quart() -> Any:
 
 
 def _bearer() -> str:
-    header = _quart().request.headers.get("Authorization", "")
+    header: str = _quart().request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
         return ""
@@ -241,7 +230,8 @@ def _record(kind: str, exc: Unauthorized | Forbidden) -> None:
     service = str(_quart().current_app.config.get(PREFIX_KEY) or "unknown")
     AUTH_REJECTIONS.labels(service, kind, reason).inc()
     event = "auth.service_rejected" if kind == "service" else "auth.user_rejected"
-    log.info(event, reason=reason, status=exc.status, path=_quart().request.path, method=_quart().request.method)
+    request = _quart().request
+    log.info(event, reason=reason, status=exc.status, path=request.path, method=request.method)
 
 
 def require_service[**P, R](view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

@@ -36,7 +36,7 @@ def shorten(text: str, max_len: int) -> str:
     head = text[: room + 1]
     cut = max(head.rfind(" "), head.rfind("\n"))
     piece = head[:cut] if cut > 0 else text[:room]  # one word longer than the room: cut it hard
-    return piece.rstrip(" \n\t,;:-–—") + ELLIPSIS
+    return piece.rstrip(" \n\t,;:-\u2013\u2014") + ELLIPSIS  # no dangling dash or comma
 
 
 def fit(text: str, platform: str) -> str:
