@@ -132,11 +132,11 @@ class Bench:
             started = start_fleet(server)
             seed(server, data_dir, self.run_id)
             print(f"  ({backend.label}: fleet ready in {started:.1f} s, 20 communities seeded)", flush=True)
+            cli = measure_cli(server.url, data_dir) if backend is EMBEDDED else None  # an idle server
             single = self.measure(f"3 single event [{short}]", server, Kind.EVENT, data_dir)
             name = f"3 single event [{short}]"
             open_loop = self.measure(name, server, Kind.EVENT, data_dir, rate=OPEN_RATE)
             batch = self.measure(f"4 batch of {BATCH_SIZE} [{short}]", server, Kind.BATCH, data_dir)
-            cli = measure_cli(server.url, data_dir) if backend is EMBEDDED else None
         finally:
             server.stop()
             report_log(server)

@@ -25,7 +25,7 @@ def clean_env(tmp: Path, port: int, **extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.endswith("_URL") and k not in ("ENV", "DATA_DIR", "PORT", "ROUTER_DEFAULT_COOLDOWN")
     }
-    env.update(PORT=str(port), DATA_DIR=str(tmp / "var"), LOG_FORMAT="json", **extra)
+    env.update({"PORT": str(port), "DATA_DIR": str(tmp / "var"), "LOG_FORMAT": "json", **extra})
     return env
 
 
@@ -180,3 +180,66 @@ def test_commands_set_changes_a_cooldown_for_one_platform_server(server: tuple[s
     assert "needs broadcaster or higher" in refused.stdout
     bad = cli(env, "commands", "set", "twitch:9001", "nosuch", "--cost", "1", "--url", url)
     assert bad.returncode == 1 and "unknown command" in bad.stderr
+
+
+def test_run_logs_commands_once_without_request_noise_and_rotates_its_log_file(tmp_path: Path) -> None:
+    port = free_tcp_port()
+    log_file = tmp_path / "logs" / "waddlebot.log"
+    env = clean_env(
+        tmp_path,
+        port,
+        ROUTER_DEFAULT_COOLDOWN="0",
+        LOG_LEVEL="INFO",
+        LOG_FILE=str(log_file),
+        LOG_FILE_MAX_BYTES="2048",
+        LOG_FILE_BACKUPS="2",
+        ROUTER_MANIFEST_INTERVAL="0.2",  # many manifest polls, 404s included, while we chat
+    )
+    out = tmp_path / "run.log"
+    proc = start(env, out)
+    wait_healthy(proc, port, out)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(3):
+        assert (
+            cli(env, "chat", "!quote add a secret line", "--role", "moderator", "--url", url).returncode == 0
+        )
+    metrics = httpx.get(f"{url}/metrics", timeout=5).text
+    polls = [line for line in metrics.splitlines() if 'service="twitch"' in line and 'status="404"' in line]
+    assert polls and float(polls[0].rsplit(" ", 1)[1]) >= 2  # the 404 manifest polls did happen
+    assert stop(proc) == 0
+    console = out.read_text()
+    assert console.count('"event": "router.command"') == 3
+    assert '"http.request"' not in console and "manifest" not in console.replace("manifests_changed", "")
+    assert "a secret line" not in console
+    files = sorted(p.name for p in log_file.parent.iterdir())
+    assert files[0] == "waddlebot.log" and "waddlebot.log.1" in files and len(files) <= 3  # rotated
+    assert all(line.startswith("{") for line in log_file.read_text().splitlines())
+
+
+def test_run_logs_for_people_in_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    port = free_tcp_port()
+    env = clean_env(tmp_path, port, ROUTER_DEFAULT_COOLDOWN="0", LOG_FORMAT="auto", LOG_LEVEL="INFO")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "waddlebot_cli.main", "run"], env=env, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        wait_healthy(proc, port, tmp_path / "none.log")
+    finally:
+        assert stop(proc) == 0
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(leader)
+    text = seen.decode(errors="replace")
+    assert "runner.started" in text and "WaddleBot stopped." in text
+    assert '"event": "runner.started"' not in text  # the console renderer, not JSON

@@ -176,6 +176,11 @@ async def test_quote_remove_aliases_keep_the_role_and_help_lists_what_the_caller
         viewer_help = (await say(fleet, make_event, "!help quote", VIEWER))["responses"][0]["text"]
         mod_help = (await say(fleet, make_event, "!help quote", MODERATOR))["responses"][0]["text"]
         modules = (await say(fleet, make_event, "!modules", VIEWER))["responses"][0]["text"]
+        listed = await fleet.http.get(
+            f"/router/api/v1/communities/{await community_of(fleet)}/commands", headers=service_headers("router")
+        )
+    paths = [c["path"] for c in listed.json()["commands"]]
+    assert paths.count("quote remove") == 1 and "quote rm" not in paths  # an alias is not a command
     assert (
         refused["status"] == "rejected" and "!quote remove needs moderator" in refused["responses"][0]["text"]
     )
@@ -214,3 +219,9 @@ async def test_one_info_line_per_handled_command_without_the_message(
     assert {"platform", "channel", "duration_ms"} <= set(commands[0])
     assert not any("secret words" in str(line) for line in lines)
     assert not any(line.get("event") == "http.request" for line in lines)  # no per-request noise
+
+
+def test_the_default_cooldown_is_5s_and_reads_durations(make_settings: Any) -> None:
+    assert RouterSettings.model_fields["router_default_cooldown"].default == 5.0
+    assert make_settings(RouterSettings, router_default_cooldown="2m").router_default_cooldown == 120.0
+    assert make_settings(RouterSettings).router_default_cooldown == 0  # test base environment (§12)

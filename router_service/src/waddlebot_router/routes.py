@@ -112,7 +112,7 @@ async def toggle_module(community_id: int, name: str, data: ModuleToggle) -> Any
 @require_service
 async def list_commands(community_id: int) -> Any:
     table = await router().table(community_id)
-    return {"commands": [spec.to_dict() for _, spec in sorted(table.items())]}
+    return {"commands": [spec.to_dict() for path, spec in sorted(table.items()) if path == spec.path]}
 
 
 @bp.patch("/api/v1/communities/<int:community_id>/commands/<path:path>")
