@@ -177,7 +177,8 @@ async def test_quote_remove_aliases_keep_the_role_and_help_lists_what_the_caller
         mod_help = (await say(fleet, make_event, "!help quote", MODERATOR))["responses"][0]["text"]
         modules = (await say(fleet, make_event, "!modules", VIEWER))["responses"][0]["text"]
         listed = await fleet.http.get(
-            f"/router/api/v1/communities/{await community_of(fleet)}/commands", headers=service_headers("router")
+            f"/router/api/v1/communities/{await community_of(fleet)}/commands",
+            headers=service_headers("router"),
         )
     paths = [c["path"] for c in listed.json()["commands"]]
     assert paths.count("quote remove") == 1 and "quote rm" not in paths  # an alias is not a command
