@@ -186,7 +186,8 @@ class ManifestCommand(_Model):
     description: str = ""
     usage: str = ""
     role: Role = "everyone"
-    # None = unset: the router's ROUTER_DEFAULT_COOLDOWN applies; 0 = explicitly none (§12).
+    # None = unset (the community's value, else none per user and ROUTER_DEFAULT_COOLDOWN
+    # shared); 0 = explicitly no cooldown (ARCHITECTURE §12).
     user_cooldown: float | None = None
     global_cooldown: float | None = None
     cost: int = 0
