@@ -82,6 +82,7 @@ def fleet_server(data_dir: Path, backend: Backend) -> Server:
             "DATA_DIR": str(data_dir),
             "ROUTER_USER_RATE_LIMIT": UNLIMITED,
             "ROUTER_COMMUNITY_RATE_LIMIT": UNLIMITED,
+            "ROUTER_DEFAULT_COOLDOWN": "0",  # the bench measures the pipeline, not cooldowns (§12)
             "LOG_LEVEL": "WARNING",
             **backend.env,
         }

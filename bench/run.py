@@ -22,6 +22,7 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from types import FrameType
 
+from bench.cli_startup import cli_target_line, measure_cli
 from bench.fleet import (
     EMBEDDED,
     Backend,
@@ -33,7 +34,7 @@ from bench.fleet import (
     start_fleet,
 )
 from bench.loadgen import REQUEST_TIMEOUT, LoadSpec, RepResult, run_rep
-from bench.report import HEADER, Measurement, machine, ratio_line
+from bench.report import HEADER, Measurement, Spread, machine, ratio_line
 from bench.servers import Server, ServerError, clean_env, echo_ready, free_port
 from bench.settings import BenchSettings
 from bench.workload import BATCH_SIZE, Kind
@@ -63,6 +64,7 @@ class Pipeline:
     single: Measurement
     open_loop: Measurement
     batch: Measurement
+    cli: Spread | None = None
 
 
 class Bench:
@@ -130,6 +132,7 @@ class Bench:
             started = start_fleet(server)
             seed(server, data_dir, self.run_id)
             print(f"  ({backend.label}: fleet ready in {started:.1f} s, 20 communities seeded)", flush=True)
+            cli = measure_cli(server.url, data_dir) if backend is EMBEDDED else None  # an idle server
             single = self.measure(f"3 single event [{short}]", server, Kind.EVENT, data_dir)
             name = f"3 single event [{short}]"
             open_loop = self.measure(name, server, Kind.EVENT, data_dir, rate=OPEN_RATE)
@@ -137,7 +140,7 @@ class Bench:
         finally:
             server.stop()
             report_log(server)
-        return Pipeline(backend, single, open_loop, batch)
+        return Pipeline(backend, single, open_loop, batch, cli)
 
 
 def report_log(server: Server) -> None:
@@ -200,6 +203,8 @@ def print_targets(bare: Measurement, core: Measurement, pipelines: list[Pipeline
         ok = p99 < P99_BUDGET_MS
         label = f"3 p99 at {OPEN_RATE:.0f} events/s offered (open loop)"
         print(ratio_line(label, p99, f"target < {P99_BUDGET_MS:.0f} ms", ok, unit=" ms"))
+        if p.cli is not None:
+            print(cli_target_line(p.cli))
 
 
 def _div(a: float, b: float) -> float:

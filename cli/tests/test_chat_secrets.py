@@ -69,8 +69,8 @@ async def test_a_dev_server_secret_in_data_dir_is_read(
 @pytest.mark.parametrize(
     ("port", "hint"),
     [
-        (8080, "waddlebot chat '!commands'\n"),
-        (8181, "waddlebot chat '!commands' --url http://127.0.0.1:8181\n"),
+        (8080, "waddlebot chat '!commands'   (Ctrl-C here stops it)\n"),
+        (8181, "waddlebot chat '!commands' --url http://127.0.0.1:8181   (Ctrl-C here stops it)\n"),
     ],
     ids=["default-port", "other-port"],
 )
@@ -98,4 +98,4 @@ async def test_an_unreachable_router_is_one_line_and_exit_1(
     monkeypatch.setenv("INTERNAL_JWT_SECRET", TEST_SECRET)
     code = await asyncio.to_thread(main, ["chat", "!quote", "--url", "http://127.0.0.1:1"])
     assert code == 1
-    assert "cannot reach the router at http://127.0.0.1:1" in capsys.readouterr().err
+    assert "cannot reach WaddleBot at http://127.0.0.1:1" in capsys.readouterr().err

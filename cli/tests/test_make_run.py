@@ -2,60 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _env(tmp_path: Path, port: int) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.endswith("_URL") and k not in ("ENV", "DATA_DIR", "PORT")
-    }
-    env.update(PORT=str(port), DATA_DIR=str(tmp_path / "var"), LOG_LEVEL="WARNING")
-    return env
-
-
-@pytest.fixture
-def make_run(tmp_path: Path, free_port: int) -> Iterator[tuple[str, dict[str, str]]]:
-    env = _env(tmp_path, free_port)
-    log = (tmp_path / "make-run.log").open("wb")
-    proc = subprocess.Popen(
-        ["make", "-s", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{free_port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"make run exited with {proc.returncode}: {(tmp_path / 'make-run.log').read_text()[-2000:]}"
-                )
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("make run did not answer /healthz within 120 s")
-        yield url, env
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 def chat(env: dict[str, str], url: str, *args: str) -> subprocess.CompletedProcess[str]:

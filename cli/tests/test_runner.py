@@ -87,7 +87,9 @@ def test_migrate_command_is_idempotent(
 
 def test_waddlebot_run_serves_healthz_on_port(tmp_path: Path, free_port: int) -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k not in ("ENV", "DATA_DIR")}
-    env.update(PORT=str(free_port), DATA_DIR=str(tmp_path / "var"), LOG_FORMAT="json")
+    env.update(
+        PORT=str(free_port), DATA_DIR=str(tmp_path / "var"), LOG_FORMAT="json", ROUTER_DEFAULT_COOLDOWN="0"
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "waddlebot_cli.main", "run"],
         env=env,

@@ -168,7 +168,7 @@ async def test_builtin_commands(
         unknown = (await fleet.post(make_event("!help nothing"))).json()["responses"][0]["text"]
         assert "No command !nothing" in unknown
         modules = (await fleet.post(make_event("!modules"))).json()["responses"][0]["text"]
-        assert modules == "Modules: shoutout"
+        assert modules.startswith("Here I do: shoutout (!shoutout_boom, ")
 
 
 async def test_disabled_module_and_patched_role(
@@ -214,5 +214,5 @@ async def test_new_community_gets_the_default_modules(
     }
     async with run_fleet(router_settings, apps) as fleet:
         body = (await fleet.post(make_event("!modules", server="brand-new"))).json()
-        assert body["responses"][0]["text"] == "Modules: shoutout"
+        assert body["responses"][0]["text"].startswith("Here I do: shoutout (")
         assert (await fleet.post(make_event("!alias_ping", server="brand-new"))).json()["status"] == "ignored"

@@ -1,23 +1,30 @@
-"""The `waddlebot` command."""
+"""The `waddlebot` command.
+
+Imports stay inside the verbs: `waddlebot chat` must not load the web server, and the
+verbs that installed services add (`waddlebot.commands` entry points) are only loaded
+when one of them, or the help, is asked for.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+from . import chat, commands, outbox
 
-from flask_core.logging import configure_logging
-from flask_core.settings import CoreSettings, set_default_env
+if TYPE_CHECKING:
+    from flask_core.settings import CoreSettings
 
-from .chat import register as chat_register
-from .outbox import register as outbox_register
-from .services import service_commands
+BUILTIN = ("run", "migrate", "chat", "commands", "outbox")
 
 
 def _settings() -> CoreSettings:
+    from pydantic import ValidationError
+
+    from flask_core.settings import CoreSettings
+
     try:
         return CoreSettings()
     except ValidationError as exc:
@@ -30,17 +37,35 @@ def _only(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import serve_forever
+def _dev_default() -> None:
+    from flask_core.settings import set_default_env
 
     set_default_env(env="dev")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from flask_core.logging import configure_from
+
+    from .runner import PortInUse, serve_forever, stopped
+
+    _dev_default()
     settings = _settings()
-    configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(serve_forever(settings, _only(args.services)))
+    configure_from(settings)
+    try:
+        asyncio.run(serve_forever(settings, _only(args.services)))
+    except PortInUse as exc:
+        print(f"waddlebot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C before the server installed its own handler
+        stopped()
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
     from .runner import migrate_all
 
     settings = _settings()
@@ -50,13 +75,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from .chat import ChatSettings, run
+    from .client import CliSettings
 
-    # Not CoreSettings: in ENV=dev that would generate the server's secrets into DATA_DIR.
-    return run(args, ChatSettings())
+    return chat.run(args, CliSettings())  # reads the server's secrets, never creates them
 
 
-def build_parser() -> argparse.ArgumentParser:
+def cmd_commands(args: argparse.Namespace) -> int:
+    from .client import CliSettings
+
+    return commands.run(args, CliSettings())
+
+
+def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="waddlebot", description="WaddleBot fleet tools")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run every installed service in one process")
@@ -65,16 +95,23 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="create or update the database tables")
     mig.add_argument("--services", help="comma-separated prefixes (default: all installed)")
     mig.set_defaults(func=cmd_migrate)
-    chat_register(sub)
-    outbox_register(sub)
+    chat.register(sub)
     sub.choices["chat"].set_defaults(func=cmd_chat)
-    for register in service_commands():
-        register(sub)
+    commands.register(sub)
+    sub.choices["commands"].set_defaults(func=cmd_commands)
+    outbox.register(sub)
+    if plugins:
+        from .services import service_commands
+
+        for register in service_commands():
+            register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    builtin = bool(argv) and argv[0] in BUILTIN
+    args = build_parser(plugins=not builtin).parse_args(argv)
     result: int = args.func(args)
     return result
 

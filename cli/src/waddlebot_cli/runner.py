@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
+import socket
 import sys
 
 from hypercorn.asyncio import serve
@@ -37,14 +39,45 @@ def start_banner(settings: CoreSettings, services: list[str]) -> str:
         chat += f" --url {settings.self_url}"
     return (
         f"WaddleBot is starting on {settings.self_url} with {', '.join(services) or 'no services'}.\n"
-        f"Talk to it from another terminal:  {chat}"
+        f"Talk to it from another terminal:  {chat}   (Ctrl-C here stops it)"
     )
 
 
+class PortInUse(Exception):
+    """The port is taken: say so in one line instead of a traceback."""
+
+
+def listen(settings: CoreSettings) -> int:
+    """Bind and listen on HOST:PORT before anything starts; the socket's fd for hypercorn."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            word = "in use" if exc.errno == errno.EADDRINUSE else "not allowed"
+            raise PortInUse(
+                f"port {settings.port} is {word}; set PORT=… to another port "
+                f"(e.g. PORT={settings.port + 1} make run), or stop what is using it"
+            ) from None
+        raise
+    return sock.detach()  # hypercorn takes the fd over (fd://)
+
+
+def stopped() -> None:
+    log.info("runner.stopped")
+    print("WaddleBot stopped.", file=sys.stderr, flush=True)
+
+
 async def serve_forever(settings: CoreSettings, only: list[str] | None = None) -> None:
+    """Serve until Ctrl-C or SIGTERM; every app shuts down (outbox left durable) first."""
+    fd = listen(settings)
     dispatcher = build_dispatcher(settings, only)
     config = Config()
-    config.bind = [f"{settings.host}:{settings.port}"]
+    config.bind = [f"fd://{fd}"]
     config.accesslog = None
     config.errorlog = None  # our own banner and structlog lines say it once
     config.graceful_timeout = 5
@@ -56,6 +89,7 @@ async def serve_forever(settings: CoreSettings, only: list[str] | None = None) -
     log.info("runner.serving", url=settings.self_url, services=list(dispatcher.apps))
     print(start_banner(settings, list(dispatcher.apps)), file=sys.stderr, flush=True)
     await serve(dispatcher, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    stopped()
 
 
 async def migrate_all(settings: CoreSettings, only: list[str] | None = None) -> list[str]:

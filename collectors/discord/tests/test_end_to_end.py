@@ -67,7 +67,7 @@ async def test_in_time_answers_are_type_4_and_empty_ones_ephemeral(
         assert answer == {
             "type": 4,
             "data": {
-                "content": "No quotes yet. Add one with !quote add <text>.",
+                "content": "No quotes yet. Moderators can add them.",
                 "allowed_mentions": {"parse": []},
             },
         }

@@ -38,7 +38,7 @@ async def test_a_quote_command_is_answered_exactly_once_even_when_slack_retries(
         [post] = await fake_slack.wait_for(POST_MESSAGE, within=10)
         assert post.body == {
             "channel": "C0GENERAL",
-            "text": "No quotes yet. Add one with !quote add &lt;text&gt;.",
+            "text": "No quotes yet. Moderators can add them.",
         }
         retry = await slack.event(
             payload, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}

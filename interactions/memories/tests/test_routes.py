@@ -33,7 +33,7 @@ def assert_error(body: dict[str, Any], code: str) -> None:
 # --- module routes ------------------------------------------------------------------------
 
 
-async def test_manifest_lists_the_four_commands_with_roles(client: Any) -> None:
+async def test_manifest_lists_the_commands_with_roles(client: Any) -> None:
     response = await client.get(f"{BASE}/manifest", headers=auth())
     assert response.status_code == 200
     manifest = await response.get_json()
@@ -43,6 +43,7 @@ async def test_manifest_lists_the_four_commands_with_roles(client: Any) -> None:
         "quote": "everyone",
         "quote add": "moderator",
         "quote search": "everyone",
+        "quote edit": "moderator",
         "quote remove": "moderator",
     }
 
@@ -55,7 +56,7 @@ async def test_each_command_answers_through_its_path(client: Any, make_body: Any
     assert (await command(client, make_body("quote"))).startswith('Quote #1: "hello world"')
     assert (await command(client, make_body("quote search", "WORLD"))).startswith("Quote #1:")
     assert await command(client, make_body("quote remove", "1")) == "Quote #1 removed."
-    assert await command(client, make_body("quote", "1")) == "No quote #1."
+    assert await command(client, make_body("quote", "1")) == "No quote #1: there are no quotes yet."
 
 
 @pytest.mark.parametrize(
@@ -85,9 +86,9 @@ async def test_batch_answers_each_request_in_order(client: Any, make_body: Any) 
     results = (await response.get_json())["results"]
     assert [r["status"] for r in results] == ["ok", "ok", "ok"]
     texts = [r["responses"][0]["text"] for r in results]
-    assert texts[0] == "No quote #2."
+    assert texts[0] == "No quote #2. The only one is #1."
     assert texts[1].startswith('Quote #1: "first" — a (')
-    assert texts[2] == "No quote #1."  # another community
+    assert texts[2] == "No quote #1: there are no quotes yet."  # another community
 
 
 async def test_batched_quote_lookups_keep_their_order_among_other_commands(
@@ -111,8 +112,8 @@ async def test_batched_quote_lookups_keep_their_order_among_other_commands(
     assert texts[2].startswith("Usage: !quote")
     assert texts[3].startswith(('Quote #1: "one"', 'Quote #2: "two"'))
     assert texts[4].startswith('Quote #1: "one"')
-    assert texts[5] == "No quote #9."
-    assert texts[6] == "No quotes yet. Add one with !quote add <text>."
+    assert texts[5] == "No quote #9. There are 2, numbered #1 to #2."
+    assert texts[6] == "No quotes yet. Moderators can add them."
 
 
 async def test_a_bad_community_id_is_a_validation_error(client: Any, make_body: Any) -> None:

@@ -164,24 +164,28 @@ async def test_add_show_search_remove_through_the_commands(res: Any, make_reques
         }[command]
         return text_of(await handler(res, make_request(command, args_text, **kw)))
 
-    assert await say("quote") == "No quotes yet. Add one with !quote add <text>."
+    assert await say("quote") == "No quotes yet. Moderators can add them."
+    assert (
+        await say("quote", roles=["moderator"]) == "No quotes yet. Add one with !quote add <text> [- author]."
+    )
+    assert await say("quote", "99") == "No quote #99: there are no quotes yet."
     assert await say("quote add", "I like trains - Kid") == "Quote #1 added."
     assert await say("quote add", "trains are great") == "Quote #2 added."
     shown = await say("quote", "1")
     assert shown.startswith('Quote #1: "I like trains" — Kid (') and DATE.search(shown)
-    assert (await say("quote", "#2")).startswith('Quote #2: "trains are great" — Amy (')
+    assert (await say("quote", "#2")).startswith('Quote #2: "trains are great" (')  # no broadcaster known
     assert (await say("quote")).startswith("Quote #")
-    assert await say("quote", "99") == "No quote #99."
-    assert await say("quote", "abc") == commands.USAGE
+    assert await say("quote", "99") == "No quote #99. There are 2, numbered #1 to #2."
+    assert await say("quote", "abc") == "Usage: !quote [number] | !quote search <words>"
     found = await say("quote search", "TRAINS")
     assert found.startswith('Quote #1: "I like trains"') and found.endswith("(2 matches: #1, #2)")
     assert await say("quote search", "planes") == "No quote matches that search."
-    assert await say("quote search") == commands.SEARCH_USAGE
+    assert await say("quote search") == "Usage: !quote search <words>"
     assert await say("quote remove", "1") == "Quote #1 removed."
-    assert await say("quote remove", "1") == "No quote #1."
-    assert await say("quote remove", "one") == commands.REMOVE_USAGE
-    assert await say("quote", "1") == "No quote #1."
-    assert await say("quote add") == commands.ADD_USAGE
+    assert await say("quote remove", "1") == "No quote #1. The only one is #2."
+    assert await say("quote remove", "one", roles=["moderator"]) == "Usage: !quote remove <number>"
+    assert await say("quote", "1") == "No quote #1. The only one is #2."
+    assert await say("quote add", roles=["moderator"]) == "Usage: !quote add <text> [- author]"
 
 
 async def test_game_comes_from_the_event_metadata(res: Any, make_request: Any) -> None:
@@ -195,10 +199,17 @@ async def test_game_comes_from_the_event_metadata(res: Any, make_request: Any) -
     assert "[Celeste]" in text_of(await commands.show(res, make_request("quote", "1")))
 
 
-async def test_author_defaults_to_the_username_without_a_display_name(res: Any, make_request: Any) -> None:
-    await commands.add(res, make_request("quote add", "hello", display_name=""))
-    quote = await service.get_quote(res.db, 1, 1)
-    assert quote is not None and quote.author == "amy"
+async def test_author_defaults_to_the_broadcaster_not_the_moderator(res: Any, make_request: Any) -> None:
+    by_mod = make_request(
+        "quote add", "hello", roles=["moderator"], metadata={"broadcaster_name": "Streamer"}
+    )
+    assert text_of(await commands.add(res, by_mod)) == "Quote #1 added (credited to Streamer)."
+    own = make_request("quote add", "my words", username="streamer", display_name="", roles=["broadcaster"])
+    await commands.add(res, own)
+    unknown = make_request("quote add", "who said it", roles=["moderator"])
+    await commands.add(res, unknown)
+    quotes = [await service.get_quote(res.db, 1, n) for n in (1, 2, 3)]
+    assert [q.author for q in quotes if q] == ["Streamer", "streamer", ""]
 
 
 async def test_too_long_quote_is_refused_and_nothing_stored(res: Any, make_request: Any) -> None:

@@ -13,7 +13,7 @@ from flask_core.logging import get_logger
 
 from . import dispatch
 from .registry import ROUTER
-from .service import EVENTS, Router, Work
+from .service import Router, Work, record
 
 log = get_logger(__name__)
 
@@ -82,12 +82,14 @@ async def _run_stages(router: Router, active: list[Work]) -> None:
     await asyncio.gather(*(each(w, router.resolve) for w in active))
     commands = [w for w in active if w.result is None and w.match is not None]
     others = [w for w in active if w.result is None and w.match is None]
+    await asyncio.gather(*(each(w, router.permit) for w in commands))  # role, cooldowns (§12)
     try:
         await router.check_limits(commands)
     except DependencyUnavailable:
         for w in commands:
-            w.finish("failed")
-    await asyncio.gather(*(each(w, router.permit) for w in commands))
+            if w.result is None:
+                w.finish("failed")
+    await asyncio.gather(*(each(w, router.charge) for w in commands))
     runnable = [w for w in commands if w.result is None]
     await asyncio.gather(
         _run_builtins(router, [w for w in runnable if _module(w) == ROUTER]),
@@ -138,6 +140,6 @@ def _results(works: list[Work]) -> list[EventResult]:
     results: list[EventResult] = []
     for w in works:
         assert w.result is not None
-        EVENTS.labels(ROUTER, w.event.type, w.result.status).inc()
+        record(w)
         results.append(w.result)
     return results

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from flask_core.events import Manifest, ManifestCommand
+from flask_core.events import Event, Manifest, ManifestCommand, role_rank
+from flask_core.message_limits import fit
 from flask_core.resources import Resources
 
 from .communities import load_config
@@ -30,11 +31,10 @@ class Host(Protocol):
 class Command(Protocol):
     """The matched command being answered and its community."""
 
+    event: Event
     community_id: int
     match: Match[CommandSpec] | None
 
-
-MAX_TEXT = 450
 
 MANIFEST = Manifest(
     name="router",
@@ -45,36 +45,67 @@ MANIFEST = Manifest(
         ManifestCommand(
             path="commands", description="The commands this community can use", usage="!commands"
         ),
-        ManifestCommand(path="modules", description="The modules enabled here", usage="!modules"),
+        ManifestCommand(path="modules", description="What the bot can do here", usage="!modules"),
     ],
 )
 
 
-def _chat(text: str) -> list[dict[str, Any]]:
-    if len(text) > MAX_TEXT:
-        text = text[: MAX_TEXT - 1].rsplit(" ", 1)[0] + "…"
-    return [{"type": "chat", "text": text}]
+def _may_use(spec: CommandSpec, roles: list[str]) -> bool:
+    return spec.enabled and max((role_rank(r) for r in roles), default=0) >= role_rank(spec.role)
+
+
+def _usage(spec: CommandSpec) -> str:
+    usage = spec.usage or f"!{spec.path}"
+    return f"{usage} (also {', '.join(spec.aliases)})" if spec.aliases else usage
+
+
+def help_text(table: dict[str, CommandSpec], wanted: str, roles: list[str]) -> str:
+    """`!help <command>`: its usage and what it does, then the subcommands the caller may use."""
+    spec = table.get(wanted)
+    if spec is None or not spec.enabled:
+        return f"No command !{wanted} here. Type !commands for the list."
+    role = "" if spec.role == "everyone" else f" ({spec.role} or higher)"
+    text = f"{_usage(spec)}: {spec.description}{role}".strip()
+    subcommands = [
+        _usage(sub)
+        for path, sub in sorted(table.items())
+        if path.startswith(f"{spec.path} ") and path == sub.path and _may_use(sub, roles)
+    ]
+    if subcommands:
+        text += " | Also: " + " | ".join(subcommands)
+    return text
+
+
+def modules_text(router: Host, enabled: list[str]) -> str:
+    """`!modules`: each enabled module by what it does and the commands it brings."""
+    parts = []
+    for name in enabled:
+        manifest = router.registry.manifests[name]
+        tops = sorted({c.path.split(" ", 1)[0] for c in manifest.commands})
+        what = manifest.description.rstrip(".") or name
+        commands = f" ({', '.join(f'!{t}' for t in tops)})" if tops else ""
+        parts.append(f"{what}{commands}")
+    if not parts:
+        return "No modules are enabled here; only !help, !commands and !modules work."
+    return "Here I do: " + "; ".join(parts) + ". Type !help <command> for details."
 
 
 async def answer(router: Host, work: Command) -> list[dict[str, Any]]:
     assert work.match is not None
     table = await router.table(work.community_id)
-    match work.match.path:
+    roles: list[str] = list(work.event.user.roles)
+    text = ""
+    match work.match.spec.path:
         case "help":
             wanted = " ".join(a.lower().lstrip("!") for a in work.match.args[:3])
             if not wanted:
-                return _chat("Type !commands to see what I can do, and !help <command> for details.")
-            spec = table.get(wanted)
-            if spec is None or not spec.enabled:
-                return _chat(f"No command !{wanted} here. Type !commands for the list.")
-            role = "" if spec.role == "everyone" else f" ({spec.role} or higher)"
-            usage = spec.usage or f"!{spec.path}"
-            return _chat(f"{usage}: {spec.description}{role}".strip())
+                text = "Type !commands to see what I can do, and !help <command> for details."
+            else:
+                text = help_text(table, wanted, roles)
         case "commands":
             names = sorted({path.split(" ", 1)[0] for path, spec in table.items() if spec.enabled})
-            return _chat("Commands: " + ", ".join(f"!{n}" for n in names))
+            text = "Commands: " + ", ".join(f"!{n}" for n in names)
         case "modules":
             config = await load_config(router.res, work.community_id, router.settings.router_table_ttl)
-            enabled = [m for m in config["modules"] if m in router.registry.manifests]
-            return _chat("Modules: " + (", ".join(enabled) if enabled else "none enabled"))
-    return []
+            text = modules_text(router, [m for m in config["modules"] if m in router.registry.manifests])
+    return [{"type": "chat", "text": fit(text, work.event.platform)}] if text else []

@@ -80,7 +80,14 @@ async def load_config(res: Resources, community_id: int, ttl: float) -> dict[str
     return config
 
 
+#: Community settings the router reads, with their defaults.
+COMMUNITY_DEFAULTS: dict[str, Any] = {"moderators_skip_limits": True}
+
+
 def _read_config(db: Any, community_id: int) -> dict[str, Any]:
+    community = db.communities(community_id)
+    stored = (community.settings or {}) if community is not None else {}
+    settings = {name: stored.get(name, default) for name, default in COMMUNITY_DEFAULTS.items()}
     modules = db(
         (db.community_modules.community_id == community_id) & (db.community_modules.enabled == True)  # noqa: E712
     ).select(db.community_modules.module)
@@ -88,7 +95,23 @@ def _read_config(db: Any, community_id: int) -> dict[str, Any]:
     for row in db(db.commands.community_id == community_id).select():
         values = {f: row[f] for f in COMMAND_FIELDS if row[f] is not None}
         overrides[row.path] = values
-    return {"modules": sorted(r.module for r in modules), "overrides": overrides}
+    return {"modules": sorted(r.module for r in modules), "overrides": overrides, "settings": settings}
+
+
+async def set_settings(res: Resources, community_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Change some of the community's router settings; answers all of them."""
+    settings: dict[str, Any] = await res.db.run(_set_settings, community_id, values)
+    await res.cache.invalidate(config_key(community_id))
+    return settings
+
+
+def _set_settings(db: Any, community_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    community = db.communities(community_id)
+    if community is None:
+        raise NotFound("community not found", details={"community_id": community_id})
+    stored = {**(community.settings or {}), **values}
+    community.update_record(settings=stored)
+    return {name: stored.get(name, default) for name, default in COMMUNITY_DEFAULTS.items()}
 
 
 async def set_module(res: Resources, community_id: int, module: str, enabled: bool) -> None:
@@ -121,7 +144,9 @@ def _patch_command(db: Any, community_id: int, path: str, module: str, values: d
     )
 
 
-async def community_ids(res: Resources, platform: str, server_id: str) -> int | None:
+async def find_community(res: Resources, platform: str, server_id: str) -> int | None:
+    """The community of (platform, server_id), or None when that server was never seen."""
+
     def find(db: Any) -> int | None:
         row = (
             db((db.entities.platform == platform) & (db.entities.server_id == server_id))

@@ -21,6 +21,9 @@ from .schemas import (
     CommandList,
     CommandPatch,
     CommandPatched,
+    CommunityFound,
+    CommunitySettingsOut,
+    CommunitySettingsPatch,
     EventBatchIn,
     LateAccepted,
     LateAnswerStatus,
@@ -136,7 +139,7 @@ async def toggle_module(community_id: int, name: str, data: ModuleToggle) -> Any
 @validate_response(CommandList)
 async def list_commands(community_id: int) -> Any:
     table = await router().table(community_id)
-    return {"commands": [spec.to_dict() for _, spec in sorted(table.items())]}
+    return {"commands": [spec.to_dict() for path, spec in sorted(table.items()) if path == spec.path]}
 
 
 @bp.patch("/api/v1/communities/<int:community_id>/commands/<path:path>")
@@ -145,13 +148,45 @@ async def list_commands(community_id: int) -> Any:
 @validate_response(CommandPatched)
 async def patch_command(community_id: int, path: str, data: CommandPatch) -> Any:
     r = router()
-    command_path = " ".join(path.replace("/", " ").split()).lower()
-    module = next(
-        (name for name, m in r.registry.manifests.items() if any(c.path == command_path for c in m.commands)),
+    asked = " ".join(path.replace("/", " ").split()).lower()
+    found = next(
+        (
+            (name, c.path)
+            for name, m in r.registry.manifests.items()
+            for c in m.commands
+            if asked == c.path or asked in c.aliases
+        ),
         None,
     )
-    if module is None:
-        raise NotFound("unknown command", details={"path": command_path})
-    values = data.model_dump(exclude_none=True)
+    if found is None:
+        raise NotFound("unknown command", details={"path": asked})
+    module, command_path = found  # an alias sets its command
+    values = data.model_dump(exclude_unset=True)  # an explicit null clears the community's value
     await communities.patch_command(resources(), community_id, command_path, module, values)
     return {"community_id": community_id, "path": command_path, **values}
+
+
+@bp.get("/api/v1/communities/by-platform/<platform>/<server_id>")
+@require_service
+@validate_response(CommunityFound)
+@error_responses(404)
+async def find_community(platform: str, server_id: str) -> Any:
+    """The community a platform server belongs to (the CLI's `<platform>:<server_id>`)."""
+    community_id = await communities.find_community(resources(), platform, server_id)
+    if community_id is None:
+        raise NotFound(
+            "no community for this server yet; its first chat message creates it",
+            details={"platform": platform, "server_id": server_id},
+        )
+    return {"community_id": community_id, "platform": platform, "server_id": server_id}
+
+
+@bp.patch("/api/v1/communities/<int:community_id>/settings")
+@require_service
+@validate_request(CommunitySettingsPatch)
+@validate_response(CommunitySettingsOut)
+async def patch_settings(community_id: int, data: CommunitySettingsPatch) -> Any:
+    """The community's router settings (e.g. whether moderators skip cooldowns and limits)."""
+    values = data.model_dump(exclude_none=True)
+    settings = await communities.set_settings(resources(), community_id, values)
+    return {"community_id": community_id, "settings": settings}

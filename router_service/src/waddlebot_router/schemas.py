@@ -21,6 +21,8 @@ class ModuleToggle(BaseModel):
 
 
 class CommandPatch(BaseModel):
+    """Per-community command settings; a field sent as null goes back to the default."""
+
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
     user_cooldown: Annotated[float, Field(ge=0, le=86400)] | None = None
@@ -28,6 +30,26 @@ class CommandPatch(BaseModel):
     cost: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     enabled: bool | None = None
     cooldown_message: Annotated[str, Field(max_length=300)] | None = None
+
+
+class CommunitySettingsPatch(BaseModel):
+    """Router settings of one community; a missing field stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+    moderators_skip_limits: bool | None = None  # default True: no cooldowns or user limit for mods
+
+
+class CommunityFound(BaseModel):
+    """`GET …/communities/by-platform/{platform}/{server_id}`."""
+
+    community_id: int
+    platform: str
+    server_id: str
+
+
+class CommunitySettingsOut(BaseModel):
+    community_id: int
+    settings: dict[str, Any]
 
 
 class LateAnswerStatus(BaseModel):

@@ -1,8 +1,9 @@
-"""The router's pipeline: dedupe, community, parse, resolve, permit, limit, dispatch."""
+"""The router's pipeline: dedupe, community, parse, resolve, checks (§12), dispatch."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,13 +11,13 @@ from pydantic import ValidationError
 
 from flask_core import metrics
 from flask_core.errors import DependencyUnavailable
-from flask_core.events import CommandRequest, Event, EventResult, Status, invocation_id_for, role_rank
+from flask_core.events import CommandRequest, Event, EventResult, Status, invocation_id_for
 from flask_core.idempotency import Claims, ClaimState
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
 from flask_core.settings import parse_rate
 
-from . import builtins, dispatch
+from . import builtins, checks, dispatch
 from .communities import load_config, resolve_community
 from .parsing import Match, longest_match, parse
 from .registry import ROUTER, CommandSpec, ModuleRegistry
@@ -38,6 +39,8 @@ class Work:
     community_id: int = 0
     match: Match[CommandSpec] | None = None
     invocation_id: str = field(init=False)
+    exempt: bool = False  # moderator or broadcaster: no cooldowns, no per-user limit
+    started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
         # Derived from the event id: a reprocessed event reuses its module records and
@@ -89,7 +92,7 @@ class Router:
                     await self.claims.release(work.event.event_id)
                     raise
         assert work.result is not None
-        EVENTS.labels(ROUTER, work.event.type, work.result.status).inc()
+        record(work)
         return work.result
 
     def _sanitise(self, event: Event) -> Event:
@@ -126,9 +129,11 @@ class Router:
         if work.match is None:
             await self.fan_out(work)
             return
-        await self.check_limits([work])
+        await self.permit(work)
         if work.result is None:
-            await self.permit(work)
+            await self.check_limits([work])
+        if work.result is None:
+            await self.charge(work)
         if work.result is None:
             await self.run_command(work)
 
@@ -149,12 +154,14 @@ class Router:
             work.finish("ignored")
             return
         await self.registry.wait_loaded()
+        config = await load_config(self.res, work.community_id, self.settings.router_table_ttl)
         table = await self.table(work.community_id)
         match = longest_match(parsed, table)
         if match is None or not match.spec.enabled:
             work.finish("ignored")
             return
         work.match = match
+        work.exempt = checks.is_exempt(list(event.user.roles), config.get("settings", {}))
 
     async def table(self, community_id: int) -> dict[str, CommandSpec]:
         config = await load_config(self.res, community_id, self.settings.router_table_ttl)
@@ -167,64 +174,25 @@ class Router:
                     spec = table[path]
                     for name, value in values.items():
                         setattr(spec, name, value)
+            for spec in list(table.values()):  # an alias shares its command's spec (and overrides)
+                for alias in spec.aliases:
+                    table.setdefault(alias, spec)
             if len(self._tables) > 10_000:
                 self._tables.clear()
             self._tables[key] = table
         return table
 
-    async def check_limits(self, works: list[Work]) -> None:
-        """Per-user and per-community windows, then per-command cooldowns; one round trip each."""
-        commands = [w for w in works if w.result is None and w.match is not None]
-        if not commands:
-            return
-        user_n, user_w = self.user_limit
-        com_n, com_w = self.community_limit
-        checks: list[tuple[str, int, float]] = []
-        for w in commands:
-            checks.append((self._user_key(w), user_n, user_w))
-            checks.append((f"router:community:{w.community_id}", com_n, com_w))
-        decisions = await self.res.limiter.hit_many(checks)
-        for index, w in enumerate(commands):
-            for decision in decisions[2 * index : 2 * index + 2]:
-                if not decision.allowed:
-                    wait = max(1, round(decision.retry_after))
-                    text = f"@{w.event.user.username}, slow down: try again in {wait}s."
-                    w.finish("rate_limited", [{"type": "chat", "text": text}] if decision.notify else [])
-                    break
-
-    def _user_key(self, w: Work) -> str:
-        return f"router:user:{w.community_id}:{w.event.platform}:{w.event.user.platform_user_id}"
-
     async def permit(self, work: Work) -> None:
-        """Role, points cost, then cooldowns (only invocations that may run consume them)."""
-        assert work.match is not None
-        spec, user = work.match.spec, work.event.user
-        have = max((role_rank(r) for r in user.roles), default=0)
-        if have < role_rank(spec.role):
-            text = f"@{user.username}, !{spec.path} needs {spec.role} or higher."
-            work.finish("rejected", [{"type": "error", "code": "forbidden", "text": text}])
-            return
-        if spec.cost > 0:
-            text = f"@{user.username}, !{spec.path} costs points, and points are not available yet."
-            work.finish("rejected", [{"type": "error", "code": "points_unavailable", "text": text}])
-            return
-        for seconds, key in (
-            (
-                spec.user_cooldown,
-                f"router:cd:{work.community_id}:{spec.path}:{work.event.platform}:{user.platform_user_id}",
-            ),
-            (spec.global_cooldown, f"router:cdg:{work.community_id}:{spec.path}"),
-        ):
-            if seconds <= 0:
-                continue
-            decision = await self.res.limiter.cooldown(key, seconds)
-            if not decision.allowed:
-                text = (
-                    spec.cooldown_message
-                    or f"!{spec.path} is on cooldown ({max(1, round(decision.retry_after))}s left)."
-                )
-                work.finish("rate_limited", [{"type": "chat", "text": text}] if decision.notify else [])
-                return
+        """Role, then cooldowns (see `checks`)."""
+        await checks.permit(self, work)
+
+    async def check_limits(self, works: list[Work]) -> None:
+        """Per-user and per-community windows for the works still running; one round trip."""
+        await checks.check_limits(self, works)
+
+    async def charge(self, work: Work) -> None:
+        """Points cost, the last check before running."""
+        await checks.charge(self, work)
 
     async def run_command(self, work: Work) -> None:
         if work.match is None:
@@ -248,7 +216,7 @@ class Router:
         return CommandRequest(
             event=work.event,
             community_id=str(work.community_id),
-            command=work.match.path,
+            command=work.match.spec.path,  # an alias runs its command's handler
             args=work.match.args,
             args_text=work.match.args_text,
             identity=None,
@@ -298,3 +266,20 @@ class Router:
         answers = await asyncio.gather(*(send(m) for m in modules))
         responses = [r for answer in answers for r in answer]
         work.finish("processed", responses, invocation_id=work.invocation_id)
+
+
+def record(work: Work) -> None:
+    """Count the event; one info line per handled command (who, what, outcome; no text)."""
+    assert work.result is not None
+    EVENTS.labels(ROUTER, work.event.type, work.result.status).inc()
+    if work.match is not None:
+        event = work.event
+        log.info(
+            "router.command",
+            platform=event.platform,
+            channel=event.channel_id,
+            user=event.user.username,
+            command=work.match.spec.path,
+            status=work.result.status,
+            duration_ms=round((time.perf_counter() - work.started) * 1000, 1),
+        )

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from flask_core.settings import CoreSettings
+from typing import Annotated
+
+from pydantic import BeforeValidator
+
+from flask_core.settings import CoreSettings, parse_duration
+
+#: Seconds, given as `5s`, `500ms`, `2m` or a plain number.
+Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class RouterSettings(CoreSettings):
@@ -22,3 +29,6 @@ class RouterSettings(CoreSettings):
     router_session_ttl: float = 900.0
     #: TWITCH_BOT_USER_ID (also the Twitch collector's): the router drops the bot's own lines.
     twitch_bot_user_id: str | None = None
+    #: The global cooldown of a command when neither its manifest nor the community sets
+    #: one (ARCHITECTURE §11, §12); 0 switches it off.
+    router_default_cooldown: Duration = 5.0

@@ -87,6 +87,8 @@ def chat_message(n: Notification) -> Event | None:
     metadata = {"message_type": e.get("message_type", "text")}
     if cheer.get("bits"):
         metadata["bits"] = cheer["bits"]
+    if e.get("broadcaster_user_name"):  # who a quote is credited to by default (memories)
+        metadata["broadcaster_name"] = str(e["broadcaster_user_name"])[:100]
     message_id = str(e["message_id"])
     return _event(
         n,

@@ -6,38 +6,31 @@ from flask_core.events import Manifest, ManifestCommand
 from flask_core.module import ModuleSpec
 
 from . import commands
+from .commands import ALIASES, ROLES, USAGES
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
+
+DESCRIPTIONS = {
+    "quote": "Show a random quote, or the quote with this number.",
+    "quote search": "Find quotes containing every word.",
+    "quote add": "Add a quote; without ' - author' it is credited to the broadcaster.",
+    "quote edit": "Change a quote's text (and its author when given).",
+    "quote remove": "Remove a quote; its number is not reused.",
+}
 
 MANIFEST = Manifest(
     name="memories",
     version=VERSION,
-    description="Community memories: quotes with their game and date.",
+    description="Quotes from the stream, with their game and date.",
     commands=[
         ManifestCommand(
-            path="quote",
-            description="Show a random quote, or the quote with this number.",
-            usage="!quote [number]",
-            role="everyone",
-        ),
-        ManifestCommand(
-            path="quote add",
-            description="Add a quote; the author defaults to you.",
-            usage="!quote add <text> [- author]",
-            role="moderator",
-        ),
-        ManifestCommand(
-            path="quote search",
-            description="Find quotes containing every word.",
-            usage="!quote search <words>",
-            role="everyone",
-        ),
-        ManifestCommand(
-            path="quote remove",
-            description="Remove a quote; its number is not reused.",
-            usage="!quote remove <number>",
-            role="moderator",
-        ),
+            path=path,
+            description=DESCRIPTIONS[path],
+            usage=usage,
+            role=ROLES.get(path, "everyone"),
+            aliases=ALIASES.get(path, []),
+        )
+        for path, usage in USAGES.items()
     ],
 )
 
@@ -46,6 +39,7 @@ SPEC = ModuleSpec(
     commands={
         "quote": commands.show,
         "quote add": commands.add,
+        "quote edit": commands.edit,
         "quote search": commands.search,
         "quote remove": commands.remove,
     },

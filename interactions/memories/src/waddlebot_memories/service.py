@@ -42,6 +42,15 @@ NUMBER_CONFLICTS = counter(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class NumberRange:
+    """How many live quotes a community has, and their lowest and highest numbers."""
+
+    count: int
+    lowest: int
+    highest: int
+
+
 class InvalidQuote(ValidationFailed):
     """A quote that cannot be stored; its message is short enough to answer in chat."""
 
@@ -70,20 +79,8 @@ def _unquote(text: str) -> str:
 
 def make_draft(text: str, author: str, game: str, created_by: Creator) -> QuoteDraft:
     """Clean and check a new quote; raise `InvalidQuote` with a chat-friendly message."""
-    text = _unquote(clean(text))
-    if not text:
-        raise InvalidQuote("A quote needs some text.", details={"field": "text"})
-    if len(text) > QUOTE_MAX_LENGTH:
-        raise InvalidQuote(
-            f"That quote is too long ({QUOTE_MAX_LENGTH} characters at most).",
-            details={"field": "text", "max_length": QUOTE_MAX_LENGTH},
-        )
-    author = clean(author)
-    if len(author) > AUTHOR_MAX_LENGTH:
-        raise InvalidQuote(
-            f"That author name is too long ({AUTHOR_MAX_LENGTH} characters at most).",
-            details={"field": "author", "max_length": AUTHOR_MAX_LENGTH},
-        )
+    text = check_text(text)
+    author = check_author(author)
     creator = Creator(
         clean(created_by.platform)[:16],
         clean(created_by.user_id)[:200],
@@ -176,6 +173,22 @@ def _page(
     return QuotePage([_to_quote(row) for row in rows], total)
 
 
+def _edit(db: Any, community_id: int, number: int, text: str, author: str | None) -> Quote | None:
+    row = db(_live(db, community_id) & (db.quotes.number == number)).select().first()
+    if row is None:
+        return None
+    author = (row.author or "") if author is None else author
+    row.update_record(text=text, author=author or None, search_text=f"{text} {author}".casefold())
+    return _to_quote(row)
+
+
+def _numbers(db: Any, community_id: int) -> NumberRange:
+    table = db.quotes
+    low, high, count = table.number.min(), table.number.max(), table.id.count()
+    row = db(_live(db, community_id)).select(low, high, count).first()
+    return NumberRange(row[count] or 0, row[low] or 0, row[high] or 0)
+
+
 def _remove(db: Any, community_id: int, number: int, removed_by: str) -> bool:
     query = _live(db, community_id) & (db.quotes.number == number)
     return bool(db(query).update(removed_at=_now(), removed_by=clean(removed_by)[:200]))
@@ -237,6 +250,47 @@ async def find_quotes(
 ) -> QuotePage:
     """Quotes whose text or author contains every word of `query` (all when empty)."""
     return await db.read(_page, community_id, search_words(query), limit, offset, newest_first)
+
+
+def check_text(text: str) -> str:
+    """A quote's cleaned text; raise `InvalidQuote` when it is empty or too long."""
+    text = _unquote(clean(text))
+    if not text or text == "-" or text.startswith("- "):
+        # "!quote add - Nobody" has an author and no text
+        raise InvalidQuote("A quote needs some text.", details={"field": "text"})
+    if len(text) > QUOTE_MAX_LENGTH:
+        raise InvalidQuote(
+            f"That quote is too long ({QUOTE_MAX_LENGTH} characters at most).",
+            details={"field": "text", "max_length": QUOTE_MAX_LENGTH},
+        )
+    return text
+
+
+def check_author(author: str) -> str:
+    author = clean(author)
+    if len(author) > AUTHOR_MAX_LENGTH:
+        raise InvalidQuote(
+            f"That author name is too long ({AUTHOR_MAX_LENGTH} characters at most).",
+            details={"field": "author", "max_length": AUTHOR_MAX_LENGTH},
+        )
+    return author
+
+
+async def edit_quote(
+    db: AsyncDAL, community_id: int, number: int, text: str, author: str | None = None
+) -> Quote | None:
+    """Replace a live quote's text (and its author when given); None when there is none."""
+    text = check_text(text)
+    author = None if author is None else check_author(author)
+    edited = await db.run(_edit, community_id, number, text, author)
+    if edited is not None:
+        log.info("quote.edited", community_id=community_id, number=number)
+    return edited
+
+
+async def number_range(db: AsyncDAL, community_id: int) -> NumberRange:
+    """How many quotes the community has and which numbers (for "No quote #999")."""
+    return await db.read(_numbers, community_id)
 
 
 async def remove_quote(db: AsyncDAL, community_id: int, number: int, removed_by: str) -> bool:

@@ -31,7 +31,7 @@ from .errors import (
     ValidationFailed,
 )
 from .http import request_id_var
-from .logging import bind_context, clear_context, configure_logging, get_logger
+from .logging import bind_context, clear_context, configure_from, get_logger
 from .openapi import WaddleOpenAPI
 from .resources import Resources
 from .settings import CoreSettings
@@ -106,7 +106,7 @@ def create_app(
 ) -> Quart:
     """Build a service app; all its routes live under `/<url_prefix>`."""
     prefix = url_prefix.strip("/")
-    configure_logging(settings.log_level, settings.log_format)
+    configure_from(settings)  # LOG_LEVEL, LOG_FORMAT and LOG_FILE*
     app = Quart(name)
     app.request_class = JSONRequest
     app.config.update(
@@ -188,7 +188,7 @@ def _install_request_hooks(app: Quart, prefix: str) -> None:
         metrics.HTTP_REQUESTS.labels(prefix, request.method, route, str(response.status_code)).inc()
         metrics.HTTP_LATENCY.labels(prefix, request.method, route).observe(elapsed)
         if not route.endswith(("/healthz", "/readyz", "/metrics")):
-            log.info(
+            log.debug(  # per-request lines are noise at info; commands get their own line
                 "http.request",
                 method=request.method,
                 path=request.path,

@@ -28,15 +28,14 @@ from joserfc.errors import (
 )
 from joserfc.jwk import OctKey
 from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
-from quart import current_app, g, request
 
 from flask_core.errors import Forbidden, Unauthorized
 from flask_core.events import ROLE_ORDER, ROLE_RANK, role_at_least
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
+from flask_core.tokens import ALGORITHM, MAX_SERVICE_TTL
+from flask_core.tokens import mint_service_token as mint_service_token
 
-ALGORITHM = "HS256"
-MAX_SERVICE_TTL = 60
 TOKEN_CACHE_SECONDS = 30.0
 DEFAULT_LEEWAY = 5
 
@@ -61,17 +60,6 @@ def _key(secret: str) -> OctKey:
 
 def _encode(secret: str, claims: dict[str, Any]) -> str:
     return jwt.encode({"alg": ALGORITHM}, claims, _key(secret), algorithms=[ALGORITHM])
-
-
-def mint_service_token(secret: str, issuer: str, audience: str, ttl: int = MAX_SERVICE_TTL) -> str:
-    """A service token from `issuer` to `audience`, valid for `ttl` (1..60) seconds."""
-    if not 0 < ttl <= MAX_SERVICE_TTL:
-        raise ValueError(f"service token ttl must be 1..{MAX_SERVICE_TTL} seconds")
-    now = int(time.time())
-    claims = {
-        "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex,
-    }  # fmt: skip
-    return _encode(secret, claims)
 
 
 def mint_user_token(
@@ -251,8 +239,15 @@ def verify_user_token(
 # --- Quart decorators ---------------------------------------------------------------------
 
 
+def _quart() -> Any:
+    """Quart, imported on first use: minting tokens (the chat CLI) must not load the web stack."""
+    import quart
+
+    return quart
+
+
 def _bearer() -> str:
-    header = request.headers.get("Authorization", "")
+    header: str = _quart().request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
         return ""
@@ -260,7 +255,7 @@ def _bearer() -> str:
 
 
 def _config(key: str) -> str:
-    value = current_app.config.get(key)
+    value = _quart().current_app.config.get(key)
     if not value:
         raise RuntimeError(f"app config {key} is not set (the app factory must set it)")
     return str(value)
@@ -268,9 +263,10 @@ def _config(key: str) -> str:
 
 def _record(kind: str, exc: Unauthorized | Forbidden) -> None:
     reason = exc.details.get("reason", exc.code) if isinstance(exc.details, dict) else exc.code
-    service = str(current_app.config.get(PREFIX_KEY) or "unknown")
+    service = str(_quart().current_app.config.get(PREFIX_KEY) or "unknown")
     AUTH_REJECTIONS.labels(service, kind, reason).inc()
     event = "auth.service_rejected" if kind == "service" else "auth.user_rejected"
+    request = _quart().request
     log.info(event, reason=reason, status=exc.status, path=request.path, method=request.method)
 
 
@@ -284,7 +280,7 @@ def require_service[**P, R](view: Callable[P, Awaitable[R]]) -> Callable[P, Awai
         except Unauthorized as exc:
             _record("service", exc)
             raise
-        g.service_claims = claims
+        _quart().g.service_claims = claims
         return await view(*args, **kwargs)
 
     return wrapper
@@ -292,7 +288,7 @@ def require_service[**P, R](view: Callable[P, Awaitable[R]]) -> Callable[P, Awai
 
 def current_service() -> str | None:
     """The calling service (`iss`) of a request that passed `require_service`."""
-    claims = g.get("service_claims")
+    claims = _quart().g.get("service_claims")
     return str(claims["iss"]) if claims else None
 
 
@@ -338,8 +334,8 @@ def require_user[**P, R](
                     )
                     _record("user", denied)
                     raise denied
-            g.user_claims = claims
-            g.user = user
+            _quart().g.user_claims = claims
+            _quart().g.user = user
             return await view(*args, **kwargs)
 
         return wrapper
@@ -349,5 +345,5 @@ def require_user[**P, R](
 
 def current_user() -> PortalUser | None:
     """The portal user of a request that passed `require_user`."""
-    user = g.get("user")
+    user = _quart().g.get("user")
     return user if isinstance(user, PortalUser) else None

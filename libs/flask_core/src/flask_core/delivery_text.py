@@ -13,7 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-MAX_LENGTHS: Final = {"twitch": 500, "slack": 4000, "discord": 2000}
+from .message_limits import MESSAGE_LIMITS
+
+MAX_LENGTHS: Final = dict(MESSAGE_LIMITS)  # one place for the limits: message_limits
 DISCORD_ALLOWED_MENTIONS: Final[dict[str, list[str]]] = {"parse": []}
 
 _SPACE = re.compile(r"\s")

@@ -197,14 +197,21 @@ class DeliveryAccepted(_Model):
     skipped: int
 
 
+CommandPath = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+( [a-z0-9_]+)*$", max_length=64)]
+
+
 class ManifestCommand(_Model):
-    path: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+( [a-z0-9_]+)*$", max_length=64)]
+    path: CommandPath
     description: str = ""
     usage: str = ""
     role: Role = "everyone"
-    user_cooldown: float = 0
-    global_cooldown: float = 0
+    # None = unset (the community's value, else none per user and ROUTER_DEFAULT_COOLDOWN
+    # shared); 0 = explicitly no cooldown (ARCHITECTURE §12).
+    user_cooldown: float | None = None
+    global_cooldown: float | None = None
     cost: int = 0
+    #: Other paths that run this command (`quote rm` for `quote remove`); same role and cooldowns.
+    aliases: list[CommandPath] = Field(default_factory=list, max_length=8)
 
 
 class Manifest(_Model):

@@ -1,13 +1,22 @@
-"""structlog set-up: JSON in production, console in a terminal, context in contextvars."""
+"""structlog set-up: JSON in production, console in a terminal, context in contextvars.
+
+Optionally also JSON lines to a file rotated by size (LOG_FILE, LOG_FILE_MAX_BYTES,
+LOG_FILE_BACKUPS), beside stderr.
+"""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import structlog
+
+if TYPE_CHECKING:
+    from .settings import CoreSettings
 
 _SECRET_KEYS = (
     "token", "secret", "password", "authorization", "api_key", "response_url",
@@ -25,8 +34,20 @@ def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMap
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
-    """Configure structlog and route stdlib loggers through the same processors."""
+def configure_logging(
+    level: str = "INFO",
+    fmt: str = "auto",
+    *,
+    file: Path | str | None = None,
+    file_max_bytes: int = 10 * 1024 * 1024,
+    file_backups: int = 5,
+) -> None:
+    """Configure structlog and route stdlib loggers through the same processors.
+
+    stderr gets the console renderer in a terminal (`fmt="auto"`) and JSON otherwise;
+    `file`, when given, gets JSON lines and rotates at `file_max_bytes`, keeping
+    `file_backups` old files.
+    """
     global _configured
     if _configured:
         return
@@ -50,7 +71,26 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_formatter(shared, renderer))
+    handlers: list[logging.Handler] = [handler]
+    if file:
+        path = Path(file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rotating = logging.handlers.RotatingFileHandler(
+            path, maxBytes=file_max_bytes, backupCount=file_backups, encoding="utf-8"
+        )
+        rotating.setFormatter(_formatter(shared, structlog.processors.JSONRenderer()))
+        handlers.append(rotating)
+    root = logging.getLogger()
+    root.handlers[:] = handlers
+    root.setLevel(level.upper())
+    for noisy in ("hypercorn.access", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _formatter(shared: list[Any], renderer: Any) -> logging.Formatter:
+    return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -58,13 +98,17 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for noisy in ("hypercorn.access", "httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def configure_from(settings: CoreSettings) -> None:
+    """`configure_logging` with a CoreSettings' LOG_LEVEL, LOG_FORMAT and LOG_FILE*."""
+    configure_logging(
+        settings.log_level,
+        settings.log_format,
+        file=settings.log_file,
+        file_max_bytes=settings.log_file_max_bytes,
+        file_backups=settings.log_file_backups,
+    )
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -71,6 +71,9 @@ class CoreSettings(BaseSettings):
     portal_jwt_secret: SecretStr | None = None
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
+    log_file: Path | None = None  # LOG_FILE: also write JSON lines here, rotated by size
+    log_file_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    log_file_backups: int = Field(default=5, ge=0, le=100)
     max_body_bytes: int = 1024 * 1024
     http_breaker_threshold: int = 5  # consecutive failures that open a downstream's circuit
     http_breaker_reset: float = 10.0  # seconds before an open circuit lets one trial through
@@ -179,21 +182,22 @@ def parse_rate(text: str) -> tuple[int, float]:
         raise ValueError(f"invalid rate {text!r}; expected like '20/30s'") from exc
 
 
-def parse_duration(text: str) -> float:
-    """Parse '500ms', '5s', '2m', '2h' or a plain number of seconds into seconds."""
-    value = text.strip()
-    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-    try:
-        for suffix in ("ms", "s", "m", "h", "d"):
-            if value.endswith(suffix):
-                seconds = float(value[: -len(suffix)]) * units[suffix]
-                break
-        else:
-            seconds = float(value)
-    except ValueError as exc:
-        raise ValueError(f"invalid duration {text!r}; expected like '5s', '2m' or '1h'") from exc
-    if seconds < 0:
-        raise ValueError(f"invalid duration {text!r}: negative")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds from '5s', '500ms', '2m', '1h', '0' or a plain number of seconds (>= 0)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower()
+        unit = next((u for u in ("ms", "s", "m", "h") if text.endswith(u)), "")
+        try:
+            seconds = float(text[: len(text) - len(unit)]) * _DURATION_UNITS.get(unit, 1.0)
+        except ValueError:
+            raise ValueError(f"invalid duration {value!r}; expected like '5s', '2m' or '0'") from None
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"invalid duration {value!r}; it must be 0 or more")
     return seconds
 
 

@@ -192,6 +192,7 @@ def base_env(data_dir: Path, **overrides: Any) -> dict[str, Any]:
         "internal_jwt_secret": TEST_SECRET,
         "portal_jwt_secret": TEST_PORTAL_SECRET,
         "log_format": "json",
+        "router_default_cooldown": 0,  # ARCHITECTURE §12: tests about cooldowns set their own
     }
     values.update(overrides)
     return values
