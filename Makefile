@@ -9,7 +9,7 @@ TEST_ENV := if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 	  bash scripts/ensure-services.sh >/dev/null 2>&1 || echo "note: could not prepare PostgreSQL/Redis; storage tests will skip"; \
 	  [ -f var/ci/test-env.sh ] && source var/ci/test-env.sh; fi
 
-.PHONY: help uv install run test lint fmt migrate bench clean service
+.PHONY: help uv install run test lint fmt migrate bench clean service faults
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ fmt: install ## format and autofix with ruff
 migrate: install ## create or update the tables in DATABASE_URL (default: SQLite under ./var)
 	@echo "==> waddlebot migrate"
 	@$(UV) run --no-sync waddlebot migrate
+
+faults: install ## fault drills: every command answered once through crashes and outages (private Redis/PostgreSQL)
+	@echo "==> fault suite ($${FAULTS_EVENTS:-2000} signed notifications per fault)"
+	@$(TEST_ENV); $(UV) run --no-sync pytest faults -p no:cacheprovider -q -s
 
 bench: install ## benchmarks: echo baselines and pipelines, figures printed
 	@echo "==> benchmarks (2 cores: medians of 3 runs)"
