@@ -18,7 +18,7 @@ import pytest_asyncio
 
 from flask_core.settings import CoreSettings
 from flask_core.testing import FakeHttpServer
-from waddlebot_cli.testing import Fleet, every_service, every_service_env, run_fleet
+from waddlebot_cli.testing import Fleet, every_service, every_service_env, process_env, run_fleet
 
 
 @asynccontextmanager
@@ -62,13 +62,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.endswith("_URL") and k not in ("ENV", "DATA_DIR", "PORT", "ROUTER_DEFAULT_COOLDOWN")
-    }
-    env.update(PORT=str(port), DATA_DIR=str(tmp_path / "var"), LOG_LEVEL="WARNING", **extra)
-    return env
+    return process_env(tmp_path / "var", port, LOG_LEVEL="WARNING", **extra)
 
 
 @contextmanager

@@ -15,18 +15,13 @@ import httpx
 import pytest
 
 from flask_core.testing import free_tcp_port
+from waddlebot_cli.testing import process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def clean_env(tmp: Path, port: int, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.endswith("_URL") and k not in ("ENV", "DATA_DIR", "PORT", "ROUTER_DEFAULT_COOLDOWN")
-    }
-    env.update({"PORT": str(port), "DATA_DIR": str(tmp / "var"), "LOG_FORMAT": "json", **extra})
-    return env
+    return process_env(tmp / "var", port, **{"LOG_FORMAT": "json", **extra})
 
 
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

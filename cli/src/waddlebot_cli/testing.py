@@ -10,6 +10,7 @@ every_service()             {prefix: app} of every installed service, built from
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -93,3 +94,12 @@ async def run_fleet(settings: Any, apps: dict[str, Quart]) -> AsyncIterator[Flee
             yield fleet
         finally:
             await fleet.http.aclose()
+
+
+def process_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
+    """The environment for a `waddlebot` / `make` subprocess in a test: this one's, without
+    the developer's base URLs, ENV, DATA_DIR, PORT or cooldown, then `extra`."""
+    dropped = ("ENV", "DATA_DIR", "PORT", "ROUTER_DEFAULT_COOLDOWN")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k not in dropped}
+    env.update(PORT=str(port), DATA_DIR=str(data_dir), **extra)
+    return env
