@@ -237,3 +237,35 @@ async def test_the_fake_server_records_forms_headers_and_times(fake_http: FakeHt
     assert first.headers["client-id"] == "abc"
     assert second.body is None and second.at >= first.at
     assert await fake_http.wait_for("/never", within=0.05) == []
+
+
+async def test_a_redis_without_persistence_is_not_ready_outside_dev(
+    make_settings: Any, platform: str, redis_url: str, monkeypatch: Any
+) -> None:
+    """The machine's Redis runs with `appendonly no`: a stream outbox on it would lose events."""
+    monkeypatch.delenv("OUTBOX_ALLOW_VOLATILE_REDIS", raising=False)
+    for allow, expected in ((False, 503), (True, 200)):
+        built: list[StandInRuntime] = []
+        app = standin_app(
+            make_settings, platform, built, standin_token="t", redis_url=redis_url,
+            outbox_allow_volatile_redis=allow,
+        )  # fmt: skip
+        async with started(app, settings=app.extensions["waddlebot.settings"]):
+            ready = await app.test_client().get("/readyz")
+            body = await ready.get_json()
+            checks = body["checks"] if expected == 200 else body["error"]["details"]["checks"]
+            check = checks[f"{platform}_durable"]
+        assert ready.status_code == expected
+        assert check["ok"] is allow and check["required"] is True
+        if not allow:
+            assert "appendonly" in check["detail"] and "OUTBOX_ALLOW_VOLATILE_REDIS" in check["detail"]
+
+
+async def test_dev_mode_does_not_ask_for_persistence(
+    make_settings: Any, platform: str, redis_url: str
+) -> None:
+    built: list[StandInRuntime] = []
+    app = standin_app(make_settings, platform, built, standin_token="t", redis_url=redis_url, env="dev")
+    async with started(app, settings=app.extensions["waddlebot.settings"]):
+        ready = await app.test_client().get("/readyz")
+        assert (await ready.get_json())["checks"][f"{platform}_durable"]["ok"] is True
