@@ -111,8 +111,9 @@ def register(sub: Any) -> None:
 
 def _settings() -> CoreSettings:
     from flask_core.collector import cli_settings
-    from flask_core.settings import CoreSettings
+    from flask_core.settings import CoreSettings, set_default_env
 
+    set_default_env(env="dev", log_level="WARNING")  # like `waddlebot run`: a dev server's store
     settings = cli_settings(CoreSettings)
     if settings is None:
         raise SystemExit(2)

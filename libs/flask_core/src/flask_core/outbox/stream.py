@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 import uuid
@@ -30,6 +31,7 @@ log = get_logger(__name__)
 VANISHED = counter("waddlebot_outbox_stream_vanished_total", "Outbox streams found missing (data lost)")
 
 GROUP = "outbox"
+_STREAM_ID = re.compile(r"\d+-\d+")
 DEAD_LETTER_MAXLEN = 10_000
 MAX_BLOCK_MS = 1000  # below the client's 2 s socket timeout
 STALE_CONSUMER_MS = 3600 * 1000
@@ -224,6 +226,8 @@ class StreamOutbox(Outbox):
     async def replay(self, entry_id: str | None = None) -> int:
         if entry_id is None:
             rows: Any = await self.redis.xrange(self.dead_key)
+        elif not _STREAM_ID.fullmatch(entry_id):
+            return 0
         else:
             rows = await self.redis.xrange(self.dead_key, min=entry_id, max=entry_id)
         moved = 0
