@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from aiohttp import web
-from quart import Response, request
 
-from flask_core.events import invocation_id_for
-from flask_core.testing import FakeHttpServer, Recorded
+from flask_core.app import create_app
+from flask_core.errors import DependencyUnavailable
+from flask_core.events import Manifest, ManifestCommand, invocation_id_for
+from flask_core.module import ModuleSpec, chat, module_blueprint
+from flask_core.testing import FakeHttpServer, Recorded, live_server
+from waddlebot_cli.dispatcher import Dispatcher
 from waddlebot_cli.testing import run_fleet
 from waddlebot_memories.app import create_app as create_memories
 from waddlebot_router.settings import RouterSettings
@@ -58,27 +62,56 @@ async def test_a_copy_arriving_while_the_first_is_in_flight_is_retried_not_dropp
         assert (await fleet.post(ev)).json()["status"] == "duplicate"
 
 
-async def test_a_module_down_for_a_moment_is_retried_not_apologised_for(
-    router_settings: Any, router_factory: Any, module_factory: Any, make_event: Any
-) -> None:
-    module = module_factory(router_settings, "shoutout")
-    failures = {"left": 3}
+def flaky_module(settings: Any, failures: dict[str, int]) -> Any:
+    """`!flaky`: 503 (its database "restarting") the first `failures["left"]` times."""
+    runs: list[str] = []
 
-    @module.before_request
-    async def flaky() -> Response | None:
-        if "/api/v1/commands" in request.path and failures["left"] > 0:
+    async def flaky(res: Any, req: Any) -> list[dict[str, Any]]:
+        if failures["left"] > 0:
             failures["left"] -= 1
-            return Response('{"error": {"code": "dependency_unavailable"}}', status=503)
-        return None
+            raise DependencyUnavailable("database unavailable")
+        runs.append(req.invocation_id)
+        return chat("steady now")
 
+    spec = ModuleSpec(Manifest(name="shoutout", commands=[ManifestCommand(path="flaky")]), {"flaky": flaky})
+    app = create_app("shoutout", settings, [module_blueprint(spec)], "shoutout")
+    app.extensions["test.runs"] = runs
+    return app
+
+
+async def test_a_module_down_for_a_moment_is_retried_in_process(
+    router_settings: Any, router_factory: Any, make_event: Any
+) -> None:
+    failures = {"left": 3}
+    module = flaky_module(router_settings, failures)
     async with run_fleet(
         router_settings, {"router": router_factory(router_settings), "shoutout": module}
     ) as fleet:
-        body = (await fleet.post(make_event("!shoutout_ping hi"))).json()
-    assert body["status"] == "processed"
-    assert texts(body) == ["pong hi"]
-    assert failures["left"] == 0
-    assert len(module.extensions["test.calls"]) == 1  # the handler ran once
+        body = (await fleet.post(make_event("!flaky"))).json()
+    assert body["status"] == "processed" and texts(body) == ["steady now"]
+    assert failures["left"] == 0 and len(module.extensions["test.runs"]) == 1
+
+
+async def test_a_module_down_for_a_moment_is_retried_over_http(
+    make_settings: Any, backend: dict[str, Any], free_port: int, router_factory: Any, make_event: Any
+) -> None:
+    """The fleet: the module is another process, reached over HTTP; a 503 is retried too."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        module_port = s.getsockname()[1]
+    common = {"default_modules": ["shoutout"], "shoutout_url": f"http://127.0.0.1:{module_port}", **backend}
+    settings = make_settings(RouterSettings, port=free_port, router_module_timeout=3.0, **common)
+    failures = {"left": 3}
+    module_settings = make_settings(RouterSettings, port=module_port, **common)
+    module = flaky_module(module_settings, failures)
+    remote = Dispatcher({"shoutout": module}, module_settings)
+    async with (
+        live_server(remote, module_port),
+        run_fleet(settings, {"router": router_factory(settings)}) as fleet,
+    ):
+        body = (await fleet.post(make_event("!flaky"))).json()
+    assert body["status"] == "processed" and texts(body) == ["steady now"]
+    assert failures["left"] == 0 and len(module.extensions["test.runs"]) == 1
 
 
 async def test_an_answer_the_collector_could_not_store_is_sent_again_on_the_retry(

@@ -181,6 +181,7 @@ async def test_batch_of_100_is_one_module_call_in_order(
         events = [make_event(f"!shoutout_ping n{i}", user=f"user{i % 7}") for i in range(98)]
         events.insert(10, dict(events[3]))  # a duplicate inside the batch
         events.append(make_event("!nothing"))
+        batch_calls, single_calls = in_process("commands:batch"), in_process("commands")
         response = await fleet.batch(events)
         assert response.status_code == 200, response.text
         results = response.json()["results"]
@@ -192,9 +193,12 @@ async def test_batch_of_100_is_one_module_call_in_order(
         assert len(processed) == 98
         assert results[0]["responses"] == [{"type": "chat", "text": "pong n0"}]
         assert results[50]["responses"] == [{"type": "chat", "text": "pong n49"}]
-        hits = fleet_apps["shoutout"].extensions["test.hits"]
-        assert hits.get("/shoutout/api/v1/commands:batch") == 1
-        assert not any(path.startswith("/shoutout/api/v1/commands/") for path in hits)
+        # one call for the module, answered in process (no HTTP request at all, decision 0007)
+        assert in_process("commands:batch") - batch_calls == 1
+        assert in_process("commands") == single_calls
+        assert not any(
+            p.startswith("/shoutout/api/v1/commands") for p in fleet_apps["shoutout"].extensions["test.hits"]
+        )
 
 
 async def test_batch_limits_and_validation(
@@ -251,3 +255,10 @@ async def test_a_module_never_gets_more_calls_than_its_bulkhead(
         )
     assert [a.json()["responses"][0]["text"] for a in answers] == ["done slowly"] * 6
     assert fleet_apps["shoutout"].extensions["test.in_flight"]["max"] == 2
+
+
+def in_process(route: str) -> float:
+    from flask_core.metrics import REGISTRY
+
+    labels = {"service": "shoutout", "route": route}
+    return REGISTRY.get_sample_value("waddlebot_module_in_process_calls_total", labels) or 0.0

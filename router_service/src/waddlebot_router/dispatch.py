@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from pydantic import TypeAdapter, ValidationError
 
-from flask_core import metrics
+from flask_core import inprocess, metrics
 from flask_core.errors import DependencyUnavailable
 from flask_core.events import AnyResponse, CommandBatchResult, CommandRequest, Event
 from flask_core.logging import get_logger
@@ -119,10 +119,17 @@ async def post(
 async def _attempt(
     res: Resources, module: str, path: str, body: Any, deadline: float
 ) -> tuple[int, Any] | str:
-    """One call: (status, body) on 200/202, else the reason it failed (retryable or not)."""
+    """One call: (status, body) on 200/202, else the reason it failed (retryable or not).
+
+    A module served by this very process is called directly (`flask_core.inprocess`,
+    decision 0007): the same handlers, validation, records and budget, no second request.
+    """
     left = deadline - asyncio.get_running_loop().time()
     if left <= 0:
         return "timeout"
+    local = await inprocess.call(res, module, path, body, left)
+    if local is not None:
+        return local
     try:
         response = await res.http.for_service(ROUTER).call(
             module, "POST", path, json=body, timeout=left, retries=0

@@ -219,6 +219,16 @@ class HttpClient:
             else httpx.ASGITransport(app=cast(Any, app), raise_app_exceptions=False, client=("127.0.0.1", 0))
         )
 
+    def local_service(self, target: str) -> Any | None:
+        """The app serving `target` in this very process, when a call to it would stay here
+        (the same rule as the transport's: its URL is the process's own address)."""
+        if self._local_app is None:
+            return None
+        if _origin(httpx.URL(self.settings.service_url(target))) != self._self_origin:
+            return None
+        apps = getattr(self._local_app, "apps", None)
+        return apps.get(target) if isinstance(apps, dict) else None
+
     def for_service(self, issuer: str) -> ServiceClient:
         client = self._clients.get(issuer)
         if client is None:

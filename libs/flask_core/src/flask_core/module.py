@@ -212,9 +212,26 @@ async def run_batch(spec: ModuleSpec, res: Resources, requests: list[CommandRequ
     return results
 
 
+async def run_event(spec: ModuleSpec, res: Resources, data: EventDelivery) -> Responses:
+    """A subscribed event for this module; once per invocation when the router gives one."""
+    handler = spec.events.get(data.event.type)
+    if handler is None:
+        return []
+    if data.invocation_id is None:
+        return await handler(res, data.event, data.community_id)
+    return await once(
+        res, spec.manifest.name, data.invocation_id, lambda: handler(res, data.event, data.community_id)
+    )
+
+
+#: Where an app that serves a module keeps its ModuleSpec (for in-process calls).
+SPEC_KEY = "waddlebot.module_spec"
+
+
 def module_blueprint(spec: ModuleSpec) -> Blueprint:
     """The standard routes of an interaction module."""
     bp = Blueprint(f"{spec.manifest.name}_module", __name__)
+    bp.record_once(lambda state: state.app.extensions.setdefault(SPEC_KEY, spec))
 
     @bp.get("/api/v1/manifest")
     @require_service
@@ -248,15 +265,6 @@ def module_blueprint(spec: ModuleSpec) -> Blueprint:
     @validate_request(EventDelivery)
     @validate_response(CommandResult)
     async def event(data: EventDelivery) -> Any:
-        handler = spec.events.get(data.event.type)
-        if handler is None:
-            return {"responses": []}
-        res = resources()
-        if data.invocation_id is None:
-            return {"responses": await handler(res, data.event, data.community_id)}
-        answer = await once(
-            res, spec.manifest.name, data.invocation_id, lambda: handler(res, data.event, data.community_id)
-        )
-        return {"responses": answer}
+        return {"responses": await run_event(spec, resources(), data)}
 
     return bp
