@@ -54,3 +54,24 @@ async def test_supervise_runs_the_loop_while_the_app_serves(make_settings: objec
         ready = await (await app.test_client().get("/readyz")).get_json()
         assert ready["checks"]["sup_loop"]["ok"] is True
     assert not loop.running
+
+
+async def test_a_forever_loop_whose_body_returns_is_started_again_with_its_own_delay() -> None:
+    sessions: list[int] = []
+    third = asyncio.Event()
+    delays: list[int] = []
+
+    async def session() -> None:
+        sessions.append(1)
+        if len(sessions) == 3:
+            third.set()
+
+    def delay(failures: int) -> float:
+        delays.append(failures)
+        return 0.0
+
+    loop = Supervised("test:session", session, delay=delay, forever=True)
+    loop.start()
+    await asyncio.wait_for(third.wait(), 5)
+    await loop.stop()
+    assert delays[:2] == [1, 2] and loop.last_error == "EOFError"

@@ -22,6 +22,7 @@ from flask_core.logging import get_logger
 from flask_core.metrics import counter
 from flask_core.outbox import Outbox
 from flask_core.resources import Resources
+from flask_core.supervise import Supervised
 
 from .normalise import GuildInfo, message_event
 from .settings import DiscordSettings
@@ -52,21 +53,19 @@ class Gateway:
         self.last_error = ""
         self.last_event = time.monotonic()
         self._session: GatewaySession | None = None
-        self._task: asyncio.Task[None] | None = None
+        # Reconnects forever with this gateway's own backoff (reset once READY arrives).
+        self.loop = Supervised(
+            "discord:gateway", self._session_once, delay=lambda _n: self.backoff(), forever=True
+        )
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._supervise(), name="discord:gateway")
+        self.loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
         if self._session is not None:
             with contextlib.suppress(Exception):
                 await self._session.close()
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self.loop.stop()
 
     def backoff(self) -> float:
         """Capped exponential delay, half fixed and half random (jitter)."""
@@ -76,26 +75,22 @@ class Gateway:
         )
         return delay / 2 + random.uniform(0, delay / 2)
 
-    async def _supervise(self) -> None:
-        while True:
-            self._session = self.factory()
-            try:
-                await self._session.run(self.on_message, self._on_ready)
-                self.last_error = "session ended"
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # never let the gateway take the collector down
-                self.last_error = f"{type(exc).__name__}: {exc}"[:200]
-            self.connected = False
-            self.failures += 1
-            GATEWAY.labels("discord", "disconnected").inc()
-            delay = self.backoff()
-            log.warning(
-                "discord.gateway_reconnect", error=self.last_error, attempt=self.failures, delay=delay
-            )
-            with contextlib.suppress(Exception):
-                await self._session.close()
-            await asyncio.sleep(delay)
+    async def _session_once(self) -> None:
+        """One gateway session; when it ends or fails, `Supervised` starts another."""
+        self._session = self.factory()
+        try:
+            await self._session.run(self.on_message, self._on_ready)
+            self.last_error = "session ended"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never let the gateway take the collector down
+            self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+        self.connected = False
+        self.failures += 1
+        GATEWAY.labels("discord", "disconnected").inc()
+        log.warning("discord.gateway_reconnect", error=self.last_error, attempt=self.failures)
+        with contextlib.suppress(Exception):
+            await self._session.close()
 
     def _on_ready(self) -> None:
         """READY or RESUMED: connected (again)."""

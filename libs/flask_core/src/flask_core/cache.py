@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 
 from .logging import get_logger
 from .metrics import counter
+from .supervise import Supervised
 
 log = get_logger(__name__)
 
@@ -87,7 +88,7 @@ class Cache:
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._epoch = 0  # bumped on every invalidation and (re)subscription
         self._pubsub: PubSub | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._task: Supervised | None = None
         self._listening = False
         self._warned_not_started = False
 
@@ -100,14 +101,16 @@ class Cache:
         except _REDIS_ERRORS as exc:
             log.warning("cache.subscribe_failed", namespace=self._namespace, error=str(exc))
             await self._drop_pubsub()
-        self._task = asyncio.create_task(self._listen(), name=f"cache-listener:{self.channel}")
+        self._task = Supervised(
+            f"cache-listener:{self.channel}", self._listen_once, backoff_base=0.1, backoff_cap=_MAX_BACKOFF
+        )
+        self._task.start()
 
     async def close(self) -> None:
         """Stop the listener and close its connection."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.wait({task})  # unlike `await task`, never swallows our own cancel
+            await task.stop()
         await self._drop_pubsub(unsubscribe=True)
         self._local.data.clear()
 
@@ -295,20 +298,17 @@ class Cache:
         with contextlib.suppress(*_REDIS_ERRORS):
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def _listen(self) -> None:
-        backoff = 0.1
-        while True:
-            try:
-                if self._pubsub is None:
-                    await self._subscribe()
-                    log.info("cache.resubscribed", namespace=self._namespace)
-                backoff = 0.1
-                await self._receive()
-            except Exception as exc:  # Redis errors, or a bug: never die silently
-                log.warning("cache.listener_error", namespace=self._namespace, error=repr(exc))
-                await self._drop_pubsub()  # stops serving the local layer
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, _MAX_BACKOFF)
+    async def _listen_once(self) -> None:
+        """One listening session, run under `Supervised` (restarted with backoff on failure)."""
+        try:
+            if self._pubsub is None:
+                await self._subscribe()
+                log.info("cache.resubscribed", namespace=self._namespace)
+            await self._receive()
+        except Exception as exc:  # Redis errors, or a bug: never die silently
+            log.warning("cache.listener_error", namespace=self._namespace, error=repr(exc))
+            await self._drop_pubsub()  # stops serving the local layer
+            raise
 
     async def _receive(self) -> None:
         pubsub = self._pubsub

@@ -1,9 +1,11 @@
 """Supervised background work: loops that must run while a service serves.
 
-    Supervised(name, body, backoff_base=0.5, backoff_cap=30.0)
+    Supervised(name, body, backoff_base=0.5, backoff_cap=30.0, delay=None, forever=False)
         `body()` is an async callable that runs until cancelled (a worker loop). If it
         raises, the failure is logged and counted, and it is started again after a
-        capped exponential backoff with jitter; it is never left dead.
+        capped exponential backoff with jitter (or `delay(failures)`); it is never left
+        dead. With `forever`, a body that returns is started again too (a connection
+        that ended, like a gateway session).
         `start()`, `await stop()` (cancel and wait), `running`, `restarts`, `last_error`,
         `await ready()` -> (ok, detail) for `/readyz`.
     supervise(app, name, body, required=False): start it in the app's lifespan, stop it
@@ -19,12 +21,13 @@ import asyncio
 import contextlib
 import random
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any
-
-from quart import Quart
+from typing import TYPE_CHECKING, Any
 
 from .logging import get_logger
 from .metrics import counter
+
+if TYPE_CHECKING:
+    from quart import Quart
 
 log = get_logger(__name__)
 RESTARTS = counter(
@@ -38,16 +41,24 @@ class Supervised:
     """One background loop, restarted with backoff whenever it fails."""
 
     def __init__(
-        self, name: str, body: Body, *, backoff_base: float = 0.5, backoff_cap: float = 30.0
+        self,
+        name: str,
+        body: Body,
+        *,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        delay: Callable[[int], float] | None = None,
+        forever: bool = False,
     ) -> None:
         self.name = name
         self.body = body
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.delay = delay
+        self.forever = forever
         self.restarts = 0
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
-        self._healthy = asyncio.Event()
 
     @property
     def running(self) -> bool:
@@ -71,6 +82,8 @@ class Supervised:
         return True, detail if self.last_error is None else f"{detail}, last error {self.last_error}"
 
     def _delay(self, failures: int) -> float:
+        if self.delay is not None:
+            return self.delay(failures)
         delay: float = min(self.backoff_cap, self.backoff_base * 2.0 ** max(0, failures - 1))
         return delay / 2 + random.uniform(0, delay / 2)
 
@@ -81,7 +94,9 @@ class Supervised:
             started = loop.time()
             try:
                 await self.body()
-                return  # a body that returns has finished its work
+                if not self.forever:
+                    return  # a body that returns has finished its work
+                raise EOFError("ended")  # started again, like a failure
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
