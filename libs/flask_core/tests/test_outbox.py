@@ -34,25 +34,41 @@ EVENTS = "/router/api/v1/events"
 
 
 class FakeRouter:
-    """`POST /router/api/v1/events`: records bodies; answers `script` statuses, then `default`."""
+    """`POST /router/api/v1/events` and `/events/batch`: records the events; answers `script`
+    statuses (one per call), then `default`."""
 
     def __init__(self) -> None:
         self.server = FakeHttpServer()
         self.server.route("POST", EVENTS, self.handle)
+        self.server.route("POST", EVENTS + "/batch", self.handle_batch)
         self.script: list[int] = []
         self.default = 200
         self.answer: dict[str, Any] = {}  # more of the 2xx answer
+        self.accepted: list[str] = []  # event ids answered 2xx
 
     @property
     def bodies(self) -> list[dict[str, Any]]:
-        return [call.json for call in self.server.calls(EVENTS)]
+        calls = self.server.calls(f"{EVENTS}(/batch)?")
+        return [e for c in calls for e in (c.json["events"] if c.path.endswith("/batch") else [c.json])]
 
     @property
     def tokens(self) -> list[str]:
-        return [c.headers.get("Authorization", "").removeprefix("Bearer ") for c in self.server.calls(EVENTS)]
+        calls = self.server.calls(f"{EVENTS}(/batch)?")
+        return [c.headers.get("Authorization", "").removeprefix("Bearer ") for c in calls]
+
+    async def handle_batch(self, call: Recorded) -> web.Response:
+        status = self.script.pop(0) if self.script else self.default
+        if status >= 300:
+            return web.json_response({"status": "error"}, status=status)
+        self.accepted.extend(e.get("event_id") for e in call.json["events"])
+        answer = {"status": "processed", "responses": [], **self.answer}
+        results = [{"event_id": e.get("event_id"), **answer} for e in call.json["events"]]
+        return web.json_response({"results": results}, status=status)
 
     async def handle(self, call: Recorded) -> web.Response:
         status = self.script.pop(0) if self.script else self.default
+        if status < 300:
+            self.accepted.append(call.json.get("event_id"))
         answer = {"status": "processed", **self.answer} if status < 300 else {"status": "error"}
         return web.json_response({"event_id": call.json.get("event_id"), **answer}, status=status)
 
@@ -155,8 +171,7 @@ async def test_router_down_loses_nothing_and_delivers_each_event(
             async with router(free_port) as fake:
                 fake.script = [503] * 5  # up, but failing for a moment
                 await eventually(lambda: _zero(outbox))
-        accepted = [b["event_id"] for b in fake.bodies[5:]]
-        assert sorted(accepted) == sorted(f"test:{n}" for n in range(20))
+        assert sorted(fake.accepted) == sorted(f"test:{n}" for n in range(20))  # each once
         assert await outbox.dead_letters() == []
 
 
@@ -402,3 +417,37 @@ async def test_dead_letters_can_be_listed_and_replayed(
 
 async def _dead(outbox: Any, n: int) -> bool:
     return bool(await outbox.dead_count() == n)
+
+
+async def test_a_busy_outbox_drains_in_batches_one_router_call_each(
+    fast: Callable[..., OutboxSettings], free_port: int, platform: str
+) -> None:
+    async with opened(fast(outbox_batch_size=100)) as res, router(free_port) as fake:
+        outbox = open_outbox(res, platform)
+        for n in range(150):
+            await outbox.put(event(n))
+        async with working(OutboxWorker(outbox)):
+            await eventually(lambda: _zero(outbox))
+        batches = fake.server.calls(EVENTS + "/batch")
+        assert sorted(fake.delivered()) == sorted(f"test:{n}" for n in range(150))
+        assert len(batches) <= 3 and max(len(c.json["events"]) for c in batches) == 100
+
+
+async def test_a_batch_with_one_invalid_event_dead_letters_only_that_one(
+    fast: Callable[..., OutboxSettings], free_port: int, platform: str
+) -> None:
+    async with opened(fast(outbox_batch_size=10)) as res, router(free_port) as fake:
+        outbox = open_outbox(res, platform)
+        for n in range(3):
+            await outbox.put(event(n))
+        fake.server.script(
+            EVENTS + "/batch",
+            web.json_response(
+                {"error": {"code": "validation_error", "message": "bad event", "details": {"index": 1}}},
+                status=422,
+            ),
+        )
+        async with working(OutboxWorker(outbox)):
+            await eventually(lambda: _zero(outbox))
+        [letter] = await outbox.dead_letters()
+        assert letter["payload"]["event_id"] == "test:1" and letter["last_error"].startswith("http_422")

@@ -15,7 +15,8 @@ outside dev a collector refuses to be ready without it unless OUTBOX_ALLOW_VOLAT
                                                     dedupe), `claim`, `extend`, `ack`, `retry`,
                                                     `dead_letter`, `pending`, `waiting`,
                                                     `dead_letters`, `replay`, `check_durable`
-    OutboxWorker(outbox, send=None)                 drains to the router (worker)
+    OutboxWorker(outbox, send=None)                 drains to the router (worker): one
+                                                    `events/batch` call per claimed batch
     router_sender(res, platform, timeout, on_answer=None), Sender, Verdict
 """
 
@@ -31,11 +32,22 @@ from .base import (
     define_tables,
     open_outbox,
 )
-from .worker import AnswerHook, OutboxWorker, Sender, Verdict, hold, router_sender, settle
+from .worker import (
+    AnswerHook,
+    BatchSender,
+    OutboxWorker,
+    Sender,
+    Verdict,
+    hold,
+    router_batch_sender,
+    router_sender,
+    settle,
+)
 
 __all__ = [
     "ENTRIES",
     "AnswerHook",
+    "BatchSender",
     "Outbox",
     "OutboxEntry",
     "OutboxPolicy",
@@ -47,6 +59,7 @@ __all__ = [
     "define_tables",
     "hold",
     "open_outbox",
+    "router_batch_sender",
     "router_sender",
     "settle",
 ]

@@ -28,6 +28,9 @@ WORKER_ERRORS = counter("waddlebot_outbox_worker_errors_total", "Outbox worker l
 
 Verdict = tuple[Literal["ok", "retry", "dead"], str]
 Sender = Callable[[dict[str, Any]], Awaitable[Verdict]]
+#: Sends several payloads in one call; one verdict per payload, in order.
+BatchSender = Callable[[list[dict[str, Any]]], Awaitable[list[Verdict]]]
+MAX_BATCH = 100  # the router's `events/batch` limit (ARCHITECTURE §4.1)
 #: `on_answer(payload, answer)`: the router accepted `payload` and answered `answer`.
 AnswerHook = Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]
 
@@ -71,13 +74,82 @@ def router_sender(
     return send
 
 
+def _invalid_index(answer: dict[str, Any]) -> tuple[int | None, str]:
+    """`details.index` and the message of a 422 for one invalid batch element."""
+    error = answer.get("error")
+    if not isinstance(error, dict) or not isinstance(error.get("details"), dict):
+        return None, ""
+    index = error["details"].get("index")
+    return (index if isinstance(index, int) else None), str(error.get("message", ""))
+
+
+def router_batch_sender(
+    res: Resources, platform: str, timeout: float = 15.0, *, on_answer: AnswerHook | None = None
+) -> BatchSender:
+    """POST up to 100 payloads to `/router/api/v1/events/batch`: one router call per batch."""
+    client = res.http.for_service(platform)
+
+    async def send(payloads: list[dict[str, Any]]) -> list[Verdict]:
+        try:
+            response = await client.call(
+                "router", "POST", "/router/api/v1/events/batch", json={"events": payloads},
+                timeout=timeout, retries=0,
+            )  # fmt: skip
+        except DependencyUnavailable as exc:
+            details = exc.details if isinstance(exc.details, dict) else {}
+            reason = f"unavailable:{details.get('status') or details.get('reason', 'unknown')}"
+            return [("retry", reason)] * len(payloads)
+        status = response.status_code
+        if status in (408, 429) or status >= 500:
+            return [("retry", f"http_{status}")] * len(payloads)
+        answer = _json_object(response)
+        if status == 422:  # one element is invalid and nothing was processed: only it is dead
+            bad, message = _invalid_index(answer)
+            if bad is not None and 0 <= bad < len(payloads):
+                verdicts: list[Verdict] = [("retry", "batch_rejected")] * len(payloads)
+                verdicts[bad] = ("dead", f"http_422:{message[:200]}")
+                return verdicts
+        if status >= 300:
+            return [("dead", f"http_{status}:{response.text[:200]}")] * len(payloads)
+        results = answer.get("results")
+        if not isinstance(results, list) or len(results) != len(payloads):
+            return [("retry", "router_bad_answer")] * len(payloads)
+        out: list[Verdict] = []
+        for payload, result in zip(payloads, results, strict=True):
+            said = str(result.get("status", "")) if isinstance(result, dict) else ""
+            if said == "failed" or not said:
+                out.append(("retry", "router_failed"))
+                continue
+            if on_answer is not None:
+                try:
+                    await on_answer(payload, result)
+                except Exception as exc:
+                    log.warning("outbox.answer_hook_failed", platform=platform, error=repr(exc))
+                    out.append(("retry", f"error:{type(exc).__name__}"))
+                    continue
+            out.append(("ok", said))
+        return out
+
+    return send
+
+
 class OutboxWorker:
-    """Drains one outbox to the router; one supervised loop per collector process."""
+    """Drains one outbox to the router; one supervised loop per collector process.
+
+    With the default sender, each claimed batch (up to OUTBOX_BATCH_SIZE, at most 100)
+    goes to the router in ONE `events/batch` call, so a busy channel costs one router call
+    per batch; a collector that needs to look at each answer passes its own `send`.
+    """
 
     def __init__(self, outbox: Outbox, send: Sender | None = None) -> None:
         self.outbox = outbox
         self.policy = outbox.policy
         self.send = send or router_sender(outbox.res, outbox.platform, outbox.policy.timeout)
+        self.send_batch: BatchSender | None = (
+            None
+            if send is not None
+            else router_batch_sender(outbox.res, outbox.platform, outbox.policy.timeout * 3)
+        )
         self.loop = Supervised(f"outbox:{outbox.platform}", self._run)
 
     @property
@@ -92,11 +164,22 @@ class OutboxWorker:
 
     async def run_once(self, wait: float = 0.0) -> int:
         """Claim one batch and settle every entry of it; the number of entries."""
-        entries = await self.outbox.claim(self.policy.batch_size, wait)
+        entries = await self.outbox.claim(min(self.policy.batch_size, MAX_BATCH), wait)
         if entries:
             async with hold(self.outbox, entries):
-                await asyncio.gather(*(self._settle(entry) for entry in entries))
+                if self.send_batch is not None and len(entries) > 1:
+                    await self._settle_batch(entries, self.send_batch)
+                else:
+                    await asyncio.gather(*(self._settle(entry) for entry in entries))
         return len(entries)
+
+    async def _settle_batch(self, entries: list[OutboxEntry], send: BatchSender) -> None:
+        try:
+            verdicts = await send([e.payload for e in entries])
+        except Exception as exc:
+            log.exception("outbox.send_failed", platform=self.outbox.platform, entries=len(entries))
+            verdicts = [("retry", f"error:{type(exc).__name__}")] * len(entries)
+        await asyncio.gather(*(self._record(e, v) for e, v in zip(entries, verdicts, strict=True)))
 
     async def _run(self) -> None:
         while True:
@@ -109,15 +192,21 @@ class OutboxWorker:
     async def _settle(self, entry: OutboxEntry) -> None:
         platform, event_id = self.outbox.platform, entry.payload.get("event_id")
         try:
-            verdict, detail = await self.send(entry.payload)
+            verdict: Verdict = await self.send(entry.payload)
         except Exception as exc:
             log.exception("outbox.send_failed", platform=platform, event_id=event_id)
-            verdict, detail = "retry", f"error:{type(exc).__name__}"
+            verdict = ("retry", f"error:{type(exc).__name__}")
+        await self._record(entry, verdict)
+
+    async def _record(self, entry: OutboxEntry, verdict: Verdict) -> None:
+        platform, event_id = self.outbox.platform, entry.payload.get("event_id")
+        verdict_name, detail = verdict
         entry.attempts += 1
-        if verdict == "retry" and time.time() - entry.created_at >= self.policy.max_age:
-            verdict, detail = "dead", f"expired after {entry.attempts} attempts: {detail}"
+        if verdict_name == "retry" and time.time() - entry.created_at >= self.policy.max_age:
+            verdict_name, detail = "dead", f"expired after {entry.attempts} attempts: {detail}"
+        delay = 0.05 if detail == "batch_rejected" else self.policy.backoff(entry.attempts)
         try:
-            await settle(self.outbox, entry, verdict, detail, self.policy.backoff(entry.attempts))
+            await settle(self.outbox, entry, verdict_name, detail, delay)
         except Exception as exc:  # the entry stays held; the lease hands it out again
             log.warning("outbox.settle_failed", platform=platform, event_id=event_id, error=repr(exc))
 
