@@ -9,7 +9,7 @@ TEST_ENV := if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 	  bash scripts/ensure-services.sh >/dev/null 2>&1 || echo "note: could not prepare PostgreSQL/Redis; storage tests will skip"; \
 	  [ -f var/ci/test-env.sh ] && source var/ci/test-env.sh; fi
 
-.PHONY: help uv install run test lint fmt migrate bench clean service
+.PHONY: help uv install run test lint fmt migrate bench clean service fleet k8s-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -61,6 +61,10 @@ service: install ## generate a service: make service name=<prefix> kind=<core|in
 	@echo "==> uv lock + uv sync (installs it)"
 	@$(UV) lock && $(UV) sync --locked --all-packages
 	@echo "==> done: its tests pass with  uv run pytest <the folder above>"
+
+fleet: install ## one process per installed service + a proxy on PORT, against DATABASE_URL and REDIS_URL
+	@echo "==> waddlebot fleet (migrate, one 'waddlebot serve <prefix>' per service, proxy on $${PORT:-8080})"
+	@$(UV) run --no-sync waddlebot fleet
 
 clean: ## remove caches and local data (./var)
 	@echo "==> removing .venv caches and ./var"
