@@ -29,6 +29,7 @@ PLATFORM_EGRESS_PREFIXES = ("youtube_music", "spotify", "shoutout")
 INGRESS_NAMESPACE = "ingress-nginx"
 GRACE_SECONDS = 30  # > SERVE_GRACEFUL_TIMEOUT (10 s) + preStop (5 s) + the outbox drain (5 s)
 PORTAL = "portal"
+TMP = "/tmp"  # noqa: S108 - the pod's own emptyDir (the root filesystem is read-only)
 
 
 def name(prefix: str) -> str:
@@ -181,13 +182,16 @@ def _pod_spec(args: list[str], port: int | None, *, restart: str | None = None) 
         "image": IMAGE,
         "imagePullPolicy": "IfNotPresent",
         "args": args,
-        "envFrom": [{"configMapRef": {"name": "waddlebot-config"}}, {"secretRef": {"name": "waddlebot-secrets"}}],
+        "envFrom": [
+            {"configMapRef": {"name": "waddlebot-config"}},
+            {"secretRef": {"name": "waddlebot-secrets"}},
+        ],
         "resources": {
             "requests": {"cpu": "50m", "memory": "160Mi"},
             "limits": {"cpu": "1", "memory": "384Mi"},
         },
         "securityContext": _container_security(),
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [{"name": "tmp", "mountPath": TMP}],
     }
     if port is not None:
         probe = {"port": "http"}
@@ -258,7 +262,10 @@ def migrate_job() -> dict[str, Any]:
         "spec": {
             "backoffLimit": 6,
             "ttlSecondsAfterFinished": 86400,
-            "template": {"metadata": {"labels": labels}, "spec": _pod_spec(["migrate"], None, restart="OnFailure")},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": _pod_spec(["migrate"], None, restart="OnFailure"),
+            },
         },
     }
 
@@ -327,13 +334,28 @@ def pdb(s: Service) -> dict[str, Any]:
     }
 
 
-def callers(prefix: str, services: list[Service]) -> list[Service]:
-    return [s for s in services if prefix in service_table.callees(s.prefix)]
+def callees(row: Service, services: list[Service]) -> list[Service]:
+    """The rows of `services` that `row` calls (`service_table.callees`, over these rows)."""
+    wanted = set(row.calls)
+    return [
+        other
+        for other in services
+        if other.prefix != row.prefix
+        and (
+            other.prefix in wanted
+            or service_table.EVERY_SERVICE in wanted
+            or (service_table.EVERY_COLLECTOR in wanted and other.kind == "collector")
+            or (service_table.EVERY_MODULE in wanted and other.serves_commands)
+        )
+    ]
+
+
+def callers(row: Service, services: list[Service]) -> list[Service]:
+    return [s for s in services if row in callees(s, services)]
 
 
 def network_policy(s: Service, services: list[Service]) -> dict[str, Any]:
     """Ingress from the ingress controller and the callers; egress to the callees (plus shared)."""
-    here = {x.prefix for x in services}
     port = [{"protocol": "TCP", "port": s.port}]
     ingress_rules: list[dict[str, Any]] = [
         {
@@ -343,21 +365,19 @@ def network_policy(s: Service, services: list[Service]) -> dict[str, Any]:
             "ports": port,
         }
     ]
-    sources = callers(s.prefix, services)
+    sources = callers(s, services)
     if sources:
         ingress_rules.append(
             {"from": [{"podSelector": {"matchLabels": _labels(c.prefix)}} for c in sources], "ports": port}
         )
     egress: list[dict[str, Any]] = []
-    for target in service_table.callees(s.prefix):
-        if target in here:
-            row = service_table.service(target)
-            egress.append(
-                {
-                    "to": [{"podSelector": {"matchLabels": _labels(target)}}],
-                    "ports": [{"protocol": "TCP", "port": row.port}],
-                }
-            )
+    for target in callees(s, services):
+        egress.append(
+            {
+                "to": [{"podSelector": {"matchLabels": _labels(target.prefix)}}],
+                "ports": [{"protocol": "TCP", "port": target.port}],
+            }
+        )
     if s.kind in PLATFORM_EGRESS_KINDS or s.prefix in PLATFORM_EGRESS_PREFIXES:
         egress.append({"ports": [{"protocol": "TCP", "port": 443}]})  # the platforms' APIs
     return {
@@ -403,7 +423,7 @@ def configmap(services: list[Service]) -> dict[str, Any]:
         "ENV": "prod",
         "HOST": "0.0.0.0",  # noqa: S104
         "LOG_FORMAT": "json",
-        "DATA_DIR": "/tmp/waddlebot",
+        "DATA_DIR": f"{TMP}/waddlebot",
         "SERVE_GRACEFUL_TIMEOUT": "10",
         **urls(services),
     }
@@ -427,9 +447,9 @@ def k8s_files(services: list[Service]) -> dict[str, list[dict[str, Any]]]:
 
 
 def _yaml(docs: list[dict[str, Any]]) -> str:
-    import yaml
+    import yaml  # type: ignore[import-untyped,unused-ignore]
 
-    class NoAliases(yaml.SafeDumper):
+    class NoAliases(yaml.SafeDumper):  # type: ignore[misc,unused-ignore]
         def ignore_aliases(self, data: Any) -> bool:
             return True
 
