@@ -257,3 +257,63 @@ def test_serve_refuses_unknown_and_uninstalled_prefixes(tmp_path: Path) -> None:
             fleet.command("serve", absent[0]), capture_output=True, text=True, timeout=60, cwd=tmp_path
         )
         assert result.returncode == 2 and "not installed here" in result.stderr
+
+
+async def test_the_proxy_routes_by_first_segment_passes_request_ids_and_websockets() -> None:
+    from aiohttp import ClientSession, WSMsgType
+
+    from waddlebot_cli.proxy import build_app
+
+    seen: list[dict[str, str]] = []
+
+    async def echo(request: web.Request) -> web.StreamResponse:
+        seen.append(dict(request.headers))
+        if request.path == "/readyz":
+            return web.json_response({"status": "starting"}, status=503)
+        return web.json_response({"path": request.path_qs, "body": (await request.read()).decode()})
+
+    async def socket(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                await ws.send_str(f"echo:{message.data}")
+        return ws
+
+    backend = web.Application()
+    backend.router.add_get("/router/ws", socket)
+    backend.router.add_route("*", "/{tail:.*}", echo)
+    runners = []
+    try:
+        runner = web.AppRunner(backend)
+        await runner.setup()
+        runners.append(runner)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        backend_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        proxy = web.AppRunner(build_app({"router": backend_url}))
+        await proxy.setup()
+        runners.append(proxy)
+        await web.TCPSite(proxy, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{proxy.addresses[0][1]}"
+        async with httpx.AsyncClient(base_url=url) as client:
+            answer = await client.post(
+                "/router/api/v1/x?q=1", content=b"hi", headers={"X-Request-ID": "rid-1"}
+            )
+            assert answer.json() == {"path": "/router/api/v1/x?q=1", "body": "hi"}  # path untouched
+            assert answer.headers["X-Request-ID"] == "rid-1" and seen[-1]["X-Request-ID"] == "rid-1"
+            assert seen[-1]["X-Forwarded-For"] == "127.0.0.1"
+            made = await client.get("/router/x")
+            assert len(seen[-1]["X-Request-ID"]) == 32  # one is made when the client sent none
+            assert made.status_code == 200
+            for path in ("/routerx/api", "/memories/api/v1/manifest", "/"):  # exact segment; no portal
+                missing = await client.get(path)
+                assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+            assert (await client.get("/healthz")).json()["routes"] == ["router"]
+            assert (await client.get("/readyz")).status_code == 503  # a backend not ready: the fleet is not
+        async with ClientSession() as session, session.ws_connect(f"{url}/router/ws") as ws:
+            await ws.send_str("quack")
+            assert (await ws.receive()).data == "echo:quack"
+    finally:
+        for r in reversed(runners):
+            await r.cleanup()
