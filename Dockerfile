@@ -2,7 +2,7 @@
 # Build stage: uv installs the locked workspace (every service package) into /app/.venv.
 # Final stage: python:3.13-slim with that venv only (no uv, no compilers), a non-root user.
 FROM python:3.13-slim AS build
-COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
+COPY --from=ghcr.io/astral-sh/uv:0.13 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /src
 COPY . .

@@ -317,3 +317,33 @@ async def test_the_proxy_routes_by_first_segment_passes_request_ids_and_websocke
     finally:
         for r in reversed(runners):
             await r.cleanup()
+
+
+def test_the_fleet_refuses_a_taken_port_and_auto_picks_free_ones() -> None:
+    import socket
+
+    rows = fleet.fleet_services()[:2]
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        port = taken.getsockname()[1]
+        blocked = [service_table_row(rows[1].prefix, port)]
+        with pytest.raises(fleet.FleetRefused, match=f"port {port} is not free"):
+            fleet.plan_ports(blocked, auto=False)
+        ports, held = fleet.plan_ports(rows, auto=True)
+        try:
+            assert set(ports) == {r.prefix for r in rows} and len(set(ports.values())) == 2
+        finally:
+            for sock in held:
+                sock.close()
+    finally:
+        taken.close()
+
+
+def service_table_row(prefix: str, port: int) -> Any:
+    import dataclasses
+
+    from flask_core import service_table
+
+    return dataclasses.replace(service_table.service(prefix), port=port)
