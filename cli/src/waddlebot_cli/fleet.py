@@ -2,8 +2,8 @@
 
 What compose and Kubernetes run, minus the containers: `waddlebot migrate` once, then
 `waddlebot serve <prefix>` for every installed service of the table on its fleet port
-(`<PREFIX>_URL` of every service points at those ports), then `waddlebot proxy` on
-PORT. Every line a process writes is prefixed with its name. A service that exits on
+(`<PREFIX>_URL` of every service points at those ports; modules first, the rest once
+they answer `/healthz`), then `waddlebot proxy` on PORT. Every line a process writes is prefixed with its name. A service that exits on
 its own is started again after `FLEET_RESTART_DELAY` seconds (doubling while it keeps
 failing within a minute, up to 30 s), as compose's `restart: unless-stopped` and a
 Deployment would. Ctrl-C or SIGTERM stops every process (SIGTERM, then SIGKILL after
@@ -98,6 +98,7 @@ class Child:
     argv: list[str]
     env: dict[str, str]
     restart: bool = True
+    first: bool = False  # a module: started, and healthy, before the router reads manifests
     process: asyncio.subprocess.Process | None = None
     started_at: float = 0.0
     delay: float = 1.0
@@ -142,11 +143,37 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "waddlebot_cli.main", *args]
 
 
+async def wait_healthy(children: list[Child], within: float, stop: asyncio.Event) -> None:
+    """Until every child answers `/healthz` on its PORT (or `within` seconds have passed)."""
+    import httpx
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    async with httpx.AsyncClient(timeout=1) as client:
+        for child in children:
+            url = f"http://127.0.0.1:{child.env['PORT']}/healthz"
+            while loop.time() < deadline and not stop.is_set():
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url)).status_code == 200:
+                        break
+                await asyncio.sleep(0.2)
+
+
 async def supervise(children: list[Child], stop: asyncio.Event, restart_delay: float) -> None:
-    """Start every child; start again one that exits on its own; return when `stop` is set."""
-    for child in children:
+    """Start every child; start again one that exits on its own; return when `stop` is set.
+
+    Modules start first and the rest once they answer `/healthz`, so the router finds
+    their manifests at its first probe instead of a `ROUTER_MANIFEST_INTERVAL` later.
+    """
+    first = [c for c in children if c.first]
+    for child in first:
         child.delay = restart_delay
         await start(child)
+    await wait_healthy(first, 60.0, stop)
+    for child in children:
+        if not child.first and not stop.is_set():
+            child.delay = restart_delay
+            await start(child)
 
     async def watch(child: Child) -> None:
         while not stop.is_set():
@@ -164,7 +191,7 @@ async def supervise(children: list[Child], stop: asyncio.Event, restart_delay: f
             child.delay = min(RESTART_CAP, child.delay * 2) if quick else restart_delay
             await start(child)
 
-    watchers = [asyncio.create_task(watch(c)) for c in children if c.restart]
+    watchers = [asyncio.create_task(watch(c)) for c in children if c.restart and c.process is not None]
     await stop.wait()
     for task in watchers:
         task.cancel()
@@ -216,7 +243,12 @@ async def run_fleet(environ: dict[str, str]) -> int:
         if stop.is_set():
             return 0
         children = [
-            Child(s.prefix, command("serve", s.prefix), {**env, "HOST": "127.0.0.1", "PORT": str(port)})
+            Child(
+                s.prefix,
+                command("serve", s.prefix),
+                {**env, "HOST": "127.0.0.1", "PORT": str(port)},
+                first=s.serves_commands,
+            )
             for s in services
             if (port := ports[s.prefix])
         ]
