@@ -3,9 +3,10 @@
 What compose and Kubernetes run, minus the containers: `waddlebot migrate` once, then
 `waddlebot serve <prefix>` for every installed service of the table on its fleet port
 (`<PREFIX>_URL` of every service points at those ports; modules first, the rest once
-they answer `/healthz`), then `waddlebot proxy` on PORT. Every line a process writes is prefixed with its name. A service that exits on
-its own is started again after `FLEET_RESTART_DELAY` seconds (doubling while it keeps
-failing within a minute, up to 30 s), as compose's `restart: unless-stopped` and a
+they answer `/healthz`), then `waddlebot proxy` on PORT. Every line a process writes
+is prefixed with its name. A service that exits on its own is started again after
+`FLEET_RESTART_DELAY` seconds (doubling while it keeps failing within a minute, up to
+30 s), as compose's `restart: unless-stopped` and a
 Deployment would. Ctrl-C or SIGTERM stops every process (SIGTERM, then SIGKILL after
 `FLEET_STOP_TIMEOUT` seconds).
 
