@@ -9,7 +9,7 @@ TEST_ENV := if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 	  bash scripts/ensure-services.sh >/dev/null 2>&1 || echo "note: could not prepare PostgreSQL/Redis; storage tests will skip"; \
 	  [ -f var/ci/test-env.sh ] && source var/ci/test-env.sh; fi
 
-.PHONY: help uv install run test lint fmt migrate bench clean service faults
+.PHONY: help uv install run test lint fmt migrate bench clean service faults fleet k8s-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -65,6 +65,38 @@ service: install ## generate a service: make service name=<prefix> kind=<core|in
 	@echo "==> uv lock + uv sync (installs it)"
 	@$(UV) lock && $(UV) sync --locked --all-packages
 	@echo "==> done: its tests pass with  uv run pytest <the folder above>"
+
+fleet: install ## one process per installed service + a proxy on PORT, against DATABASE_URL and REDIS_URL
+	@echo "==> waddlebot fleet (migrate, one 'waddlebot serve <prefix>' per service, proxy on $${PORT:-8080})"
+	@$(UV) run --no-sync waddlebot fleet
+
+# checkov skips, one reason each (every other failed check fails the target):
+CHECKOV_SKIP := CKV_K8S_43,CKV_K8S_15,CKV_K8S_35
+#   CKV_K8S_43  image digests: the overlays pin a tag; operators pin the digest they deploy (docs/operations.md)
+#   CKV_K8S_15  pull Always: tags are immutable releases; IfNotPresent keeps pods starting when the registry is down
+#   CKV_K8S_35  secrets as files: settings are read from the environment (pydantic-settings), so envFrom a Secret
+CHECKOV := $(UV) tool run --from 'checkov==3.3.30' checkov
+K8S_OUT := var/k8s-check
+
+k8s-check: install ## deploy files: up to date with the table, kustomize (no warnings), kubernetes-validate, checkov, compose + CI schemas
+	@echo "==> generated files match the service table (waddlebot deploy render --check)"
+	@$(UV) run --no-sync waddlebot deploy render --check
+	@mkdir -p $(K8S_OUT)
+	@for overlay in dev prod; do \
+	  echo "==> kubectl kustomize deploy/k8s/overlays/$$overlay"; \
+	  kubectl kustomize deploy/k8s/overlays/$$overlay > $(K8S_OUT)/$$overlay.yaml 2> $(K8S_OUT)/$$overlay.err || { cat $(K8S_OUT)/$$overlay.err; exit 1; }; \
+	  if [ -s $(K8S_OUT)/$$overlay.err ]; then echo "kustomize warned:"; cat $(K8S_OUT)/$$overlay.err; exit 1; fi; \
+	  for version in 1.29 1.37; do \
+	    echo "==> kubernetes-validate --strict $$overlay against $$version"; \
+	    $(UV) run --no-sync kubernetes-validate --strict --quiet -k $$version $(K8S_OUT)/$$overlay.yaml || exit 1; \
+	  done; \
+	done
+	@echo "==> checkov --framework kubernetes (skips: $(CHECKOV_SKIP))"
+	@$(CHECKOV) --framework kubernetes --skip-download --quiet --compact --skip-check $(CHECKOV_SKIP) \
+	  -f $(K8S_OUT)/dev.yaml -f $(K8S_OUT)/prod.yaml
+	@echo "==> check-jsonschema: docker-compose.yml (compose spec), .github/workflows/ci.yml (workflow schema)"
+	@$(UV) run --no-sync check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@$(UV) run --no-sync check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
 
 clean: ## remove caches and local data (./var)
 	@echo "==> removing .venv caches and ./var"
