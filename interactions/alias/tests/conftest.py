@@ -1,49 +1,36 @@
-"""Fixtures for the alias tests: the app on both backends, and its started Resources."""
+"""Fixtures for the alias tests: router + alias (+ memories) in one fleet, both backends."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
-from flask_core.testing import started
-from waddlebot_alias.app import create_app
+from waddlebot_alias.app import create_app as create_alias
 from waddlebot_alias.settings import AliasSettings
+from waddlebot_cli.testing import Fleet, run_fleet
+from waddlebot_memories.app import create_app as create_memories
+from waddlebot_memories.settings import MemoriesSettings
+from waddlebot_router.app import create_app as create_router
+from waddlebot_router.settings import RouterSettings
 
 
 @pytest.fixture
-def app(make_settings: Any, backend: dict[str, Any]) -> Any:
-    """The app on SQLite (embedded) and PostgreSQL + Redis (fleet)."""
-    return create_app(make_settings(AliasSettings, **backend))
+def fleet(make_settings: Any, backend: dict[str, Any], free_port: int) -> Callable[..., Any]:
+    """`async with fleet(**settings) as f`: router, alias and memories on one port."""
 
-
-@pytest_asyncio.fixture
-async def res(app: Any) -> AsyncIterator[Any]:
-    """The started app's Resources (migrated, empty tables), for service-level tests."""
-    async with started(app, settings=app.extensions["waddlebot.settings"]) as resources:
-        yield resources
-
-
-@pytest.fixture
-def command_body() -> Any:
-    """`command_body(command, community_id="1")`: a command request as the router sends it."""
-
-    def build(command: str, community_id: str = "1") -> dict[str, Any]:
-        return {
-            "event": {
-                "event_id": f"twitch:{uuid.uuid4()}",
-                "platform": "twitch",
-                "server_id": "s1",
-                "channel_id": "c1",
-                "user": {"platform_user_id": "u1", "username": "amy", "display_name": "Amy"},
-                "text": f"!{command}",
-            },
-            "community_id": community_id,
-            "command": command,
-            "invocation_id": uuid.uuid4().hex,
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Fleet]:
+        common = {"port": free_port, "default_modules": ["alias", "memories"], **backend, **overrides}
+        router = make_settings(RouterSettings, router_module_timeout=3.0, router_user_rate_limit="100/30s", **common)
+        apps = {
+            "router": create_router(router),
+            "alias": create_alias(make_settings(AliasSettings, **common)),
+            "memories": create_memories(make_settings(MemoriesSettings, **common)),
         }
+        async with run_fleet(router, apps) as running:
+            yield running
 
-    return build
+    return start

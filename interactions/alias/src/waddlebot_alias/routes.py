@@ -6,15 +6,14 @@ from quart import Blueprint
 from quart_schema import validate_request, validate_response
 
 from flask_core import NotFound, require_service
-from flask_core.app import resources, settings_of
+from flask_core.app import resources
 
 from . import service
-from .schemas import ItemIn, ItemList, ItemOut
-from .settings import AliasSettings
+from .schemas import AliasList, AliasOut, ExpandIn, ExpansionOut
 
 bp = Blueprint("alias", __name__)
 
-ITEMS = "/api/v1/communities/<int:community_id>/items"
+ALIASES = "/api/v1/communities/<int:community_id>/aliases"
 MAX_COMMUNITY_ID = 2**63 - 1  # the column is a bigint: larger ids cannot exist
 
 
@@ -23,27 +22,24 @@ def _check(community_id: int) -> None:
         raise NotFound("no such community")
 
 
-def _max_items() -> int:
-    settings = settings_of()
-    return settings.alias_max_items if isinstance(settings, AliasSettings) else 100
-
-
-@bp.get(ITEMS)
+@bp.get(ALIASES)
 @require_service
-@validate_response(ItemList)
-async def list_items(community_id: int) -> ItemList:
-    """The community's items, oldest first."""
+@validate_response(AliasList)
+async def list_aliases(community_id: int) -> AliasList:
+    """The community's aliases by name (the router caches this per community)."""
     _check(community_id)
-    items = await service.list_items(resources().db, community_id, limit=_max_items())
-    return ItemList(items=[ItemOut.of(item) for item in items])
+    aliases = await service.list_aliases(resources().db, community_id)
+    return AliasList(items=[AliasOut.of(a) for a in aliases])
 
 
-@bp.post(ITEMS)
+@bp.post(f"{ALIASES}/<name>:expand")
 @require_service
-@validate_request(ItemIn)
-@validate_response(ItemOut, 201)
-async def add_item(community_id: int, data: ItemIn) -> tuple[ItemOut, int]:
-    """Add an item to the community."""
+@validate_request(ExpandIn)
+@validate_response(ExpansionOut)
+async def expand_alias(community_id: int, name: str, data: ExpandIn) -> ExpansionOut:
+    """One use of an alias: its text with the caller's values ($(count) counts once per invocation)."""
     _check(community_id)
-    item = await service.add_item(resources().db, community_id, data.name)
-    return ItemOut.of(item), 201
+    expansion = await service.expand_alias(
+        resources(), community_id, name.lower(), data.event, data.args, data.args_text, data.invocation_id
+    )
+    return ExpansionOut.of(expansion)

@@ -6,6 +6,7 @@ from flask_core import CoreSettings
 
 
 class AliasSettings(CoreSettings):
-    """This service's own secrets and limits live here, never in CoreSettings."""
+    """This service's own limits live here, never in CoreSettings."""
 
-    alias_max_items: int = 100  # ALIAS_MAX_ITEMS: items listed at most per answer
+    alias_max_per_community: int = 500  # ALIAS_MAX_PER_COMMUNITY
+    alias_max_length: int = 400  # ALIAS_MAX_LENGTH: characters of an alias's text
