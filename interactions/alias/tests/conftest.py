@@ -24,7 +24,9 @@ def fleet(make_settings: Any, backend: dict[str, Any], free_port: int) -> Callab
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[Fleet]:
         common = {"port": free_port, "default_modules": ["alias", "memories"], **backend, **overrides}
-        router = make_settings(RouterSettings, router_module_timeout=3.0, router_user_rate_limit="100/30s", **common)
+        router = make_settings(
+            RouterSettings, router_module_timeout=3.0, router_user_rate_limit="100/30s", **common
+        )
         apps = {
             "router": create_router(router),
             "alias": create_alias(make_settings(AliasSettings, **common)),

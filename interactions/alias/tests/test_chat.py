@@ -9,7 +9,9 @@ from typing import Any
 from waddlebot_alias.service import cache_key
 
 
-def event(text: str, *, user: str = "viewer", roles: list[str] | None = None, server: str = "chan1") -> dict[str, Any]:
+def event(
+    text: str, *, user: str = "viewer", roles: list[str] | None = None, server: str = "chan1"
+) -> dict[str, Any]:
     return {
         "event_id": f"twitch:{uuid.uuid4()}",
         "platform": "twitch",
@@ -102,7 +104,10 @@ async def test_an_alias_of_a_command_runs_it_with_the_callers_role(fleet: Any) -
 
 async def test_role_and_cooldown_of_an_alias(fleet: Any) -> None:
     async with fleet() as f:
-        assert text_of(await say(f, mod("!alias add --role vip --cooldown 1h vipcmd for VIPs"))) == "Alias !vipcmd added."
+        assert (
+            text_of(await say(f, mod("!alias add --role vip --cooldown 1h vipcmd for VIPs")))
+            == "Alias !vipcmd added."
+        )
         refused = await say(f, event("!vipcmd"))
         assert refused["status"] == "rejected" and "needs vip" in text_of(refused)
         vip = event("!vipcmd", user="vee", roles=["vip"])

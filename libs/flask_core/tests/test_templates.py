@@ -8,7 +8,9 @@ from flask_core.templates import STANDARD_FUNCTIONS, expand, random_choice, stan
 
 
 def values(args: list[str], **extra: str) -> dict[str, str]:
-    found = standard_values(user="Amy", args=args, args_text=" ".join(args), channel="chan", platform="twitch")
+    found = standard_values(
+        user="Amy", args=args, args_text=" ".join(args), channel="chan", platform="twitch"
+    )
     return {**found, **extra}
 
 
@@ -20,7 +22,10 @@ def test_the_variables_streamers_know() -> None:
 
 def test_values_are_inserted_literally_and_never_reexpanded() -> None:
     sneaky = ["$(user)", "{0.__class__}", "%s"]
-    assert expand("$(1) $(2) $(3) {0.__class__} {}", values(sneaky)) == "$(user) {0.__class__} %s {0.__class__} {}"
+    assert (
+        expand("$(1) $(2) $(3) {0.__class__} {}", values(sneaky))
+        == "$(user) {0.__class__} %s {0.__class__} {}"
+    )
     assert expand("$(query)", values(["$(random", "a|b)"]), STANDARD_FUNCTIONS) == "$(random a|b)"
 
 

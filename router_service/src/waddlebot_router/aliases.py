@@ -102,7 +102,9 @@ async def _expand(router: Router, work: Work, alias: Match[CommandSpec], step: i
 
 def _say(work: Work, text: str) -> None:
     platform = work.event.platform
-    work.finish("processed", [{"type": "chat", "text": fit(text, platform)}], invocation_id=work.invocation_id)
+    work.finish(
+        "processed", [{"type": "chat", "text": fit(text, platform)}], invocation_id=work.invocation_id
+    )
 
 
 async def run(router: Router, work: Work) -> None:

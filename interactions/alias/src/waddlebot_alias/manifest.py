@@ -18,11 +18,16 @@ MANIFEST = Manifest(
     description="Aliases and custom commands: !alias add <name> <text or !command>.",
     commands=[
         ManifestCommand(
-            path="alias add", role="moderator", description="Add an alias or a custom command.",
+            path="alias add",
+            role="moderator",
+            description="Add an alias or a custom command.",
             usage="!alias add [--role R] [--cooldown 30s] <name> <text or !command>",
-        ),  # fmt: skip
+        ),
         ManifestCommand(
-            path="alias remove", role="moderator", description="Remove an alias.", usage="!alias remove <name>"
+            path="alias remove",
+            role="moderator",
+            description="Remove an alias.",
+            usage="!alias remove <name>",
         ),
         ManifestCommand(path="alias list", description="The community's aliases.", usage="!alias list"),
         ManifestCommand(path="alias show", description="An alias's text.", usage="!alias show <name>"),

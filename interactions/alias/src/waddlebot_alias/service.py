@@ -114,7 +114,9 @@ def check_body(name: str, body: str, max_length: int) -> str:
         raise ValidationFailed(f"an alias text is at most {max_length} characters", details={"field": "text"})
     target = target_of(body)
     if target is not None and not NAME.match(target):
-        raise ValidationFailed("an alias of a command names it literally: !name args…", details={"field": "text"})
+        raise ValidationFailed(
+            "an alias of a command names it literally: !name args…", details={"field": "text"}
+        )
     if target == name:
         raise ValidationFailed(f"!{name} cannot expand to itself", details={"field": "text"})
     return body
@@ -130,7 +132,7 @@ def _chain_problem(d: Any, community_id: int, name: str, target: str | None) -> 
     rows = d(t.community_id == community_id).select(t.name, t.body)
     targets = {str(r.name): target_of(str(r.body)) for r in rows if str(r.name) != name}
     depth_down, current = 0, target
-    while current is not None and current in targets or current == name:
+    while (current is not None and current in targets) or current == name:
         if current == name:
             return f"!{name} would expand back to itself (a loop)"
         depth_down += 1
@@ -288,7 +290,9 @@ def parse_add(args_text: str) -> tuple[str, str, str, float | None]:
             try:
                 cooldown = parse_duration(value)
             except ValueError as exc:
-                raise ValidationFailed("a cooldown looks like 30s, 2m or 0", details={"field": "cooldown"}) from exc
+                raise ValidationFailed(
+                    "a cooldown looks like 30s, 2m or 0", details={"field": "cooldown"}
+                ) from exc
     name, body = _take_word(rest)
     return name, body, role, cooldown
 

@@ -1,1 +1,0 @@
-"""WaddleBot Shoutout: a interaction service under `/shoutout` (ARCHITECTURE §2)."""
