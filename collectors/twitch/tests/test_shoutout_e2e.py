@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from aiohttp import web
 
 from flask_core.testing import free_tcp_port, service_headers
 from waddlebot_cli.testing import Fleet, run_fleet
@@ -207,3 +208,16 @@ async def community_of(c: Chat, server_id: str) -> int:
     assert res is not None
     community: int = await res.db.read(read)
     return community
+
+
+async def test_twitch_not_answering_lookups_is_said_in_chat(
+    make_settings: Any, backend: dict[str, Any], twitch_settings: Callable[..., TwitchSettings],
+    bot_user_id: str, fake_twitch: Any, eventsub: Any, eventually: Any,
+) -> None:  # fmt: skip
+    args = (make_settings, backend, twitch_settings, bot_user_id, fake_twitch, eventsub, eventually)
+    async with started(*args) as c:
+        down = {"error": "Service Unavailable", "status": 503, "message": ""}
+        fake_twitch.server.script("/helix/users", lambda: web.json_response(down, status=503))
+        assert await c.say("!so sleepy") == "Twitch is not answering right now. Try again later."
+        assert fake_twitch.shoutouts == []
+        assert (await c.say("!so sleepy")).startswith("Go check out Sleepy")  # no cooldown was taken

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aiohttp import web
+
 from flask_core.testing import service_headers, started
 from waddlebot_twitch.app import create_app
 from waddlebot_twitch.runtime import RUNTIME_KEY
@@ -12,6 +14,10 @@ from waddlebot_twitch.settings import TwitchSettings
 
 USERS = "/twitch/api/v1/users"
 SHOUTOUTS = "/twitch/api/v1/shoutouts"
+
+
+async def refuse(call: Any) -> web.Response:
+    return web.json_response({"status": 403, "message": "invalid client secret"}, status=403)
 
 
 def auth() -> dict[str, str]:
@@ -30,6 +36,7 @@ async def test_lookup_joins_users_channels_and_streams(
         assert (await client.get(f"{USERS}/cool_user")).status_code == 401
         live = await (await client.get(f"{USERS}/Cool_User", headers=auth())).get_json()
         assert live == {
+            "status": "found",
             "user": {"id": "1234", "login": "cool_user", "display_name": "Cool_User"},
             "channel": {"game_name": "Just Chatting", "title": "vibes"},
             "stream": {"game_name": "Just Chatting", "title": "vibes", "viewer_count": 78365},
@@ -38,6 +45,18 @@ async def test_lookup_joins_users_channels_and_streams(
         assert offline["stream"] is None and offline["channel"]["game_name"] == "Celeste"
         assert (await client.get(f"{USERS}/nobody", headers=auth())).status_code == 404
         assert (await client.get(f"{USERS}/bad%20login", headers=auth())).status_code == 404
+        fake_twitch.app_tokens.clear()
+        fake_twitch.token_requests.clear()
+        app.extensions[RUNTIME_KEY].helix._app_token = None  # so the next call asks for one
+        fake_twitch.server.route("POST", "/oauth2/token", refuse)  # credentials revoked
+        down = await client.get(f"{USERS}/sleepy", headers=auth())
+        assert down.status_code == 200
+        assert await down.get_json() == {
+            "status": "unavailable",
+            "user": None,
+            "channel": None,
+            "stream": None,
+        }
     paths = [path for _, path, _ in fake_twitch.requests]
     assert {"/helix/users", "/helix/channels", "/helix/streams"} <= set(paths)
 

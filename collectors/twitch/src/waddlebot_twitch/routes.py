@@ -8,7 +8,7 @@ come from `flask_core.collector.collector_blueprint`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from quart import Blueprint, Response
@@ -58,10 +58,15 @@ class TwitchStream(BaseModel):
 
 
 class UserLookup(BaseModel):
-    """`GET /twitch/api/v1/users/{login}` (Helix users + channels + streams)."""
+    """`GET /twitch/api/v1/users/{login}` (Helix users + channels + streams).
 
-    user: TwitchUser
-    channel: TwitchChannel
+    `unavailable` (Twitch refused our credentials or did not answer) is an outcome for
+    the caller to tell its user, not a failure of this service: user/channel are null.
+    """
+
+    status: Literal["found", "unavailable"]
+    user: TwitchUser | None
+    channel: TwitchChannel | None
     stream: TwitchStream | None  # None: offline
 
 

@@ -24,7 +24,8 @@ TARGET_GAP = 3600.0  # Twitch: one shoutout per target per 60 minutes
 
 
 async def lookup(helix: Helix, login: str) -> dict[str, Any] | None:
-    """{user, channel, stream} for a login, or None when Twitch knows no such user."""
+    """{status: found, user, channel, stream} for a login, None when Twitch knows no such
+    user, {status: unavailable} when Twitch could not be asked (refused credentials, down)."""
     try:
         user = await helix.user(login)
         if user is None:
@@ -32,9 +33,11 @@ async def lookup(helix: Helix, login: str) -> dict[str, Any] | None:
         user_id = str(user["id"])
         channel = await helix.channel(user_id) or {}
         stream = await helix.stream(user_id)
-    except SendRejected as exc:
-        raise DependencyUnavailable("twitch lookup failed", details={"reason": str(exc)}) from exc
+    except (SendRejected, DependencyUnavailable) as exc:
+        log.warning("twitch.lookup_unavailable", error=str(exc)[:200])
+        return {"status": "unavailable", "user": None, "channel": None, "stream": None}
     return {
+        "status": "found",
         "user": {"id": user_id, "login": str(user.get("login", login)),
                  "display_name": str(user.get("display_name") or user.get("login") or login)},
         "channel": {"game_name": str(channel.get("game_name") or ""),

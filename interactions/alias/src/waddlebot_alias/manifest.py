@@ -15,7 +15,7 @@ VERSION = "0.1.0"
 MANIFEST = Manifest(
     name="alias",
     version=VERSION,
-    description="Aliases and custom commands: !alias add <name> <text or !command>.",
+    description="Aliases and custom commands",
     commands=[
         ManifestCommand(
             path="alias add",

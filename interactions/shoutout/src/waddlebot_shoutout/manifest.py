@@ -11,7 +11,7 @@ VERSION = "0.1.0"
 MANIFEST = Manifest(
     name="shoutout",
     version=VERSION,
-    description="Shoutouts: !so @user, and an automatic one when someone raids.",
+    description="Shoutouts for Twitch channels, also when someone raids",
     commands=[
         ManifestCommand(
             path="so",

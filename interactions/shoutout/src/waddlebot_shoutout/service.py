@@ -87,7 +87,7 @@ async def set_community_settings(
 
 
 async def lookup(res: Resources, login: str) -> dict[str, Any] | None:
-    """The collector's {user, channel, stream}, None for an unknown user."""
+    """The collector's {status, user, channel, stream}, None for an unknown user."""
     response = await res.http.for_service(SELF).call(
         "twitch", "GET", f"/twitch/api/v1/users/{login}", timeout=5.0
     )
@@ -137,6 +137,8 @@ async def shout(
     found = await lookup(res, login)
     if found is None:
         return chat(f"No such channel: {login}.")
+    if found.get("status") != "found":
+        return chat("Twitch is not answering right now. Try again later.")
     settings = await community_settings(res, community_id)
     if cooldown and settings.cooldown > 0:
         key = f"shoutout:target:{community_id}:{found['user']['id']}"
@@ -176,7 +178,7 @@ async def on_raid(res: Resources, event: Event, community_id: str) -> Responses:
     if not LOGIN.match(login):
         return []
     found = await lookup(res, login)
-    if found is None:
+    if found is None or found.get("status") != "found":
         return []
     responses = await shout(res, community, event, login, cooldown=False)
     source = found.get("stream") or found.get("channel") or {}
