@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from waddlebot_alias.service import cache_key
+from waddlebot_alias.service import MAX_DEPTH, cache_key
 
 
 def event(
@@ -186,3 +186,10 @@ async def test_module_commands_win_over_aliases(fleet: Any) -> None:
         await say(f, mod("!alias add quote shadowed"))
         await say(f, mod("!quote add real - me"))
         assert "real" in text_of(await say(f, event("!quote 1")))
+
+
+def test_the_router_reads_the_key_this_service_invalidates() -> None:
+    from waddlebot_router import aliases as router_aliases
+
+    assert router_aliases.cache_key(42) == cache_key(42)
+    assert router_aliases.MAX_DEPTH == MAX_DEPTH
