@@ -193,3 +193,15 @@ def test_the_router_reads_the_key_this_service_invalidates() -> None:
 
     assert router_aliases.cache_key(42) == cache_key(42)
     assert router_aliases.MAX_DEPTH == MAX_DEPTH
+
+
+async def test_aliases_in_a_batch_count_and_run_their_commands(fleet: Any) -> None:
+    async with fleet() as f:
+        await say(f, mod("!alias add hype Hype $(count)"))
+        await say(f, mod("!quote add batched - me"))
+        await say(f, mod("!alias add q !quote $(1)"))
+        events = [event("!hype", user=f"v{i}") for i in range(5)] + [event("!q 1"), event("!alias add no x")]
+        results = (await f.batch(events)).json()["results"]
+        assert [r["status"] for r in results] == ["processed"] * 6 + ["rejected"]
+        assert sorted(text_of(r) for r in results[:5]) == [f"Hype {n}" for n in range(1, 6)]
+        assert "batched" in text_of(results[5])
