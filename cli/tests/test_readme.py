@@ -43,7 +43,6 @@ def test_the_readme_has_examples_and_each_is_handled() -> None:
     assert SERVER in commands and "uv run waddlebot chat" in commands
     for command in commands:
         assert command in NOT_RUN or command == SERVER or command.startswith("uv run waddlebot "), command
-    assert "!so" not in README.read_text(encoding="utf-8")  # shoutouts do not exist yet
 
 
 def test_every_readme_example_answers_as_shown(make_run_as_shipped: tuple[str, dict[str, str]]) -> None:

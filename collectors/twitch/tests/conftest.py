@@ -50,6 +50,13 @@ class FakeTwitch:
     app_tokens: set[str] = field(default_factory=set)
     generation: int = 0
     chat_delay: float = 0.0  # seconds before answering a chat post (to overlap requests)
+    #: Helix users/channels/streams by login (`add_user`); native shoutouts received, and
+    #: the statuses to answer them with first (e.g. 429).
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    streams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shoutouts: list[dict[str, str]] = field(default_factory=list)
+    shoutout_script: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.server.route("POST", "/oauth2/token", self.token)
@@ -58,6 +65,10 @@ class FakeTwitch:
         self.server.route("GET", "/helix/eventsub/subscriptions", self.list_subscriptions)
         self.server.route("DELETE", "/helix/eventsub/subscriptions", self.delete_subscription)
         self.server.route("GET", "/helix/moderation/channels", self.moderation_channels)
+        self.server.route("GET", "/helix/users", self.get_users)
+        self.server.route("GET", "/helix/channels", self.get_channels)
+        self.server.route("GET", "/helix/streams", self.get_streams)
+        self.server.route("POST", "/helix/chat/shoutouts", self.post_shoutout)
 
     @property
     def api_url(self) -> str:
@@ -173,6 +184,57 @@ class FakeTwitch:
         data = [{"broadcaster_id": b, "broadcaster_login": f"login{b}", "broadcaster_name": f"Name{b}"}
                 for b in self.moderated]  # fmt: skip
         return web.json_response({"data": data, "pagination": {}})
+
+    def add_user(self, login: str, user_id: str, *, game: str, title: str, live: bool) -> None:
+        """A Twitch user as Helix describes it (users, channels and, when live, streams)."""
+        name = login.title()
+        self.users[login] = {
+            "id": user_id, "login": login, "display_name": name, "type": "", "broadcaster_type": "affiliate",
+            "description": "", "profile_image_url": "", "offline_image_url": "", "view_count": 0,
+            "created_at": "2016-12-14T20:32:28Z",
+        }  # fmt: skip
+        self.channels[user_id] = {
+            "broadcaster_id": user_id, "broadcaster_login": login, "broadcaster_name": name,
+            "broadcaster_language": "en", "game_id": "509658", "game_name": game, "title": title,
+            "delay": 0, "tags": [], "content_classification_labels": [], "is_branded_content": False,
+        }  # fmt: skip
+        if live:
+            self.streams[user_id] = {
+                "id": "40952121085", "user_id": user_id, "user_login": login, "user_name": name,
+                "game_id": "509658", "game_name": game, "type": "live", "title": title,
+                "viewer_count": 78365, "started_at": "2021-03-10T15:04:21Z", "language": "en",
+                "thumbnail_url": "https://example.com/{width}x{height}.jpg", "tag_ids": [], "tags": [],
+                "is_mature": False,
+            }  # fmt: skip
+
+    async def get_users(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.app_tokens | self.user_tokens:
+            return self._unauthorized()
+        found = self.users.get(call.query.get("login", "").lower())
+        return web.json_response({"data": [found] if found else []})
+
+    async def get_channels(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.app_tokens | self.user_tokens:
+            return self._unauthorized()
+        found = self.channels.get(call.query.get("broadcaster_id", ""))
+        return web.json_response({"data": [found] if found else []})
+
+    async def get_streams(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.app_tokens | self.user_tokens:
+            return self._unauthorized()
+        found = self.streams.get(call.query.get("user_id", ""))
+        return web.json_response({"data": [found] if found else [], "pagination": {}})
+
+    async def post_shoutout(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.user_tokens:
+            return self._unauthorized()
+        self.shoutouts.append(dict(call.query))
+        status = self.shoutout_script.pop(0) if self.shoutout_script else 204
+        if status == 204:
+            return web.Response(status=204)
+        body = {"error": "Too Many Requests", "status": status, "message": "The broadcaster may not give "
+                "the same broadcaster more than one Shoutout per hour."}  # fmt: skip
+        return web.json_response(body, status=status)
 
     def messages(self, broadcaster_id: str | None = None) -> list[dict[str, Any]]:
         return [b for _, b in self.chat if broadcaster_id in (None, b["broadcaster_id"])]

@@ -92,10 +92,16 @@ async def _run_stages(router: Router, active: list[Work]) -> None:
     await asyncio.gather(*(each(w, router.charge) for w in commands))
     runnable = [w for w in commands if w.result is None]
     await asyncio.gather(
-        _run_builtins(router, [w for w in runnable if _module(w) == ROUTER]),
-        _run_modules(router, [w for w in runnable if _module(w) != ROUTER]),
+        _run_builtins(router, [w for w in runnable if _module(w) == ROUTER or _is_alias(w)]),
+        _run_modules(router, [w for w in runnable if _module(w) != ROUTER and not _is_alias(w)]),
         *(each(w, router.fan_out) for w in others),
     )
+
+
+def _is_alias(work: Work) -> bool:
+    """Aliases expand one by one (`aliases.run`), then run what they name."""
+    assert work.match is not None
+    return work.match.spec.alias
 
 
 def _module(work: Work) -> str:

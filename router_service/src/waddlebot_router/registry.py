@@ -34,6 +34,7 @@ class CommandSpec(ManifestCommand):
     module: str
     enabled: bool = True
     cooldown_message: str | None = None
+    alias: bool = False  # one of the community's aliases (waddlebot_router.aliases)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump()

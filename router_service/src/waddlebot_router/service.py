@@ -17,7 +17,7 @@ from flask_core.logging import get_logger
 from flask_core.resources import Resources
 from flask_core.settings import parse_rate
 
-from . import builtins, checks, dispatch
+from . import aliases, builtins, checks, dispatch
 from .communities import load_config, resolve_community
 from .parsing import Match, longest_match, parse
 from .registry import ROUTER, CommandSpec, ModuleRegistry
@@ -140,7 +140,7 @@ class Router:
     # --- stages (shared by the single and the batch path) -----------------------
 
     async def resolve(self, work: Work) -> None:
-        """Community, then the command: reserved → enabled modules → ignored."""
+        """Community, then the command: reserved → enabled modules → aliases → ignored."""
         event = work.event
         work.community_id = await resolve_community(
             self.res, event, self.settings.default_modules, self.settings.router_table_ttl
@@ -157,6 +157,8 @@ class Router:
         config = await load_config(self.res, work.community_id, self.settings.router_table_ttl)
         table = await self.table(work.community_id)
         match = longest_match(parsed, table)
+        if match is None:
+            match = await aliases.match(self, work.community_id, parsed)
         if match is None or not match.spec.enabled:
             work.finish("ignored")
             return
@@ -200,6 +202,9 @@ class Router:
         if work.match.spec.module == ROUTER:
             responses = await builtins.answer(self, work)
             work.finish("processed", responses, invocation_id=work.invocation_id)
+            return
+        if work.match.spec.alias:
+            await aliases.run(self, work)
             return
         request = self.command_request(work)
         await self.sessions.put_many([self.session_context(work)])

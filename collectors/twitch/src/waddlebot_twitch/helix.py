@@ -198,3 +198,36 @@ class Helix:
                 break
             params["after"] = cursor
         return found
+
+    # --- users and shoutouts ---------------------------------------------------------------
+
+    async def _first(self, path: str, params: dict[str, str]) -> dict[str, Any] | None:
+        """The first `data` item of an app-token GET, None when there is none."""
+        response = await self.as_app("GET", path, params=params)
+        if response.status_code != 200:
+            log.warning("twitch.helix_lookup_failed", path=path, status=response.status_code)
+            raise SendRejected(f"http_{response.status_code}")
+        data = response.json().get("data") or []
+        return data[0] if data and isinstance(data[0], dict) else None
+
+    async def user(self, login: str) -> dict[str, Any] | None:
+        """`GET /users?login=`: the user, or None when no such user."""
+        return await self._first("/users", {"login": login})
+
+    async def channel(self, broadcaster_id: str) -> dict[str, Any] | None:
+        """`GET /channels?broadcaster_id=`: game and title."""
+        return await self._first("/channels", {"broadcaster_id": broadcaster_id})
+
+    async def stream(self, user_id: str) -> dict[str, Any] | None:
+        """`GET /streams?user_id=`: the live stream, or None when offline."""
+        return await self._first("/streams", {"user_id": user_id, "type": "live"})
+
+    async def shoutout(self, from_broadcaster_id: str, to_broadcaster_id: str) -> int:
+        """`POST /chat/shoutouts` as the bot (a moderator there): Helix's status code."""
+        params = {
+            "from_broadcaster_id": from_broadcaster_id,
+            "to_broadcaster_id": to_broadcaster_id,
+            "moderator_id": self.bot_user_id,
+        }
+        response = await self.as_user("POST", "/chat/shoutouts", params=params)
+        return response.status_code

@@ -7,7 +7,10 @@ regex pass replaces known variables and leaves unknown ones as they were.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _VAR = re.compile(r"\$\(([a-z0-9_]+)(?:\s+([^()]*))?\)")
 
@@ -55,3 +58,28 @@ def standard_values(
         if index < len(args):
             values[str(index + 1)] = args[index]
     return values
+
+
+def uses(template: str, name: str) -> bool:
+    """True when `template` contains `$(name)` or `$(name ...)` (e.g. to count only when shown)."""
+    return any(match.group(1) == name for match in _VAR.finditer(template))
+
+
+def random_choice(arg: str) -> str:
+    """`$(random a|b|c)`: one of the choices, uniformly."""
+    choices = [c.strip() for c in arg.split("|") if c.strip()]
+    return secrets.choice(choices) if choices else ""
+
+
+def time_in(arg: str, now: datetime | None = None) -> str:
+    """`$(time Europe/Berlin)`: the time there, `HH:MM` with the zone's abbreviation."""
+    try:
+        zone = ZoneInfo(arg.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return "(unknown time zone)"
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    return f"{local:%H:%M} {local.tzname() or arg.strip()}"
+
+
+#: The `$(fn arg)` helpers every template may use.
+STANDARD_FUNCTIONS: Mapping[str, Callable[[str], str]] = {"random": random_choice, "time": time_in}

@@ -1,0 +1,1 @@
+"""WaddleBot Alias: a interaction service under `/alias` (ARCHITECTURE §2)."""

@@ -1,0 +1,1 @@
+"""WaddleBot Shoutout: a interaction service under `/shoutout` (ARCHITECTURE §2)."""
