@@ -64,6 +64,8 @@ service: install ## generate a service: make service name=<prefix> kind=<core|in
 	@$(UV) run --no-sync python -m waddlebot_cli.scaffold "$(name)" "$(kind)"
 	@echo "==> uv lock + uv sync (installs it)"
 	@$(UV) lock && $(UV) sync --locked --all-packages
+	@echo "==> waddlebot deploy render (compose, Caddy and Kubernetes from the service table)"
+	@$(UV) run --no-sync waddlebot deploy render
 	@echo "==> done: its tests pass with  uv run pytest <the folder above>"
 
 fleet: install ## one process per installed service + a proxy on PORT, against DATABASE_URL and REDIS_URL
