@@ -149,3 +149,18 @@ async def test_an_answer_the_collector_could_not_store_is_sent_again_on_the_retr
     bodies = [c.json for c in collector.calls(r"/twitch/api/v1/messages")]
     assert len(bodies) == 4
     assert len({b["invocation_id"] for b in bodies}) == 1  # the collector dedupes on it
+
+
+async def test_batch_items_a_module_could_not_answer_for_a_moment_are_asked_again(
+    router_settings: Any, router_factory: Any, make_event: Any
+) -> None:
+    failures = {"left": 4}
+    module = flaky_module(router_settings, failures)
+    async with run_fleet(
+        router_settings, {"router": router_factory(router_settings), "shoutout": module}
+    ) as fleet:
+        events = [make_event("!flaky", user=f"viewer{n}") for n in range(6)]
+        results = (await fleet.batch(events)).json()["results"]
+    assert [r["status"] for r in results] == ["processed"] * 6
+    assert all(texts(r) == ["steady now"] for r in results)
+    assert failures["left"] == 0 and len(module.extensions["test.runs"]) == 6  # each ran once

@@ -77,7 +77,13 @@ RETRY_CAP = 1.0
 
 
 async def post(
-    res: Resources, settings: RouterSettings, bulkheads: Bulkheads, module: str, path: str, body: Any
+    res: Resources,
+    settings: RouterSettings,
+    bulkheads: Bulkheads,
+    module: str,
+    path: str,
+    body: Any,
+    budget: float | None = None,
 ) -> tuple[int, Any] | None:
     """POST to a module within its budget: (status, JSON body), or None when it failed.
 
@@ -88,7 +94,7 @@ async def post(
     """
     started = time.perf_counter()
     outcome = "error"
-    budget = bulkheads.budget(module)
+    budget = bulkheads.budget(module) if budget is None else budget
     deadline = asyncio.get_running_loop().time() + budget
     try:
         async with asyncio.timeout(budget):
@@ -187,9 +193,51 @@ async def invoke_batch(
     module: str,
     requests: list[CommandRequest],
 ) -> list[ModuleOutcome]:
-    """One `commands:batch` call for several commands of one module, results in order."""
+    """One `commands:batch` call for several commands of one module, results in order.
+
+    Items the module could not answer for a passing reason (`dependency_unavailable`, its
+    database restarting) are asked again, alone, with backoff within the same budget.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + bulkheads.budget(module)
+    outcomes: list[ModuleOutcome | None] = [None] * len(requests)
+    todo = list(range(len(requests)))
+    attempt = 0
+    while todo:
+        attempt += 1
+        items = await _call_batch(
+            res, settings, bulkheads, module, [requests[i] for i in todo], deadline - loop.time()
+        )
+        retry: list[int] = []
+        for index, item in zip(todo, items, strict=True):
+            if (
+                item is not None
+                and item.get("status") == "error"
+                and item.get("error") == "dependency_unavailable"
+            ):
+                retry.append(index)
+            outcomes[index] = _batch_item(module, item) if item is not None else None
+        pause = random.uniform(0, min(RETRY_CAP, RETRY_BASE * 2 ** (attempt - 1))) + 0.01
+        if not retry or loop.time() + pause >= deadline - 0.05:
+            break
+        await asyncio.sleep(pause)
+        todo = retry
+    return [o if o is not None else ModuleOutcome([unavailable(module)], ok=False) for o in outcomes]
+
+
+async def _call_batch(
+    res: Resources,
+    settings: RouterSettings,
+    bulkheads: Bulkheads,
+    module: str,
+    requests: list[CommandRequest],
+    budget: float,
+) -> list[dict[str, Any] | None]:
+    """The module's batch answer item by item (None for every item when the call failed)."""
+    if budget <= 0:
+        return [None] * len(requests)
     body = {"requests": [r.model_dump(mode="json") for r in requests]}
-    answer = await post(res, settings, bulkheads, module, f"/{module}/api/v1/commands:batch", body)
+    answer = await post(res, settings, bulkheads, module, f"/{module}/api/v1/commands:batch", body, budget)
     if answer is not None and answer[0] == 200:
         try:
             parsed = CommandBatchResult.model_validate(answer[1])
@@ -197,9 +245,9 @@ async def invoke_batch(
             log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
         else:
             if len(parsed.results) == len(requests):
-                return [_batch_item(module, item.model_dump(mode="json")) for item in parsed.results]
+                return [item.model_dump(mode="json") for item in parsed.results]
             log.warning("router.module_bad_answer", module=module, error="result count differs")
-    return [ModuleOutcome([unavailable(module)], ok=False) for _ in requests]
+    return [None] * len(requests)
 
 
 def _batch_item(module: str, item: dict[str, Any]) -> ModuleOutcome:
