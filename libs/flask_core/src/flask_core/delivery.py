@@ -397,9 +397,8 @@ class DeliveryService:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         left = list(self._held.values())
-        for entry in left:  # handed back at once for the next worker (a restart) to send
-            with contextlib.suppress(Exception):  # else its lease runs out: never lost
-                await self.outbox.retry(entry, "shutdown", 0.0)
+        with contextlib.suppress(Exception):  # else their lease runs out: never lost
+            await self.outbox.release(left)  # the next worker (a restart) takes them first, in order
         if left:
             log.info("delivery.left_stored", platform=self.platform, entries=len(left))
         self._held.clear()

@@ -144,6 +144,11 @@ class Outbox(ABC):
         """Keep holding `entries` for another lease (a worker still busy with them)."""
 
     @abstractmethod
+    async def release(self, entries: Sequence[OutboxEntry]) -> None:
+        """Hand held entries back untouched (a worker stopping): the next claim takes them
+        first, in their original order."""
+
+    @abstractmethod
     async def ack(self, entry: OutboxEntry) -> None: ...
 
     @abstractmethod

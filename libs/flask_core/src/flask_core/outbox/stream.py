@@ -186,6 +186,12 @@ class StreamOutbox(Outbox):
         if ids:  # XCLAIM with min-idle 0 resets the idle time: the lease starts again
             await self.redis.xclaim(self.key, GROUP, self.consumer, 0, ids, justid=True)
 
+    async def release(self, entries: Sequence[OutboxEntry]) -> None:
+        ids: list[Any] = [e.id for e in entries]
+        if ids:  # idle "forever": the next claim's XAUTOCLAIM takes them, oldest first
+            idle = int(self.policy.lease * 1000) * 10 + 1
+            await self.redis.xclaim(self.key, GROUP, self.consumer, 0, ids, idle=idle, justid=True)
+
     async def ack(self, entry: OutboxEntry) -> None:
         await self._settle(entry)
 

@@ -84,6 +84,15 @@ class TableOutbox(Outbox):
                 )
             )
 
+    async def release(self, entries: Sequence[OutboxEntry]) -> None:
+        ids = [int(e.id) for e in entries]
+        if ids:  # due at once; claims take due rows in insertion order
+            await self.res.db.run(
+                lambda db: db(db.outbox.id.belongs(ids) & (db.outbox.status == "pending")).update(
+                    next_attempt_at=0.0
+                )
+            )
+
     async def ack(self, entry: OutboxEntry) -> None:
         await self.res.db.run(lambda db: db(db.outbox.id == int(entry.id)).delete())
 
@@ -170,7 +179,7 @@ def _claim_rows(db: Any, platform: str, limit: int, lease: float) -> list[Outbox
     t = db.outbox
     due = (t.platform == platform) & (t.status == "pending") & (t.next_attempt_at <= now)
     owned: list[OutboxEntry] = []
-    for row in db(due).select(orderby=t.next_attempt_at | t.id, limitby=(0, limit)):
+    for row in db(due).select(orderby=t.id, limitby=(0, limit)):  # oldest first: a channel's order
         mine = (t.id == row.id) & (t.status == "pending") & (t.next_attempt_at == row.next_attempt_at)
         if db(mine).update(next_attempt_at=now + lease):
             owned.append(
