@@ -38,6 +38,9 @@ async def call(
     res: Resources, module: str, path: str, body: Any, budget: float
 ) -> tuple[int, Any] | str | None:
     """Answer `POST <path>` of an in-process module, or None when it is not in this process."""
+    route = path.removeprefix(f"/{module}/api/v1/")
+    if not (route in ("commands:batch", "events") or route.startswith("commands/")):
+        return None  # the module's own REST API (e.g. alias expansion) goes through its routes
     app = res.http.local_service(module)
     spec: ModuleSpec | None = app.extensions.get(SPEC_KEY) if app is not None else None
     if app is None or spec is None:
@@ -45,7 +48,6 @@ async def call(
     module_res: Resources | None = app.extensions.get(RESOURCES_KEY)
     if module_res is None:
         return "503"  # mounted but not serving yet: retryable, like the HTTP answer
-    route = path.removeprefix(f"/{module}/api/v1/")
     CALLS.labels(module, route.split("/", 1)[0]).inc()
     try:
         async with asyncio.timeout(budget):
