@@ -170,13 +170,21 @@ def test_rrule_next_occurrences_follow_wall_clock_time_across_dst() -> None:
         datetime(2026, 3, 30, 7, 0, tzinfo=UTC),
     ]
     weekdays = next_occurrence(
-        "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "UTC", datetime(2026, 12, 4, 9), datetime(2026, 12, 4, 9, tzinfo=UTC)
+        "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+        "UTC",
+        datetime(2026, 12, 4, 9),
+        datetime(2026, 12, 4, 9, tzinfo=UTC),
     )
     assert weekdays == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # Friday → Monday
-    assert next_occurrence("FREQ=DAILY;COUNT=1", "UTC", datetime(2026, 1, 1), datetime(2026, 1, 1, tzinfo=UTC)) is None
+    assert (
+        next_occurrence("FREQ=DAILY;COUNT=1", "UTC", datetime(2026, 1, 1), datetime(2026, 1, 1, tzinfo=UTC))
+        is None
+    )
 
 
-@pytest.mark.parametrize("rule", ["FREQ=SECONDLY", "BYHOUR=9", "FREQ=DAILY;BYHOUR=x", "DTSTART:2026\nFREQ=DAILY"])
+@pytest.mark.parametrize(
+    "rule", ["FREQ=SECONDLY", "BYHOUR=9", "FREQ=DAILY;BYHOUR=x", "DTSTART:2026\nFREQ=DAILY"]
+)
 def test_unusable_rrules_are_refused(rule: str) -> None:
     with pytest.raises(InvalidSchedule):
         scheduler.check_rrule(rule)

@@ -92,7 +92,9 @@ class CommandPatched(CommandPatch):
 
 
 #: `<prefix>:<kind>:<id>:<occurrence>` (§12), e.g. `memories:reminder:42:2026-12-01T09:00Z`.
-MESSAGE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}:[a-z][a-z0-9_]{0,31}:[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.:+-]{1,40}$"
+MESSAGE_ID_PATTERN = (
+    r"^[a-z][a-z0-9_]{0,31}:[a-z][a-z0-9_]{0,31}:[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.:+-]{1,40}$"
+)
 
 
 class ModuleMessage(BaseModel):
