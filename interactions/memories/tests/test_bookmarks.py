@@ -50,11 +50,16 @@ async def allowed_res(make_settings: Any, backend: dict[str, Any]) -> AsyncItera
 
 
 async def test_add_list_search_remove(res: Any, make_request: Any) -> None:
-    add = await bookmarks.add(res, make_request("bookmark add", "https://example.org/vod My best run", roles=MOD))
+    add = await bookmarks.add(
+        res, make_request("bookmark add", "https://example.org/vod My best run", roles=MOD)
+    )
     assert text_of(add) == "Bookmark #1 saved: My best run"
     await bookmarks.add(res, make_request("bookmark add", "https://example.org/clip Funny CLIP", roles=MOD))
     listed = text_of(await bookmarks.list_bookmarks(res, make_request("bookmark list")))
-    assert listed == "Bookmarks: #2 Funny CLIP — https://example.org/clip | #1 My best run — https://example.org/vod"
+    assert (
+        listed
+        == "Bookmarks: #2 Funny CLIP — https://example.org/clip | #1 My best run — https://example.org/vod"
+    )
     found = text_of(await bookmarks.search(res, make_request("bookmark search", "funny clip")))
     assert found == "#2 Funny CLIP — https://example.org/clip"
     assert text_of(await bookmarks.search(res, make_request("bookmark search", "nothing"))) == (
@@ -63,7 +68,10 @@ async def test_add_list_search_remove(res: Any, make_request: Any) -> None:
     assert text_of(await bookmarks.remove(res, make_request("bookmark remove", "1", roles=MOD))) == (
         "Bookmark #1 removed."
     )
-    assert text_of(await bookmarks.remove(res, make_request("bookmark remove", "1", roles=MOD))) == "No bookmark #1."
+    assert (
+        text_of(await bookmarks.remove(res, make_request("bookmark remove", "1", roles=MOD)))
+        == "No bookmark #1."
+    )
     assert "#1" not in text_of(await bookmarks.list_bookmarks(res, make_request("bookmark list")))
 
 
@@ -110,7 +118,10 @@ async def test_a_redirect_to_loopback_an_oversized_page_and_a_slow_page_give_no_
 ) -> None:
     # the test network stands in for "public"; its redirect to another loopback port is refused
     settings = make_settings(
-        MemoriesSettings, memories_fetch_allowed_networks=["127.0.0.1/32"], memories_fetch_timeout=0.5, **backend
+        MemoriesSettings,
+        memories_fetch_allowed_networks=["127.0.0.1/32"],
+        memories_fetch_timeout=0.5,
+        **backend,
     )
 
     async def slow(call: Recorded) -> web.Response:
