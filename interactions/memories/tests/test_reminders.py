@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -263,4 +265,52 @@ async def test_a_daily_reminder_posts_each_day_with_its_own_message_id(
     assert all(k.startswith("memories:reminder:1:") and k.endswith("T09:00Z") for k in keys)
     assert "#1 every day at 09:00: stand up" in text_of(
         await reminders.list_reminders(fired_res, make_request("remind list"))
+    )
+
+
+async def test_two_replicas_fire_each_of_50_due_reminders_exactly_once(
+    fired_res: Any, make_request: Any, router: FakeRouter
+) -> None:
+    from flask_core.database import AsyncDAL
+
+    for n in range(50):
+        who = {"username": f"viewer{n}", "user_id": f"v{n}"}  # at most 20 reminders per user
+        await reminders.remind(fired_res, make_request("remind", f"me in 1m number {n}", **who))
+    other_db = AsyncDAL(fired_res.db.uri, pool_size=4)  # another replica's own connections
+    for definer in fired_res.db.definers:
+        other_db.add_models(definer)
+    other = dataclasses.replace(fired_res, db=other_db)
+    clock = Clock()
+    clock.offset = timedelta(seconds=61)
+    try:
+        a, b = scheduler_for(fired_res, clock), scheduler_for(other, clock)
+        a.batch = b.batch = 6
+
+        async def drain(s: Scheduler) -> int:
+            fired = 0
+            for _ in range(100):
+                if len(router.delivered) == 50:
+                    break
+                fired += await s.run_due()
+                await asyncio.sleep(0)
+            return fired
+
+        by_a, by_b = await asyncio.gather(drain(a), drain(b))
+    finally:
+        await other_db.close()
+    posts = [r.json["message_id"] for r in router.server.requests]
+    assert len(router.delivered) == 50 and len(posts) == 50  # each posted once, no duplicates
+    assert by_a + by_b == 50 and by_a > 0 and by_b > 0
+    texts = sorted(body["responses"][0]["text"] for body in router.delivered.values())
+    assert texts == sorted(f"@viewer{n}, reminder: number {n}" for n in range(50))
+
+
+async def test_at_most_20_active_reminders_per_user(res: Any, make_request: Any) -> None:
+    for n in range(20):
+        await reminders.remind(res, make_request("remind", f"me in {n + 1}m r{n}"))
+    refused = text_of(await reminders.remind(res, make_request("remind", "me in 5m one more")))
+    assert refused == "You have 20 reminders already; cancel one first."
+    await reminders.cancel(res, make_request("remind cancel", "3"))
+    assert text_of(await reminders.remind(res, make_request("remind", "me in 5m one more"))).startswith(
+        "Reminder #21 set"
     )
