@@ -105,7 +105,9 @@ async def test_localhost_through_the_system_resolver_is_refused() -> None:
     assert rec.requests == []
 
 
-async def test_a_redirect_is_checked_again_and_one_to_loopback_is_not_followed(fake_http: FakeHttpServer) -> None:
+async def test_a_redirect_is_checked_again_and_one_to_loopback_is_not_followed(
+    fake_http: FakeHttpServer,
+) -> None:
     rec = Recording({"/go": httpx.Response(302, headers={"location": f"{fake_http.url}/inside"})})
     # the public hop goes through the recording transport; the loopback one would need the socket
     assert await fetch_title(f"http://{PUBLIC}/go", transport=rec.transport) is None
@@ -132,7 +134,9 @@ async def test_an_oversized_page_gives_no_title() -> None:
 
 
 async def test_not_html_gives_no_title() -> None:
-    rec = Recording({"/": httpx.Response(200, headers={"content-type": "image/png"}, content=b"<title>x</title>")})
+    rec = Recording(
+        {"/": httpx.Response(200, headers={"content-type": "image/png"}, content=b"<title>x</title>")}
+    )
     assert await fetch_title(f"http://{PUBLIC}/", transport=rec.transport) is None
 
 
@@ -145,7 +149,10 @@ async def test_a_real_page_on_an_allowed_test_network_and_the_same_refused_by_de
     fake_http.route("GET", "/page", page)
     assert await fetch_title(f"{fake_http.url}/page") is None
     assert fake_http.requests == []  # the default allows no inward network
-    assert await fetch_title(f"{fake_http.url}/page", allowed_networks=["127.0.0.1/32"]) == "Waddle & Friends Stream"
+    assert (
+        await fetch_title(f"{fake_http.url}/page", allowed_networks=["127.0.0.1/32"])
+        == "Waddle & Friends Stream"
+    )
     assert len(fake_http.requests) == 1
 
 
