@@ -189,8 +189,10 @@ async def test_quote_remove_aliases_keep_the_role_and_help_lists_what_the_caller
     assert "!quote search <words>" in viewer_help and "remove" not in viewer_help and "add" not in viewer_help
     assert "!quote remove <number> (also quote delete, quote del, quote rm)" in mod_help
     assert "!quote add" in mod_help and "!quote edit" in mod_help
-    assert modules == "Here I do: Quotes from the stream, with their game and date (!quote). " + (
-        "Type !help <command> for details."
+    assert (
+        modules
+        == "Here I do: Quotes from the stream, bookmarks and reminders (!bookmark, !quote, !remind). "
+        + ("Type !help <command> for details.")
     )
 
 

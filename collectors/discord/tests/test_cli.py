@@ -38,8 +38,8 @@ async def test_register_commands_for_a_guild_from_the_module_manifests(
     assert code == 0, out
     [put] = fake_discord.calls(rf"/api/v10/applications/{APP}/guilds/{GUILD}/commands", "PUT")
     assert put.headers["Authorization"] == "Bot test-bot-token"
-    assert [c["name"] for c in put.body] == ["commands", "help", "modules", "quote"]
-    quote = put.body[-1]
+    assert [c["name"] for c in put.body] == ["bookmark", "commands", "help", "modules", "quote", "remind"]
+    quote = next(c for c in put.body if c["name"] == "quote")
     assert quote["type"] == 1
     assert quote["description"] == "Show a random quote, or the quote with this number."
     assert quote["options"] == [
@@ -51,7 +51,7 @@ async def test_register_commands_for_a_guild_from_the_module_manifests(
         }
     ]
     assert quote["contexts"] == [0]
-    assert out == [f"registered 4 command(s) guild {GUILD}: commands, help, modules, quote"]
+    assert out == [f"registered 6 command(s) guild {GUILD}: bookmark, commands, help, modules, quote, remind"]
 
 
 async def test_register_commands_globally_from_one_communitys_enabled_commands(

@@ -45,6 +45,13 @@ async def test_manifest_lists_the_commands_with_roles(client: Any) -> None:
         "quote search": "everyone",
         "quote edit": "moderator",
         "quote remove": "moderator",
+        "bookmark add": "moderator",
+        "bookmark list": "everyone",
+        "bookmark search": "everyone",
+        "bookmark remove": "moderator",
+        "remind": "everyone",
+        "remind list": "everyone",
+        "remind cancel": "everyone",
     }
 
 

@@ -55,7 +55,7 @@ def _find_or_provision(db: Any, platform: str, server_id: str, event: Event, mod
         else None
     )
     community_id = db.communities.insert(
-        name=f"{platform}:{server_id}",
+        name=f"{platform}:{server_id}"[:200],  # the column holds 200; a server id may too
         owner_platform=platform if owner else None,
         owner_platform_user_id=owner,
         settings={},

@@ -14,7 +14,7 @@ from flask_core.errors import DependencyUnavailable, NotFound, ServiceError, Uns
 from flask_core.events import MAX_BATCH, Event, EventResult, LateResponses, Manifest
 from flask_core.openapi import error_responses
 
-from . import communities, dispatch
+from . import communities, dispatch, messages
 from .batch import handle_batch
 from .builtins import MANIFEST
 from .schemas import (
@@ -27,6 +27,8 @@ from .schemas import (
     EventBatchIn,
     LateAccepted,
     LateAnswerStatus,
+    ModuleMessage,
+    ModuleMessageResult,
     ModuleToggle,
     ModuleToggled,
     Results,
@@ -109,6 +111,17 @@ async def late_responses(data: LateResponses) -> Any:
         await r.sessions.release_answer(data.invocation_id)
         raise
     return {"invocation_id": data.invocation_id, "delivered": target.through_collector}, 202
+
+
+@bp.post("/api/v1/messages")
+@require_service
+@validate_request(ModuleMessage)
+@validate_response(ModuleMessageResult)
+@error_responses(503)
+async def module_message(data: ModuleMessage) -> Any:
+    """A module's own message into a chat (§11), delivered once per `message_id`."""
+    status = await messages.send(router(), data)
+    return {"message_id": data.message_id, "status": status}
 
 
 @bp.get("/api/v1/responses/<invocation_id>")

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flask_core.events import MAX_BATCH, Event, EventResult, Role
+from flask_core.events import MAX_BATCH, AnyResponse, Event, EventResult, Role
 
 from .registry import CommandSpec
 
@@ -89,3 +89,26 @@ class CommandPatched(CommandPatch):
     model_config = ConfigDict(extra="forbid")
     community_id: int
     path: str
+
+
+#: `<prefix>:<kind>:<id>:<occurrence>` (§12), e.g. `memories:reminder:42:2026-12-01T09:00Z`.
+MESSAGE_ID_PATTERN = (
+    r"^[a-z][a-z0-9_]{0,31}:[a-z][a-z0-9_]{0,31}:[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.:+-]{1,40}$"
+)
+
+
+class ModuleMessage(BaseModel):
+    """`POST /router/api/v1/messages`: a module posts into a chat on its own (§11)."""
+
+    model_config = ConfigDict(extra="forbid")
+    message_id: Annotated[str, Field(pattern=MESSAGE_ID_PATTERN, max_length=180)]
+    community_id: Annotated[int, Field(ge=1, le=2**62)]
+    platform: Literal["twitch", "discord", "slack"]
+    server_id: Annotated[str, Field(min_length=1, max_length=200)]
+    channel_id: Annotated[str, Field(min_length=1, max_length=200)]
+    responses: Annotated[list[AnyResponse], Field(min_length=1, max_length=20)]
+
+
+class ModuleMessageResult(BaseModel):
+    message_id: str
+    status: Literal["delivered", "duplicate"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from quart import Quart
 
+from flask_core import scheduler
 from flask_core.app import create_app as core_create_app
 from flask_core.module import module_blueprint
 from flask_core.resources import Resources
 
+from . import reminders
 from .manifest import SPEC
 from .models import define_tables
 from .routes import bp
@@ -15,13 +17,15 @@ from .settings import MemoriesSettings
 
 
 def create_app(settings: MemoriesSettings | None = None, resources: Resources | None = None) -> Quart:
-    """The memories app: module routes (manifest, commands) and the quotes REST API."""
+    """The memories app: module routes (manifest, commands), the quotes REST API, the scheduler."""
     settings = settings or MemoriesSettings()
-    return core_create_app(
+    app = core_create_app(
         "memories",
         settings,
         [module_blueprint(SPEC), bp],
         "memories",
         resources=resources,
-        models=[define_tables],
+        models=[define_tables, scheduler.define_tables],
     )
+    reminders.install(app, settings)
+    return app
