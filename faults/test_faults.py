@@ -38,7 +38,7 @@ from aiohttp import web
 
 from flask_core import settings as core_settings
 from flask_core.testing import service_headers
-from waddlebot_twitch.eventsub import sign
+from waddlebot_twitch.eventsub import signed_headers
 
 # Nothing here touches the machine's own Redis or PostgreSQL: each run starts its own
 # `redis-server` (AOF on) and, for the PostgreSQL fault, its own cluster (`initdb` +
@@ -383,16 +383,7 @@ async def send_one(
     delay = 0.1
     while time.monotonic() < deadline:
         stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        headers = {
-            "Twitch-Eventsub-Message-Id": message_id,
-            "Twitch-Eventsub-Message-Timestamp": stamp,
-            "Twitch-Eventsub-Message-Signature": sign(SECRET, message_id, stamp, body),
-            "Twitch-Eventsub-Message-Type": "notification",
-            "Twitch-Eventsub-Message-Retry": "0",
-            "Twitch-Eventsub-Subscription-Type": "channel.chat.message",
-            "Twitch-Eventsub-Subscription-Version": "1",
-            "Content-Type": "application/json",
-        }
+        headers = signed_headers(SECRET, message_id, stamp, body)
         burst.attempts += 1
         try:
             response = await client.post(

@@ -30,7 +30,7 @@ from aiohttp import web
 from flask_core import settings as core_settings
 from flask_core.testing import DatabaseSetupError, FakeHttpServer, session_database
 from waddlebot_cli import fleet
-from waddlebot_twitch.eventsub import sign
+from waddlebot_twitch.eventsub import signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "fleet-test-eventsub-secret-0123456789"
@@ -88,14 +88,7 @@ async def send(url: str, text: str, *, moderator: bool = False) -> str:
     message_id, body = notification(text, moderator=moderator)
     stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     headers = {
-        "Twitch-Eventsub-Message-Id": message_id,
-        "Twitch-Eventsub-Message-Timestamp": stamp,
-        "Twitch-Eventsub-Message-Signature": sign(SECRET, message_id, stamp, body),
-        "Twitch-Eventsub-Message-Type": "notification",
-        "Twitch-Eventsub-Message-Retry": "0",
-        "Twitch-Eventsub-Subscription-Type": "channel.chat.message",
-        "Twitch-Eventsub-Subscription-Version": "1",
-        "Content-Type": "application/json",
+        **signed_headers(SECRET, message_id, stamp, body),
         "X-Request-ID": f"fleet-test-{message_id[-8:]}",
     }
     async with httpx.AsyncClient(timeout=10) as client:

@@ -24,7 +24,7 @@ import pytest_asyncio
 from aiohttp import web
 
 from flask_core.testing import FakeHttpServer, Recorded
-from waddlebot_twitch.eventsub import sign
+from waddlebot_twitch.eventsub import signed_headers
 from waddlebot_twitch.settings import TwitchSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -332,16 +332,11 @@ def build_eventsub(
     message_id = message_id or str(uuid.uuid4())
     timestamp = rfc3339(datetime.now(UTC) - timedelta(seconds=age))
     body = json.dumps(payload).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "Twitch-Eventsub-Message-Id": message_id,
-        "Twitch-Eventsub-Message-Retry": "0",
-        "Twitch-Eventsub-Message-Type": kind,
-        "Twitch-Eventsub-Message-Signature": sign(secret, message_id, timestamp, body),
-        "Twitch-Eventsub-Message-Timestamp": timestamp,
-        "Twitch-Eventsub-Subscription-Type": payload["subscription"]["type"],
-        "Twitch-Eventsub-Subscription-Version": payload["subscription"]["version"],
-    }
+    headers = signed_headers(
+        secret, message_id, timestamp, body, message_type=kind,
+        subscription_type=payload["subscription"]["type"],
+        subscription_version=payload["subscription"]["version"],
+    )  # fmt: skip
     return Signed(headers, body, message_id)
 
 

@@ -64,6 +64,29 @@ def sign(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def signed_headers(
+    secret: str,
+    message_id: str,
+    timestamp: str,
+    body: bytes,
+    *,
+    message_type: str = NOTIFICATION,
+    subscription_type: str = "channel.chat.message",
+    subscription_version: str = "1",
+) -> dict[str, str]:
+    """The headers Twitch sends with a webhook request (tests, fault drills, load tools)."""
+    return {
+        "Content-Type": "application/json",
+        HEADER_ID: message_id,
+        HEADER_RETRY: "0",
+        HEADER_TYPE: message_type,
+        HEADER_SIGNATURE: sign(secret, message_id, timestamp, body),
+        HEADER_TIMESTAMP: timestamp,
+        HEADER_SUBSCRIPTION_TYPE: subscription_type,
+        HEADER_SUBSCRIPTION_VERSION: subscription_version,
+    }
+
+
 def refuse(reason: str, message: str) -> Forbidden:
     REFUSED.labels("twitch", reason).inc()
     log.warning("twitch.webhook_refused", reason=reason)
