@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -11,6 +10,7 @@ from flask_core.collector import CollectorRuntime, runtime_key
 from flask_core.delivery import MAX_LENGTHS, DeliveryService, fixed_rate
 from flask_core.outbox import OutboxWorker, open_outbox, router_sender
 from flask_core.resources import Resources
+from flask_core.supervise import cancel_and_wait
 
 from .service import SlackWebhooks, enriching_sender
 from .settings import SlackSettings
@@ -47,9 +47,7 @@ class SlackRuntime(CollectorRuntime):
 
     async def stop(self) -> None:
         for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         await super().stop()
 
     async def ready(self) -> tuple[bool, str]:

@@ -60,7 +60,7 @@ from .metrics import counter
 from .outbox import Outbox, OutboxEntry, OutboxPolicy, open_outbox, settle
 from .resources import Resources
 from .settings import CoreSettings, parse_duration, parse_rate
-from .supervise import Supervised
+from .supervise import Supervised, cancel_and_wait
 
 __all__ = [
     "DISCORD_ALLOWED_MENTIONS", "MAX_LENGTHS", "NEUTRALISERS", "DeliveryService", "DeliverySettings",
@@ -247,9 +247,7 @@ class DeliveryService:
                 for entry in await self._claim(min(room, 100)):
                     self._take(entry)
         finally:
-            renew.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renew
+            await cancel_and_wait(renew)
 
     async def _claim(self, limit: int) -> list[OutboxEntry]:
         """Claim entries; cancelled meanwhile (shutdown), what was claimed is still held."""

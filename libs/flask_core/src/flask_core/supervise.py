@@ -18,7 +18,6 @@ and gateway clients all run under it, so "the loop died and nobody noticed" cann
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -71,9 +70,7 @@ class Supervised:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def ready(self) -> tuple[bool, str]:
         if not self.running:
@@ -111,6 +108,17 @@ class Supervised:
                     "background.restarting", loop=self.name, error=repr(exc)[:300], delay=round(delay, 3)
                 )
                 await asyncio.sleep(delay)
+
+
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and wait until it is done, without ever swallowing our own cancellation
+    (`with suppress(CancelledError): await task` does, when the caller is cancelled while
+    it waits), and cancelling again if the task ignored the first request."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("background.stopped_with_error", task=task.get_name(), error=repr(task.exception()))
 
 
 def supervise(app: Quart, name: str, body: Body, *, required: bool = False) -> Supervised:

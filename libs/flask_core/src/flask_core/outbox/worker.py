@@ -20,7 +20,7 @@ from ..errors import DependencyUnavailable
 from ..logging import get_logger
 from ..metrics import counter
 from ..resources import Resources
-from ..supervise import Supervised
+from ..supervise import Supervised, cancel_and_wait
 from .base import ENTRIES, Outbox, OutboxEntry
 
 log = get_logger(__name__)
@@ -257,6 +257,4 @@ async def hold(outbox: Outbox, entries: list[OutboxEntry]) -> Any:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
