@@ -201,15 +201,15 @@ async def invoke_batch(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + bulkheads.budget(module)
     outcomes: list[ModuleOutcome | None] = [None] * len(requests)
-    todo = list(range(len(requests)))
+    asking = list(range(len(requests)))
     attempt = 0
-    while todo:
+    while asking:
         attempt += 1
         items = await _call_batch(
-            res, settings, bulkheads, module, [requests[i] for i in todo], deadline - loop.time()
+            res, settings, bulkheads, module, [requests[i] for i in asking], deadline - loop.time()
         )
         retry: list[int] = []
-        for index, item in zip(todo, items, strict=True):
+        for index, item in zip(asking, items, strict=True):
             if (
                 item is not None
                 and item.get("status") == "error"
@@ -221,7 +221,7 @@ async def invoke_batch(
         if not retry or loop.time() + pause >= deadline - 0.05:
             break
         await asyncio.sleep(pause)
-        todo = retry
+        asking = retry
     return [o if o is not None else ModuleOutcome([unavailable(module)], ok=False) for o in outcomes]
 
 
