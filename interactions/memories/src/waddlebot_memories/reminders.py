@@ -27,11 +27,11 @@ from quart import Quart
 
 from flask_core import scheduler
 from flask_core.app import resources
-from flask_core.errors import DependencyUnavailable
 from flask_core.events import CommandRequest, Role, highest_role, role_at_least
 from flask_core.logging import get_logger
 from flask_core.message_limits import fit
 from flask_core.module import Responses
+from flask_core.outbound import post_message
 from flask_core.resources import Resources
 from flask_core.scheduler import Job, Scheduler, next_occurrence, zone
 from flask_core.supervise import supervise
@@ -374,31 +374,22 @@ async def fire(res: Resources, job: Job) -> None:
     if reminder is None:
         log.warning("reminder.missing", job_id=job.id)
         return
-    body = {
-        "message_id": job.message_id(PREFIX, reminder.id),
-        "community_id": reminder.community_id,
-        "platform": reminder.platform,
-        "server_id": reminder.server_id,
-        "channel_id": reminder.channel_id,
-        "responses": [{"type": "chat", "text": reminder_text(reminder)}],
-    }
-    response = await res.http.for_service(PREFIX).call(
-        "router", "POST", "/router/api/v1/messages", json=body, timeout=10.0, retries=1
+    message_id = job.message_id(PREFIX, reminder.id)
+    outcome = await post_message(
+        res,
+        PREFIX,
+        message_id=message_id,
+        community_id=reminder.community_id,
+        platform=reminder.platform,
+        server_id=reminder.server_id,
+        channel_id=reminder.channel_id,
+        responses=[{"type": "chat", "text": reminder_text(reminder)}],
     )
-    if response.status_code >= 500 or response.status_code == 429:
-        raise DependencyUnavailable(
-            "the router did not take the reminder", details={"status": response.status_code}
-        )
-    if response.status_code != 200:
+    if outcome is None:
         # Refused for good (a bad request): retrying cannot help, so the occurrence is done.
-        log.warning("reminder.refused", reminder_id=reminder.id, status=response.status_code)
+        log.warning("reminder.refused", reminder_id=reminder.id)
         return
-    log.info(
-        "reminder.fired",
-        reminder_id=reminder.id,
-        message_id=body["message_id"],
-        outcome=response.json().get("status"),
-    )
+    log.info("reminder.fired", reminder_id=reminder.id, message_id=message_id, outcome=outcome)
 
 
 def install(app: Quart, settings: MemoriesSettings) -> None:

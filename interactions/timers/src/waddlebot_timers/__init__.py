@@ -1,0 +1,1 @@
+"""WaddleBot Timers: a interaction service under `/timers` (ARCHITECTURE §2)."""
