@@ -9,7 +9,7 @@ TEST_ENV := if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 	  bash scripts/ensure-services.sh >/dev/null 2>&1 || echo "note: could not prepare PostgreSQL/Redis; storage tests will skip"; \
 	  [ -f var/ci/test-env.sh ] && source var/ci/test-env.sh; fi
 
-.PHONY: help uv install run test lint fmt migrate bench clean service faults fleet k8s-check
+.PHONY: help uv install run test lint fmt migrate bench load clean service faults fleet k8s-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -57,6 +57,10 @@ faults: install ## fault drills: every command answered once through crashes and
 bench: install ## benchmarks: echo baselines and pipelines, figures printed
 	@echo "==> benchmarks (2 cores: medians of 3 runs)"
 	@$(UV) run --no-sync python -m bench
+
+load: install ## Locust through signed Twitch webhooks at make run and make fleet: events/s, p99 ack, lost/duplicated replies
+	@echo "==> load test (LOAD_ARGS='$(LOAD_ARGS)'; bounded: loopback only, default 16 users x 5/s for 30 s per mode)"
+	@$(TEST_ENV); $(UV) run --no-sync python -m bench.load $(LOAD_ARGS)
 
 service: install ## generate a service: make service name=<prefix> kind=<core|interaction|ai>
 	@[ -n "$(name)" ] && [ -n "$(kind)" ] || { echo "usage: make service name=<prefix> kind=<core|interaction|ai>"; exit 2; }

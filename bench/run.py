@@ -16,12 +16,14 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.pool import Pool
 from pathlib import Path
 from types import FrameType
 
+from bench import memory, opsdroid
 from bench.cli_startup import cli_target_line, measure_cli
 from bench.fleet import (
     EMBEDDED,
@@ -42,6 +44,8 @@ from bench.workload import BATCH_SIZE, Kind
 CONCURRENCY = 32
 OPEN_RATE = 100.0
 SINGLE_VS_ECHO = 0.33
+BATCH_VS_OPSDROID = 1.0
+OPSDROID_CACHE = Path(__file__).resolve().parent.parent / "var" / "bench"
 BATCH_VS_SINGLE = 3.0
 P99_BUDGET_MS = 50.0
 NEIGHBOUR_NOTE = 0.2
@@ -65,6 +69,7 @@ class Pipeline:
     open_loop: Measurement
     batch: Measurement
     cli: Spread | None = None
+    idle_rss_mb: float | None = None
 
 
 class Bench:
@@ -100,9 +105,9 @@ class Bench:
             print(f"    ! {problem}", flush=True)
         return m
 
-    def _run(self, spec: LoadSpec) -> RepResult:
+    def _run(self, spec: LoadSpec, rep: Callable[[LoadSpec], RepResult] = run_rep) -> RepResult:
         """One repetition in the generator process; short waits keep signals prompt."""
-        pending = self.pool.apply_async(run_rep, (spec,))
+        pending = self.pool.apply_async(rep, (spec,))
         deadline = time.monotonic() + spec.warmup + spec.duration + REQUEST_TIMEOUT + 30
         while not pending.ready():
             if time.monotonic() > deadline:
@@ -125,6 +130,30 @@ class Bench:
         finally:
             server.stop()
 
+    def opsdroid(self) -> Measurement | None:
+        """opsdroid answering `!quote` over its websocket connector (None: not measurable here)."""
+        try:
+            server = opsdroid.opsdroid_server(self.workdir, OPSDROID_CACHE)
+        except opsdroid.Unavailable as exc:
+            print(f"  (opsdroid skipped: {exc})", flush=True)
+            return None
+        m = Measurement("0 opsdroid !quote (ws)", f"{CONCURRENCY} conn")
+        try:
+            server.start(opsdroid.opsdroid_ready)
+            for rep in range(self.plan.reps):
+                tag = f"ops{rep}"
+                spec = opsdroid.ws_spec(
+                    server, self.run_id, tag, CONCURRENCY, self.plan.warmup, self.plan.duration
+                )
+                m.reps.append(self._run(spec, opsdroid.run_ws_rep))
+        finally:
+            server.stop()
+        self.measurements.append(m)
+        print(m.row(), flush=True)
+        for problem in m.problems():
+            print(f"    ! {problem}", flush=True)
+        return m
+
     def pipeline(self, backend: Backend, short: str) -> Pipeline:
         data_dir = self.workdir / f"fleet-{short}"
         server = fleet_server(data_dir, backend)
@@ -132,6 +161,7 @@ class Bench:
             started = start_fleet(server)
             seed(server, data_dir, self.run_id)
             print(f"  ({backend.label}: fleet ready in {started:.1f} s, 20 communities seeded)", flush=True)
+            idle = memory.idle_run_rss(server) if backend is EMBEDDED else None  # before any load
             cli = measure_cli(server.url, data_dir) if backend is EMBEDDED else None  # an idle server
             single = self.measure(f"3 single event [{short}]", server, Kind.EVENT, data_dir)
             name = f"3 single event [{short}]"
@@ -140,7 +170,7 @@ class Bench:
         finally:
             server.stop()
             report_log(server)
-        return Pipeline(backend, single, open_loop, batch, cli)
+        return Pipeline(backend, single, open_loop, batch, cli, idle)
 
 
 def report_log(server: Server) -> None:
@@ -179,7 +209,9 @@ def cost_ratio(label: str, base: Measurement, other: Measurement) -> str | None:
     return ratio_line(f"{label}, by server CPU per event", mine.median / theirs.median)
 
 
-def print_targets(bare: Measurement, core: Measurement, pipelines: list[Pipeline]) -> None:
+def print_targets(
+    bare: Measurement, core: Measurement, pipelines: list[Pipeline], ops: Measurement | None = None
+) -> None:
     echo = bare.rate.median
     print("\nratios (medians of events/s) and targets")
     print(ratio_line("2 flask_core echo / bare echo", _div(core.rate.median, echo)))
@@ -199,12 +231,35 @@ def print_targets(bare: Measurement, core: Measurement, pipelines: list[Pipeline
         gain = _div(batch, single)
         target = f"target ≥ {BATCH_VS_SINGLE:.0f}x"
         print(ratio_line("4 batch / single event", gain, target, gain >= BATCH_VS_SINGLE))
+        if ops is not None:
+            theirs = ops.rate.median
+            print(ratio_line("3 single event / opsdroid", _div(single, theirs)))
+            share = _div(batch, theirs)
+            target = f"target ≥ {BATCH_VS_OPSDROID:.1f}x"
+            print(ratio_line("4 batch / opsdroid", share, target, share >= BATCH_VS_OPSDROID))
+            if line := cost_ratio("4 batch / opsdroid", ops, p.batch):
+                print(line)
         p99 = p.open_loop.p99.median
         ok = p99 < P99_BUDGET_MS
         label = f"3 p99 at {OPEN_RATE:.0f} events/s offered (open loop)"
         print(ratio_line(label, p99, f"target < {P99_BUDGET_MS:.0f} ms", ok, unit=" ms"))
         if p.cli is not None:
             print(cli_target_line(p.cli))
+        if p.idle_rss_mb is not None:
+            ok = p.idle_rss_mb <= memory.RUN_TARGET_MB
+            target = f"target ≤ {memory.RUN_TARGET_MB:.0f} MB"
+            print(ratio_line("idle RSS of waddlebot run", p.idle_rss_mb, target, ok, unit=" MB"))
+
+
+def print_fleet_memory(residents: list[memory.Resident]) -> None:
+    if not residents:
+        return
+    largest = residents[0]
+    ok = largest.mb <= memory.FLEET_TARGET_MB
+    target = f"target ≤ {memory.FLEET_TARGET_MB:.0f} MB each"
+    print(ratio_line(f"idle RSS, largest fleet process ({largest.name})", largest.mb, target, ok, unit=" MB"))
+    listed = ", ".join(f"{r.name} {r.mb:.0f}" for r in residents)
+    print(f"    fleet processes (MB): {listed}; total {sum(r.mb for r in residents):.0f} MB")
 
 
 def _div(a: float, b: float) -> float:
@@ -234,7 +289,9 @@ def main() -> int:
         bench = Bench(plan, pool, workdir)
         bare = bench.echo("bare", "1 bare Quart echo")
         core = bench.echo("core", "2 flask_core echo")
+        ops = bench.opsdroid() if BenchSettings().bench_opsdroid else None
         pipelines = [bench.pipeline(EMBEDDED, "embedded")]
+        residents: list[memory.Resident] = []
         urls = fleet_urls()
         if not BenchSettings().bench_fleet:
             print("  (fleet backend skipped: BENCH_FLEET=0)")
@@ -243,7 +300,9 @@ def main() -> int:
         else:
             with fleet_backend(bench.run_id, *urls) as backend:
                 pipelines.append(bench.pipeline(backend, "fleet"))
-        print_targets(bare, core, pipelines)
+                residents = memory.fleet_rss(workdir, backend)
+        print_targets(bare, core, pipelines, ops)
+        print_fleet_memory(residents)
         print_neighbours(bench.measurements)
     except ServerError as exc:
         print(f"\nbench: a server failed: {exc}", file=sys.stderr)

@@ -12,3 +12,4 @@ class BenchSettings(BaseSettings):
     bench_duration: float = 5.0
     bench_warmup: float = 1.0
     bench_fleet: bool = True  # BENCH_FLEET=0 skips the PostgreSQL + Redis backend
+    bench_opsdroid: bool = True  # BENCH_OPSDROID=0 skips opsdroid (it needs a Python 3.11 and PyPI once)

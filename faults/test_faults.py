@@ -34,10 +34,10 @@ from typing import Any
 import httpx
 import psycopg2
 import pytest
-from aiohttp import web
 
 from flask_core import settings as core_settings
 from flask_core.testing import service_headers
+from waddlebot_cli.testing import FakeHelix
 from waddlebot_twitch.eventsub import signed_headers
 
 # Nothing here touches the machine's own Redis or PostgreSQL: each run starts its own
@@ -173,60 +173,6 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 
 # --- the fake Helix ------------------------------------------------------------------------------
-
-
-@dataclass
-class FakeHelix:
-    """Records every chat message by `reply_parent_message_id`; 500s while `failing_until`."""
-
-    port: int = field(default_factory=free_port)
-    replies: dict[str, int] = field(default_factory=dict)
-    times: dict[str, list[float]] = field(default_factory=dict)  # when each reply arrived
-    texts: dict[str, str] = field(default_factory=dict)
-    attempts: int = 0
-    failing_until: float = 0.0
-    runner: web.AppRunner | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def chat(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.attempts += 1
-        if time.monotonic() < self.failing_until:
-            return web.json_response(
-                {"error": "Internal Server Error", "status": 500, "message": ""}, status=500
-            )
-        parent = str(body.get("reply_parent_message_id") or "")
-        self.replies[parent] = self.replies.get(parent, 0) + 1
-        self.times.setdefault(parent, []).append(time.monotonic())
-        self.texts.setdefault(parent, str(body.get("message", "")))
-        return web.json_response(
-            {"data": [{"message_id": uuid.uuid4().hex, "is_sent": True, "drop_reason": None}]}
-        )
-
-    async def token(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {"access_token": "fault-user-token", "refresh_token": "fault-refresh", "expires_in": 14000,
-             "scope": ["user:bot", "user:write:chat"], "token_type": "bearer"}
-        )  # fmt: skip
-
-    async def moderated(self, request: web.Request) -> web.Response:
-        return web.json_response({"data": [], "pagination": {}})
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/helix/chat/messages", self.chat)
-        app.router.add_post("/oauth2/token", self.token)
-        app.router.add_get("/helix/moderation/channels", self.moderated)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
 
 
 @pytest.fixture

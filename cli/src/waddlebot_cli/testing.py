@@ -6,19 +6,26 @@ every_service_env(...)      environment values that enable every installed servi
                             (fake platform secrets, platform APIs at `platform_url`)
 every_service()             {prefix: app} of every installed service, built from the
                             environment, as `waddlebot run` builds them
+FakeHelix                   Twitch's Helix and token endpoint for subprocess fleets,
+                            counting replies (the fault drills and `make load`)
 """
 
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from aiohttp import web
 from quart import Quart
 
+from flask_core.local_servers import free_tcp_port, release_tcp_port
 from flask_core.testing import TEST_PORTAL_SECRET, TEST_SECRET, live_server, reset_database, service_headers
 
 from .dispatcher import Dispatcher
@@ -103,3 +110,59 @@ def process_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k not in dropped}
     env.update(PORT=str(port), DATA_DIR=str(data_dir), **extra)
     return env
+
+
+@dataclass
+class FakeHelix:
+    """Helix for whole-fleet drills (faults, `make load`): records every chat message by
+    `reply_parent_message_id` (and when it came); answers 500 while `failing_until`."""
+
+    port: int = field(default_factory=free_tcp_port)
+    replies: dict[str, int] = field(default_factory=dict)
+    times: dict[str, list[float]] = field(default_factory=dict)  # when each reply arrived
+    texts: dict[str, str] = field(default_factory=dict)
+    attempts: int = 0
+    failing_until: float = 0.0
+    runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def chat(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.attempts += 1
+        if time.monotonic() < self.failing_until:
+            return web.json_response(
+                {"error": "Internal Server Error", "status": 500, "message": ""}, status=500
+            )
+        parent = str(body.get("reply_parent_message_id") or "")
+        self.replies[parent] = self.replies.get(parent, 0) + 1
+        self.times.setdefault(parent, []).append(time.monotonic())
+        self.texts.setdefault(parent, str(body.get("message", "")))
+        return web.json_response(
+            {"data": [{"message_id": uuid.uuid4().hex, "is_sent": True, "drop_reason": None}]}
+        )
+
+    async def token(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"access_token": "fault-user-token", "refresh_token": "fault-refresh", "expires_in": 14000,
+             "scope": ["user:bot", "user:write:chat"], "token_type": "bearer"}
+        )  # fmt: skip
+
+    async def moderated(self, request: web.Request) -> web.Response:
+        return web.json_response({"data": [], "pagination": {}})
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/helix/chat/messages", self.chat)
+        app.router.add_post("/oauth2/token", self.token)
+        app.router.add_get("/helix/moderation/channels", self.moderated)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        release_tcp_port(self.port)  # reserved until now, so nothing else took it
+        await web.TCPSite(self.runner, "127.0.0.1", self.port, reuse_address=True).start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
