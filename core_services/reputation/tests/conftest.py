@@ -102,7 +102,9 @@ class ChatFleet:
 
         def insert(db: Any) -> None:
             now = datetime.now(UTC).replace(tzinfo=None)
-            db.entities.insert(community_id=community_id, platform=platform, server_id=server_id, created_at=now)
+            db.entities.insert(
+                community_id=community_id, platform=platform, server_id=server_id, created_at=now
+            )
 
         await self.router_res.db.run(insert)
         return community_id

@@ -75,7 +75,9 @@ async def test_give_moves_points_and_refuses_bad_amounts(chat_fleet: Any) -> Non
         await chat.text("!points", user="bob")
         await chat.text("!points", user="amy")
         await chat.text("!points add @amy 50", user="streamer", roles=["broadcaster"])
-        assert await chat.text("!give @bob 20", user="amy") == "You gave bob 20 points. You have 30 points left."
+        assert (
+            await chat.text("!give @bob 20", user="amy") == "You gave bob 20 points. You have 30 points left."
+        )
         assert await chat.text("!points @bob", user="amy") == "bob has 20 points."
         refusals = {
             "!give @bob -5": "The amount must be positive.",
@@ -113,7 +115,9 @@ async def test_twenty_concurrent_gifts_never_overspend(chat_fleet: Any) -> None:
         assert bob + cat == 100
 
 
-async def test_chat_lines_earn_points_in_batches_with_a_per_minute_cap(chat_fleet: Any, eventually: Any) -> None:
+async def test_chat_lines_earn_points_in_batches_with_a_per_minute_cap(
+    chat_fleet: Any, eventually: Any
+) -> None:
     async with chat_fleet() as chat:
         accrual = chat.reputation.extensions["reputation.accrual"]
         for _ in range(3):
@@ -141,4 +145,6 @@ async def test_giveaway_start_join_draw(chat_fleet: Any) -> None:
         assert await chat.text("!join", user="amy") == "amy, you're already in."
         drawn = await chat.text("!giveaway draw --weighted", user="mod", roles=MOD)
         assert drawn == "The winner of a signed mug is amy (weighted by points), out of 1 entries!"
-        assert await chat.text("!giveaway draw", user="mod", roles=MOD) == "There is no giveaway open right now."
+        assert (
+            await chat.text("!giveaway draw", user="mod", roles=MOD) == "There is no giveaway open right now."
+        )

@@ -186,10 +186,12 @@ async def callback(
         raise BadRequest("unknown, used or expired state", code="invalid_state")
     async with _client(p, redirect_uri, settings.identity_oauth_timeout) as client:
         try:
-            await client.fetch_token(
+            token = await client.fetch_token(
                 p.token_url, grant_type="authorization_code", code=code,
                 code_verifier=row.code_verifier or None,
             )  # fmt: skip
+            if not token.get("access_token"):  # Twitch answers 400 {status, message}
+                raise OAuthError(error=str(token.get("message") or "no access token"))
             platform_user_id, username, display = await _profile(p, client)
         except OAuthError as exc:
             log.info("identity.oauth_refused", provider=name, error=exc.error)

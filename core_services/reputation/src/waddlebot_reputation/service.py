@@ -229,8 +229,7 @@ def _charge(db: Any, community_id: int, charge_id: str, user_id: str, amount: in
     found = _find_charge(db, community_id, charge_id)
     if found is not None:
         return _charge_of(found)
-    _ensure(db, community_id, user_id, None)
-    try:
+    try:  # no balance row yet is a balance of 0: refused, and nothing is created
         state, balance = "charged", debit(db, community_id, user_id, amount, "charge", charge_id)
     except Insufficient as short:
         state, balance = "refused", short.balance
