@@ -7,7 +7,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 
 from flask_core import NotFound, Unauthorized, require_service
 from flask_core.app import resources, settings_of
-from flask_core.openapi import NoContent
+from flask_core.openapi import NoContent, error_responses
 
 from . import keys, oauth, service
 from .schemas import (
@@ -74,6 +74,7 @@ async def resolve_batch(data: ResolveBatchIn) -> UserBatchOut:
 
 
 @bp.get(BASE + "/lookup")
+@error_responses(404)
 @require_service
 @validate_querystring(LookupQuery)
 @validate_response(UserOut)
@@ -86,6 +87,7 @@ async def lookup(query_args: LookupQuery) -> UserOut:
 
 
 @bp.get(USER)
+@error_responses(404)
 @require_service
 @validate_response(UserOut)
 async def get_user(user_id: str) -> UserOut:
@@ -94,6 +96,7 @@ async def get_user(user_id: str) -> UserOut:
 
 
 @bp.post(USER + "/keys")
+@error_responses(404, 409)
 @require_service
 @validate_request(KeyIn)
 @validate_response(KeyCreated, 201)
@@ -110,6 +113,7 @@ async def create_key(user_id: str, data: KeyIn) -> tuple[KeyCreated, int]:
 
 
 @bp.get(USER + "/keys")
+@error_responses(404)
 @require_service
 @validate_response(KeyList)
 async def list_keys(user_id: str) -> KeyList:
@@ -119,6 +123,7 @@ async def list_keys(user_id: str) -> KeyList:
 
 
 @bp.delete(USER + "/keys/<key_id>")
+@error_responses(404)
 @require_service
 @document_response(NoContent, 204)
 async def revoke_key(user_id: str, key_id: str) -> tuple[str, int]:
@@ -130,6 +135,7 @@ async def revoke_key(user_id: str, key_id: str) -> tuple[str, int]:
 
 
 @bp.post(BASE + "/keys:verify")
+@error_responses(401)
 @require_service
 @validate_request(VerifyIn)
 @validate_response(KeyVerified)
@@ -144,6 +150,7 @@ async def verify_key(data: VerifyIn) -> KeyVerified:
 
 
 @bp.get(BASE + "/oauth/<provider>/start")
+@error_responses(404)
 @require_service
 @validate_querystring(OAuthStartQuery)
 @validate_response(OAuthStarted)
@@ -156,6 +163,7 @@ async def oauth_start(provider: str, query_args: OAuthStartQuery) -> OAuthStarte
 
 
 @bp.post(BASE + "/oauth/<provider>/callback")
+@error_responses(400, 404, 409)
 @require_service
 @validate_request(OAuthCallbackIn)
 @validate_response(OAuthDone)

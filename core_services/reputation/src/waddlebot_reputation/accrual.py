@@ -27,10 +27,14 @@ FLUSHED = counter("waddlebot_reputation_chat_flushes_total", "Chat point flushes
 Key = tuple[int, str, str, int]  # community, platform, platform user id, minute
 
 
+FLUSH_ATTEMPTS = 3  # a batch that fails this often is dropped (logged), never retried forever
+
+
 @dataclass(slots=True)
 class Pending:
     user: EventUser
     count: int = 0
+    failures: int = 0
 
 
 @dataclass(slots=True)
@@ -45,6 +49,8 @@ class Accrual:
     clock: Any = time.time
 
     def add(self, community_id: int, event: Event) -> None:
+        if not event.user.username.strip():
+            return  # identity knows no blank names
         minute = int(self.clock() // 60)
         key = (community_id, event.platform, event.user.platform_user_id, minute)
         entry = self.pending.get(key)
@@ -62,9 +68,16 @@ class Accrual:
             try:
                 credited = await self._write(batch)
             except Exception:
-                for key, entry in batch.items():  # back for the next flush
+                dropped = 0
+                for key, entry in batch.items():  # back for the next flush, a few times
+                    if entry.failures + 1 >= FLUSH_ATTEMPTS:
+                        dropped += entry.count
+                        continue
                     mine = self.pending.setdefault(key, Pending(entry.user))
                     mine.count += entry.count
+                    mine.failures = max(mine.failures, entry.failures + 1)
+                if dropped:
+                    log.error("reputation.chat_points_dropped", lines=dropped)
                 FLUSHED.labels("failed").inc()
                 raise
             FLUSHED.labels("ok").inc()

@@ -7,6 +7,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from flask_core import NotFound, ServiceError, require_service
 from flask_core.app import resources
+from flask_core.openapi import error_responses
 
 from . import service, weights
 from .schemas import (
@@ -36,6 +37,7 @@ def _check(community_id: int) -> int:
 
 
 @bp.post(COMMUNITY + "/charges")
+@error_responses(404, 409)
 @require_service
 @validate_request(ChargeIn)
 @validate_response(ChargeOut)
@@ -55,6 +57,7 @@ async def charge(community_id: int, data: ChargeIn) -> ChargeOut:
 
 
 @bp.post(COMMUNITY + "/charges/<charge_id>:refund")
+@error_responses(404)
 @require_service
 @validate_response(RefundOut)
 async def refund(community_id: int, charge_id: str) -> RefundOut:
@@ -78,6 +81,7 @@ async def merge(data: MergeIn) -> MergeOut:
 
 
 @bp.get(COMMUNITY + "/weights")
+@error_responses(404)
 @require_service
 @validate_response(Weights)
 async def get_weights(community_id: int) -> Weights:
@@ -86,6 +90,7 @@ async def get_weights(community_id: int) -> Weights:
 
 
 @bp.put(COMMUNITY + "/weights")
+@error_responses(404)
 @require_service
 @validate_request(Weights)
 @validate_response(Weights)
@@ -95,6 +100,7 @@ async def put_weights(community_id: int, data: Weights) -> Weights:
 
 
 @bp.get(COMMUNITY + "/leaderboard")
+@error_responses(404)
 @require_service
 @validate_querystring(LeaderboardQuery)
 @validate_response(Leaderboard)
@@ -110,6 +116,7 @@ async def leaderboard(community_id: int, query_args: LeaderboardQuery) -> Leader
 
 
 @bp.get(COMMUNITY + "/ledger")
+@error_responses(404)
 @require_service
 @validate_querystring(LedgerQuery)
 @validate_response(Ledger)
