@@ -72,7 +72,9 @@ async def test_a_merge_moves_balances_and_ledger_once(client: Any) -> None:
     res = client.app.extensions["waddlebot.resources"]
     assert await service.get_balance(res.db, 1, "7") == 55
     assert await service.get_balance(res.db, 2, "7") == 9
-    assert await service.get_balance(res.db, 1, "8") == 0
+    assert await service.get_balance(res.db, 1, "8") == 55  # the old id reads the surviving balance
+    await service.add_points(res.db, 1, "8", 1, "late", "t", None)  # a credit racing the merge
+    assert await service.get_balance(res.db, 1, "7") == 56
     ledger = await (await client.get(f"{BASE}/communities/1/ledger?q=7", headers=auth())).get_json()
     assert sorted(i["amount"] for i in ledger["items"]) == [5, 50]
 

@@ -27,7 +27,6 @@ class IdentitySettings(CoreSettings):
     identity_oauth_state_ttl: float = 600.0
     identity_oauth_timeout: float = 10.0  # total budget of one provider call
     identity_merge_retry: float = 5.0  # seconds between retries of an unconfirmed merge
-    identity_resolve_ttl: float = 300.0  # how long resolve answers are cached
 
     # OAuth clients (§12) and provider base URLs (§2).
     twitch_client_id: str = ""

@@ -57,11 +57,23 @@ def _ensure(db: Any, community_id: int, user_id: str, name: str | None) -> None:
     db.executesql(sql, placeholders=[community_id, user_id, name, fold(name) if name else None, _stamp()])
     if name:
         b = db.reputation_balances
-        owner = (b.community_id == community_id) & (b.user_id == user_id) & (b.name != name)
-        db(owner).update(name=name, name_folded=fold(name))
+        mine = (b.community_id == community_id) & (b.user_id == user_id) & (b.name != name)
+        db(mine).update(name=name, name_folded=fold(name))
+
+
+def owner(db: Any, user_id: str) -> str:
+    """The user that owns `user_id`'s points now (a merged user's points moved on)."""
+    m = db.reputation_merges
+    for _ in range(5):
+        row = db(m.from_user_id == user_id).select(m.into_user_id, limitby=(0, 1)).first()
+        if row is None:
+            break
+        user_id = str(row.into_user_id)
+    return user_id
 
 
 def balance_of(db: Any, community_id: int, user_id: str) -> int:
+    user_id = owner(db, user_id)
     b = db.reputation_balances
     row = (
         db((b.community_id == community_id) & (b.user_id == user_id))
@@ -75,10 +87,11 @@ def credit(
     db: Any, community_id: int, user_id: str, amount: int, reason: str, ref: str, name: str | None
 ) -> int:
     """Add `amount` (> 0) and append it to the ledger; the new balance."""
+    user_id = owner(db, user_id)  # a credit racing a merge still reaches the surviving user
     _ensure(db, community_id, user_id, name)
     b = db.reputation_balances
-    owner = (b.community_id == community_id) & (b.user_id == user_id)
-    db(owner).update(balance=b.balance + amount, updated_at=_now())
+    mine = (b.community_id == community_id) & (b.user_id == user_id)
+    db(mine).update(balance=b.balance + amount, updated_at=_now())
     after = balance_of(db, community_id, user_id)
     _append(db, community_id, user_id, amount, reason, ref, after)
     return after
@@ -86,9 +99,10 @@ def credit(
 
 def debit(db: Any, community_id: int, user_id: str, amount: int, reason: str, ref: str) -> int:
     """Take `amount` (> 0) if the balance has it (conditional update), else Insufficient."""
+    user_id = owner(db, user_id)
     b = db.reputation_balances
-    owner = (b.community_id == community_id) & (b.user_id == user_id)
-    if not db(owner & (b.balance >= amount)).update(balance=b.balance - amount, updated_at=_now()):
+    mine = (b.community_id == community_id) & (b.user_id == user_id)
+    if not db(mine & (b.balance >= amount)).update(balance=b.balance - amount, updated_at=_now()):
         raise Insufficient(balance_of(db, community_id, user_id), amount)
     after = balance_of(db, community_id, user_id)
     _append(db, community_id, user_id, -amount, reason, ref, after)
