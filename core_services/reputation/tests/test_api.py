@@ -76,7 +76,7 @@ async def test_a_merge_moves_balances_and_ledger_once(client: Any) -> None:
     await service.add_points(res.db, 1, "8", 1, "late", "t", None)  # a credit racing the merge
     assert await service.get_balance(res.db, 1, "7") == 56
     ledger = await (await client.get(f"{BASE}/communities/1/ledger?q=7", headers=auth())).get_json()
-    assert sorted(i["amount"] for i in ledger["items"]) == [5, 50]
+    assert sorted(i["amount"] for i in ledger["items"]) == [1, 5, 50]
 
 
 async def test_lists_page_with_cursors_and_weights_are_per_community(client: Any) -> None:
