@@ -117,3 +117,24 @@ async def test_concurrent_debits_never_go_below_zero(res: Any) -> None:
     results = await asyncio.gather(*(take() for _ in range(20)))
     assert results.count(True) == 10
     assert await service.get_balance(res.db, 5, "1") == 0
+
+
+def test_activity_weights() -> None:
+    from flask_core.events import Event
+    from waddlebot_reputation.weights import DEFAULTS, points_for
+
+    def event(type_: str, **metadata: Any) -> Event:
+        user = {"platform_user_id": "1", "username": "amy"}
+        return Event.model_validate(
+            {"event_id": "e", "platform": "twitch", "server_id": "s", "channel_id": "s", "user": user,
+             "type": type_, "metadata": metadata}
+        )  # fmt: skip
+
+    assert points_for(event("follow"), DEFAULTS) == 10
+    assert points_for(event("subscription", tier="3000"), DEFAULTS) == 250
+    assert points_for(event("subscription", tier="1000", is_gift=True), DEFAULTS) == 0
+    assert points_for(event("gift_subscription", total=4), DEFAULTS) == 100
+    assert points_for(event("cheer", bits=250), DEFAULTS) == 20
+    assert points_for(event("cheer", bits=250, is_anonymous=True), DEFAULTS) == 0
+    assert points_for(event("raid", viewers=12), DEFAULTS) == 25
+    assert points_for(event("stream_online"), DEFAULTS) == 0

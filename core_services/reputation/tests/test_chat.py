@@ -91,6 +91,11 @@ async def test_give_moves_points_and_refuses_bad_amounts(chat_fleet: Any) -> Non
         for text, expected in refusals.items():
             assert await chat.text(text, user="amy") == expected, text
         assert await chat.text("!points", user="amy") == "amy has 30 points."
+        took = await chat.text("!points remove @bob 5", user="mod", roles=MOD)
+        assert took == "Took 5 points from bob; they now have 15 points."
+        short = await chat.text("!points remove @bob 50", user="mod", roles=MOD)
+        assert short == "bob has only 15 points; nothing was removed."
+        await chat.text("!points add @bob 5", user="mod", roles=MOD)
         top = await chat.text("!top", user="bob")
         assert top == "Top 2: #1 amy (30) | #2 bob (20)"
         assert await chat.text("!rank", user="bob") == "bob, you are #2 of 2 with 20 points."
