@@ -47,23 +47,23 @@ def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_generated_module_passes_its_tests_lint_and_the_table_check(checkout: Path) -> None:
-    assert scaffold.main(["timers", "interaction", "--root", str(checkout)]) == 0
-    folder = checkout / "interactions" / "timers"
-    assert (folder / "src" / "waddlebot_timers" / "manifest.py").is_file()
+    assert scaffold.main(["polls", "interaction", "--root", str(checkout)]) == 0
+    folder = checkout / "interactions" / "polls"
+    assert (folder / "src" / "waddlebot_polls" / "manifest.py").is_file()
     uv = _uv()
     for step in (["lock"], ["sync", "--locked", "--all-packages"]):
         done = _run([*uv, *step], checkout)
         assert done.returncode == 0, done.stderr
     tests = _run(
-        [*uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "interactions/timers",
+        [*uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "interactions/polls",
          "libs/flask_core/tests/test_service_table.py"],
         checkout,
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     assert " passed" in tests.stdout and " failed" not in tests.stdout
-    lint = _run([*uv, "run", "--no-sync", "ruff", "check", "interactions/timers"], checkout)
+    lint = _run([*uv, "run", "--no-sync", "ruff", "check", "interactions/polls"], checkout)
     assert lint.returncode == 0, lint.stdout
-    fmt = _run([*uv, "run", "--no-sync", "ruff", "format", "--check", "interactions/timers"], checkout)
+    fmt = _run([*uv, "run", "--no-sync", "ruff", "format", "--check", "interactions/polls"], checkout)
     assert fmt.returncode == 0, fmt.stdout
 
 

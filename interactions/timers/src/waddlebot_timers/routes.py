@@ -11,10 +11,11 @@ platform, server and channel.
 from __future__ import annotations
 
 from quart import Blueprint, request
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
 from flask_core import NotFound, require_service
 from flask_core.app import resources
+from flask_core.openapi import NoContent, error_responses
 from flask_core.pagination import page_query
 
 from . import service
@@ -62,6 +63,7 @@ async def list_timers(community_id: int, query_args: ListQuery) -> TimerList:
 @require_service
 @validate_request(TimerPatch)
 @validate_response(TimerOut)
+@error_responses(404)
 async def change_timer(community_id: int, name: str, data: TimerPatch) -> TimerOut:
     """Change a timer's period, lines, text or on/off state; answers the new state."""
     timer = await _timer(community_id, name)
@@ -77,6 +79,8 @@ async def change_timer(community_id: int, name: str, data: TimerPatch) -> TimerO
 
 @bp.delete(f"{TIMERS}/<name>")
 @require_service
+@document_response(NoContent, 204)
+@error_responses(404)
 async def delete_timer(community_id: int, name: str) -> tuple[str, int]:
     """Remove a timer (its chat's tick stops when it was the last one)."""
     timer = await _timer(community_id, name)
