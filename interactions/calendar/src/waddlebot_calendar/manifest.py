@@ -1,0 +1,21 @@
+"""What the calendar module offers the router: its commands, roles and handlers (§4.6)."""
+
+from __future__ import annotations
+
+from flask_core import Manifest, ManifestCommand, ModuleSpec
+
+from . import service
+
+VERSION = "0.1.0"
+
+MANIFEST = Manifest(
+    name="calendar",
+    version=VERSION,
+    description="Calendar (generated: describe the module here).",
+    commands=[
+        ManifestCommand(path="calendar", description="How many items this community has.", usage="!calendar"),
+    ],
+    # command_budget=...  seconds the router waits; unset: the service table's default (interaction)
+)
+
+SPEC = ModuleSpec(manifest=MANIFEST, commands={"calendar": service.count_command})
