@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from flask_core import Manifest, ManifestCommand, ModuleSpec
 
-from . import service
+from . import commands
 
 VERSION = "0.1.0"
+DESCRIPTIONS = {
+    "label add": "Put a label on a user (creates the label when new).",
+    "label remove": "Take a label off a user.",
+    "labels": "A user's labels (yours without a user).",
+}
 
 MANIFEST = Manifest(
     name="labels",
     version=VERSION,
-    description="Labels (generated: describe the module here).",
+    description="Labels (name, colour, category) on users, items, events, quotes and commands.",
     commands=[
-        ManifestCommand(path="labels", description="How many items this community has.", usage="!labels"),
+        ManifestCommand(path=path, description=DESCRIPTIONS[path], usage=usage, role=commands.ROLES[path])
+        for path, usage in commands.USAGES.items()
     ],
-    # command_budget=...  seconds the router waits; unset: the service table's default (interaction)
 )
 
-SPEC = ModuleSpec(manifest=MANIFEST, commands={"labels": service.count_command})
+SPEC = ModuleSpec(
+    manifest=MANIFEST,
+    commands={"label add": commands.add, "label remove": commands.remove, "labels": commands.show},
+)

@@ -6,6 +6,11 @@ from flask_core import CoreSettings
 
 
 class LabelsSettings(CoreSettings):
-    """This service's own secrets and limits live here, never in CoreSettings."""
+    """Limits of the labels service.
 
-    labels_max_items: int = 100  # LABELS_MAX_ITEMS: items listed at most per answer
+    `LABELS_MAX_PER_USER` (default 5): labels one user may carry per community;
+    `LABELS_MAX_PER_ENTITY` (default 20): labels on one item, event, quote or command.
+    """
+
+    labels_max_per_user: int = 5
+    labels_max_per_entity: int = 20

@@ -25,16 +25,13 @@ from typing import Any
 
 from quart import Quart
 
-from flask_core import scheduler
-from flask_core.app import resources
-from flask_core.errors import DependencyUnavailable
+from flask_core import chat_post, scheduler
 from flask_core.events import CommandRequest, Role, highest_role, role_at_least
 from flask_core.logging import get_logger
 from flask_core.message_limits import fit
 from flask_core.module import Responses
 from flask_core.resources import Resources
-from flask_core.scheduler import Job, Scheduler, next_occurrence, zone
-from flask_core.supervise import supervise
+from flask_core.scheduler import Job, next_occurrence, zone
 
 from .commands import answer, community_of, parse_number
 from .service import clean
@@ -374,44 +371,29 @@ async def fire(res: Resources, job: Job) -> None:
     if reminder is None:
         log.warning("reminder.missing", job_id=job.id)
         return
-    body = {
-        "message_id": job.message_id(PREFIX, reminder.id),
-        "community_id": reminder.community_id,
-        "platform": reminder.platform,
-        "server_id": reminder.server_id,
-        "channel_id": reminder.channel_id,
-        "responses": [{"type": "chat", "text": reminder_text(reminder)}],
-    }
-    response = await res.http.for_service(PREFIX).call(
-        "router", "POST", "/router/api/v1/messages", json=body, timeout=10.0, retries=1
+    message_id = job.message_id(PREFIX, reminder.id)
+    outcome = await chat_post.post(
+        res,
+        PREFIX,
+        message_id=message_id,
+        community_id=reminder.community_id,
+        platform=reminder.platform,
+        server_id=reminder.server_id,
+        channel_id=reminder.channel_id,
+        responses=[{"type": "chat", "text": reminder_text(reminder)}],
     )
-    if response.status_code >= 500 or response.status_code == 429:
-        raise DependencyUnavailable(
-            "the router did not take the reminder", details={"status": response.status_code}
-        )
-    if response.status_code != 200:
-        # Refused for good (a bad request): retrying cannot help, so the occurrence is done.
-        log.warning("reminder.refused", reminder_id=reminder.id, status=response.status_code)
-        return
-    log.info(
-        "reminder.fired",
-        reminder_id=reminder.id,
-        message_id=body["message_id"],
-        outcome=response.json().get("status"),
-    )
+    log.info("reminder.fired", reminder_id=reminder.id, message_id=message_id, outcome=outcome)
 
 
 def install(app: Quart, settings: MemoriesSettings) -> None:
     """Run the reminders' scheduler under supervision while the app serves."""
 
-    async def body() -> None:
-        res = resources(app)
-
+    def handlers(res: Resources) -> dict[str, scheduler.Handler]:
         async def handler(job: Job) -> None:
             await fire(res, job)
 
-        runner = Scheduler(res.db, {KIND: handler}, interval=settings.memories_scheduler_interval)
-        app.extensions["memories.scheduler"] = runner
-        await runner.run()
+        return {KIND: handler}
 
-    supervise(app, "scheduler", body)
+    chat_post.run_scheduler(
+        app, "memories.scheduler", handlers, interval=settings.memories_scheduler_interval
+    )
