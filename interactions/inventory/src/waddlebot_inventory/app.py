@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from quart import Quart
 
-from flask_core import Resources, module_blueprint
+from flask_core import Resources, module_blueprint, scheduler
 from flask_core import create_app as core_create_app
 
+from . import overdue
 from .manifest import SPEC
 from .models import define_tables
 from .routes import bp
@@ -16,7 +17,16 @@ PREFIX = "inventory"
 
 
 def create_app(settings: InventorySettings | None = None, resources: Resources | None = None) -> Quart:
-    """The inventory app: module routes (manifest, commands) and its REST API under `/inventory`."""
+    """The inventory app: module routes, its REST API under `/inventory`, the overdue scheduler."""
     settings = settings or InventorySettings()
     blueprints = [module_blueprint(SPEC), bp]
-    return core_create_app(PREFIX, settings, blueprints, PREFIX, resources=resources, models=[define_tables])
+    app = core_create_app(
+        PREFIX,
+        settings,
+        blueprints,
+        PREFIX,
+        resources=resources,
+        models=[define_tables, scheduler.define_tables],
+    )
+    overdue.install(app, settings)
+    return app
