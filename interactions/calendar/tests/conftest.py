@@ -21,9 +21,9 @@ from aiohttp import web
 
 from flask_core.events import CommandRequest
 from flask_core.testing import FakeHttpServer, Recorded, started, wait_until
+from waddlebot_calendar.app import create_app
+from waddlebot_calendar.settings import CalendarSettings
 from waddlebot_cli.testing import Fleet, run_fleet
-from waddlebot_inventory.app import create_app
-from waddlebot_inventory.settings import InventorySettings
 from waddlebot_router.app import create_app as create_router
 from waddlebot_router.settings import RouterSettings
 from waddlebot_twitch.app import create_app as create_twitch
@@ -39,7 +39,7 @@ WEBHOOK = "/twitch/webhooks/eventsub"
 @pytest.fixture
 def app(make_settings: Any, backend: dict[str, Any]) -> Any:
     """The app on SQLite (embedded) and PostgreSQL + Redis (fleet)."""
-    return create_app(make_settings(InventorySettings, **backend))
+    return create_app(make_settings(CalendarSettings, **backend))
 
 
 @pytest_asyncio.fixture
@@ -159,7 +159,7 @@ _CHAT: dict[str, Any] = {
 
 @pytest.fixture
 def twitch_chat(make_settings: Any, data_dir: Any, free_port: int) -> Callable[..., Any]:
-    """`async with twitch_chat({"inventory": (create_app, InventorySettings)}, **settings) as chat`."""
+    """`async with twitch_chat({"calendar": (create_app, CalendarSettings)}, **settings) as chat`."""
 
     @asynccontextmanager
     async def start(services: dict[str, tuple[Any, Any]], **overrides: Any) -> AsyncIterator[TwitchChat]:
