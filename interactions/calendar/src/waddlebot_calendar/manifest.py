@@ -20,7 +20,7 @@ DESCRIPTIONS = {
 MANIFEST = Manifest(
     name="calendar",
     version=VERSION,
-    description="Community events with seats, a waitlist, reminders and an iCalendar feed.",
+    description="Events with seats, a waitlist, reminders and a calendar feed.",
     commands=[
         ManifestCommand(path=path, description=DESCRIPTIONS[path], usage=usage, role=commands.ROLES[path])
         for path, usage in commands.USAGES.items()

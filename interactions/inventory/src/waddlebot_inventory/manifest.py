@@ -21,7 +21,7 @@ DESCRIPTIONS = {
 MANIFEST = Manifest(
     name="inventory",
     version=VERSION,
-    description="The community's inventory: stock, gifts, loans and an audit trail.",
+    description="The community's inventory, loans and audit trail.",
     commands=[
         ManifestCommand(path=path, description=DESCRIPTIONS[path], usage=usage, role=commands.ROLES[path])
         for path, usage in commands.USAGES.items()

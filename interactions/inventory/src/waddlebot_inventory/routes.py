@@ -11,6 +11,7 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 from flask_core import Conflict, NotFound, require_service
 from flask_core.app import resources
 from flask_core.auth import current_service
+from flask_core.openapi import error_responses
 
 from . import pages, service
 from .schemas import (
@@ -66,6 +67,7 @@ async def list_items(community_id: int, query_args: ItemQuery) -> ItemPage:
 @require_service
 @validate_request(ItemIn)
 @validate_response(ItemOut, 201)
+@error_responses(409)
 async def add_item(community_id: int, data: ItemIn) -> tuple[ItemOut, int]:
     """Add to the stock (the item is created when new); answers the item."""
     _check(community_id)
@@ -91,6 +93,7 @@ async def get_item(community_id: int, item_id: int) -> ItemOut:
 @require_service
 @validate_request(StockIn)
 @validate_response(ItemOut)
+@error_responses(409)
 async def adjust_stock(community_id: int, item_id: int, data: StockIn) -> ItemOut:
     """Change the stock by `delta` (audited); one that would go below zero is a 409."""
     _check(community_id, item_id)

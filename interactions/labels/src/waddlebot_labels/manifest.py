@@ -16,7 +16,7 @@ DESCRIPTIONS = {
 MANIFEST = Manifest(
     name="labels",
     version=VERSION,
-    description="Labels (name, colour, category) on users, items, events, quotes and commands.",
+    description="Labels on users, items, events, quotes and commands.",
     commands=[
         ManifestCommand(path=path, description=DESCRIPTIONS[path], usage=usage, role=commands.ROLES[path])
         for path, usage in commands.USAGES.items()

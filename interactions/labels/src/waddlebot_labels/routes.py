@@ -12,7 +12,7 @@ from quart_schema import document_response, validate_querystring, validate_reque
 from flask_core import NotFound, require_service
 from flask_core.app import resources
 from flask_core.auth import current_service
-from flask_core.openapi import NoContent
+from flask_core.openapi import NoContent, error_responses
 
 from . import pages, service
 from .commands import limits
@@ -77,6 +77,7 @@ async def list_labels(community_id: int, query_args: LabelQuery) -> LabelPage:
 @require_service
 @validate_request(LabelIn)
 @validate_response(LabelOut, 201)
+@error_responses(409)
 async def create_label(community_id: int, data: LabelIn) -> tuple[LabelOut, int]:
     """A new label; a name the community has already is a 409."""
     _check(community_id)
@@ -99,6 +100,7 @@ async def get_label(community_id: int, label_id: int) -> LabelOut:
 @require_service
 @validate_request(LabelPatch)
 @validate_response(LabelOut)
+@error_responses(409)
 async def update_label(community_id: int, label_id: int, data: LabelPatch) -> LabelOut:
     """Rename, recolour or recategorise; system labels are immutable (409 `system_label`)."""
     _check(community_id, label_id)
@@ -111,6 +113,7 @@ async def update_label(community_id: int, label_id: int, data: LabelPatch) -> La
 @bp.delete(LABEL)
 @require_service
 @document_response(NoContent, 204)
+@error_responses(409)
 async def delete_label(community_id: int, label_id: int) -> tuple[str, int]:
     """Delete a label and take it off everything; system labels are immutable (409)."""
     _check(community_id, label_id)
@@ -131,6 +134,7 @@ async def get_entity_labels(community_id: int, entity_type: str, entity_id: str)
 @require_service
 @validate_request(AssignIn)
 @validate_response(EntityLabels)
+@error_responses(409)
 async def assign(community_id: int, entity_type: str, entity_id: str, data: AssignIn) -> EntityLabels:
     """Put a label on an entity; past the entity type's limit a 409 `limit_reached`."""
     _check(community_id, entity_id=entity_id)
