@@ -15,7 +15,10 @@ SERVICES = {"inventory": (create_app, InventorySettings), "labels": (create_labe
 
 
 async def test_every_inv_command_from_chat(twitch_chat: Any) -> None:
-    async with twitch_chat(SERVICES, inventory_scheduler_interval=0.05) as chat:
+    # A loan without [hours] lasts INVENTORY_CHECKOUT_HOURS: scaled down to about a second here.
+    async with twitch_chat(
+        SERVICES, inventory_scheduler_interval=0.05, inventory_checkout_hours=0.0003
+    ) as chat:
         assert await chat.say("!inv add rope 5") == "Added 5 x rope (stock: 5)."
         assert await chat.say('!inv add "magic sword" --label legendary') == (
             "Added 1 x magic sword (stock: 1). Labelled legendary."
@@ -34,9 +37,14 @@ async def test_every_inv_command_from_chat(twitch_chat: Any) -> None:
         assert await chat.say("!inv search SWO", **viewer) == "Found: magic sword x1"
         assert (await chat.say("!inv checkout lamp @bob 1")).startswith("lamp checked out to @bob until ")
         assert await chat.say("!inv list @bob", **viewer) == (
-            "@bob has: rope x2, " + f"lamp (borrowed, due {(await due_of(chat))})"
+            "@bob has: rope x2, " + f"lamp (borrowed, due {(await due_of(chat, 'bob'))})"
         )
         assert await chat.say("!inv overdue") == "Nothing is overdue."
+        before = len(chat.helix.chat)
+        assert (await chat.say("!inv checkout rope @cid")).startswith("rope checked out to @cid until ")
+        texts = await chat.posted(before + 2)  # about a second later, in real time
+        assert texts[before + 1] == f"@cid, please return the rope: it was due {await due_of(chat, 'cid')}."
+        assert await chat.say("!inv checkin rope") == "rope returned by @cid (it was overdue) (stock: 1)."
         # viewers are refused where moderators are needed
         for line in ("!inv add gold 100", "!inv take rope", "!inv give @amy rope", "!inv checkout rope @amy",
                      "!inv checkin lamp", "!inv overdue"):  # fmt: skip
@@ -49,17 +57,17 @@ async def test_every_inv_command_from_chat(twitch_chat: Any) -> None:
         before = len(chat.helix.chat)
         scheduler.clock = lambda: datetime.now(UTC) + timedelta(hours=1, minutes=1)
         texts = await chat.posted(before + 1)
-        assert texts[before] == f"@bob, please return the lamp: it was due {await due_of(chat)}."
+        assert texts[before] == f"@bob, please return the lamp: it was due {await due_of(chat, 'bob')}."
         scheduler.clock = lambda: datetime.now(UTC) + timedelta(hours=5)
         assert await scheduler.run_due() == 0
         assert await chat.say("!inv checkin lamp") == "lamp returned by @bob (stock: 2)."
         assert await chat.say("!inv checkin lamp") == "No lamp is checked out."
-        assert len([t for t in chat.helix.texts() if "please return" in t]) == 1
+        assert len([t for t in chat.helix.texts() if "please return" in t]) == 2  # one per loan
 
 
-async def due_of(chat: Any) -> str:
+async def due_of(chat: Any, login: str) -> str:
     from waddlebot_inventory import service
 
     res = chat.fleet.dispatcher.apps["inventory"].extensions["waddlebot.resources"]
-    [loan], _ = await service.checkouts(res.db, 1, open_only=False)
+    [loan], _ = await service.checkouts(res.db, 1, open_only=False, holder=f"twitch:{login}")
     return f"{loan.due_at:%Y-%m-%d %H:%M} UTC"

@@ -281,7 +281,7 @@ async def checkin(res: Resources, request: CommandRequest) -> Responses:
         change, loan = await service.checkin(res.db, community_id, " ".join(words), actor(request), holder)
     except Refused as exc:
         return answer(request, str(exc))
-    late = " (it was overdue)" if loan.returned_at and loan.returned_at > loan.due_at else ""
+    late = " (it was overdue)" if loan.returned_at and loan.returned_at >= loan.due_at else ""
     return answer(
         request, f"{loan.item_name} returned by @{loan.holder_name}{late} (stock: {change.stock_after})."
     )
