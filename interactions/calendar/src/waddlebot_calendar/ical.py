@@ -3,7 +3,8 @@
 One VEVENT per scheduled or cancelled event (events waiting for approval are left out):
 UID, DTSTAMP, DTSTART/DTEND in UTC (`Z`) for one-off events; a weekly event keeps its
 wall-clock time through daylight-saving changes, so it is written with `TZID` and its
-VTIMEZONE (UTC events stay in UTC) plus `RRULE:FREQ=WEEKLY`. Cancelled events carry
+VTIMEZONE (transitions from the earliest event to ten years ahead; UTC events stay
+UTC) plus `RRULE:FREQ=WEEKLY`. Cancelled events carry
 `STATUS:CANCELLED` and a higher SEQUENCE. Titles are untrusted text: the package escapes
 them as TEXT values (`\\`, `;`, `,`, newlines) and folds long lines.
 """
@@ -52,5 +53,8 @@ def feed(events: list[Event], *, name: str, public_url: str, minutes: int, now: 
         item.add("sequence", event.sequence)
         item.add("last-modified", event.updated_at.astimezone(UTC).replace(microsecond=0))
         cal.add_component(item)
-    cal.add_missing_timezones()
+    # VTIMEZONE transitions from the earliest event on, ten years past today (the
+    # package's default stops at 2038).
+    earliest = min((e.starts_at for e in events), default=now).date() - timedelta(days=1)
+    cal.add_missing_timezones(first_date=earliest, last_date=now.date() + timedelta(days=3653))
     return bytes(cal.to_ical())
