@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,8 +12,8 @@ import pytest
 from aiohttp import web
 from icalendar import Calendar
 
-from flask_core.scheduler import Job, Scheduler
-from flask_core.testing import FakeHttpServer, Recorded, service_headers, started
+from flask_core.scheduler import Job
+from flask_core.testing import FakeHttpServer, Recorded, service_headers, started, wait_until
 from waddlebot_calendar import commands, notices, service
 from waddlebot_calendar.app import create_app
 from waddlebot_calendar.commands import Usage, parse_create
@@ -75,8 +76,11 @@ async def test_the_promotion_notice_is_posted_once_even_when_fired_again(
 ) -> None:
     router = FakeRouter()
     async with router.server.serving():
-        settings = make_settings(CalendarSettings, router_url=router.server.url, **backend)
+        settings = make_settings(
+            CalendarSettings, router_url=router.server.url, calendar_scheduler_interval=0.05, **backend
+        )
         async with started(create_app(settings), settings=settings) as res:
+            res.extras["router"] = router
             await _promote_twice(res)
     [(message_id, body)] = router.delivered.items()
     assert len(router.server.requests) == 2  # posted twice, delivered once
@@ -91,17 +95,21 @@ async def _promote_twice(res: Any) -> None:
     await service.join(res.db, 1, event.id, "twitch:amy", "amy")
     await service.join(res.db, 1, event.id, "twitch:bob", "Bob")
     await service.leave(res.db, 1, event.id, "twitch:amy")
-    fired: list[Job] = []
+    router: FakeRouter = res.extras["router"]
+    await wait_until(lambda: router.delivered)  # the app's own scheduler fired it
 
-    async def fire(job: Job) -> None:
-        fired.append(job)
-        await notices.promote(res, job)
+    def done(d: Any) -> Any:
+        return d(d.scheduled_jobs.kind == service.PROMOTION_KIND).select().first()
 
-    soon = lambda: datetime.now(UTC) + timedelta(seconds=5)  # noqa: E731
-    runner = Scheduler(res.db, {service.PROMOTION_KIND: fire}, clock=soon)
-    assert await runner.run_due() == 1
-    assert await runner.run_due() == 0
-    await notices.promote(res, fired[0])  # a replica whose lease ran out fires it again
+    await wait_until(lambda: _state(res, done))
+    row = await res.db.read(done)
+    job = dataclasses.replace(Job.of(row), occurrence=row.last_occurrence.replace(tzinfo=UTC))
+    await notices.promote(res, job)  # a replica whose lease ran out fires it again
+
+
+async def _state(res: Any, done: Any) -> bool:
+    row = await res.db.read(done)
+    return row is not None and row.state == "done"
 
 
 def test_parse_create() -> None:
@@ -209,3 +217,35 @@ async def test_the_rest_api_and_feed_tokens(client: Any, app: Any) -> None:
     assert rotated != url and (await client.get(path)).status_code == 404
     wrong = await client.get("/calendar/ical/not-a-real-token-at-all-0000000.ics")
     assert wrong.status_code == 404 and (await wrong.get_json())["error"]["code"] == "not_found"
+
+
+async def test_the_community_time_zone_is_the_default(
+    make_settings: Any, backend: dict[str, Any], make_request: Any
+) -> None:
+    settings = make_settings(CalendarSettings, calendar_timezone="America/New_York", **backend)
+    async with started(create_app(settings), settings=settings) as res:
+        said = text(await commands.create(res, make_request("event create", '"Late show" 2027-01-10 21:00')))
+        assert (
+            said == "Event #1 created: Late show, 2027-01-10 21:00 America/New_York. Join with !event join 1"
+        )
+        event = await service.get(res.db, 1, 1)
+        assert event is not None and event.starts_at == datetime(2027, 1, 11, 2, 0, tzinfo=UTC)
+
+
+async def test_a_reminder_inside_the_lead_time_says_how_long_is_left(
+    make_settings: Any, backend: dict[str, Any]
+) -> None:
+    router = FakeRouter()
+    async with router.server.serving():
+        settings = make_settings(
+            CalendarSettings, router_url=router.server.url, calendar_scheduler_interval=0.05, **backend
+        )
+        async with started(create_app(settings), settings=settings) as res:
+            soon = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=7)
+            await service.create(res.db, 1, draft(starts_at=soon), WHERE, "twitch:mod", "mod", 15)
+            await wait_until(lambda: router.delivered)  # due at once: the app's scheduler posts it
+    [(message_id, body)] = router.delivered.items()
+    assert message_id.startswith("calendar:reminder:1:")
+    said = body["responses"][0]["text"]
+    assert said.startswith(f"Reminder: Game night (#1) starts at {soon:%Y-%m-%d %H:%M} UTC (in ")
+    assert said.endswith(("(in 6 minutes).", "(in 7 minutes)."))

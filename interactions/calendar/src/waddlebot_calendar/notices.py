@@ -48,10 +48,15 @@ async def remind(res: Resources, job: Job) -> None:
     event = await service.get(res.db, None, int(job.payload.get("event_id", 0)))
     if event is None or event.status != SCHEDULED or job.occurrence is None:
         return
-    minutes = _minutes(res)
-    start = job.occurrence + timedelta(minutes=minutes)
+    # A weekly event's occurrence is its reminder time; a one-off reminder may have been
+    # scheduled late (an event created, or approved, less than the lead time ahead).
+    start = job.occurrence + timedelta(minutes=_minutes(res)) if event.rrule else event.starts_at
+    if datetime.now(UTC) > start:
+        log.info("calendar.reminder_stale", event_id=event.id)  # fired only after the start
+        return
+    minutes = round((start - job.occurrence).total_seconds() / 60)
     going = await service.attendees(res.db, event.id, GOING, limit=MENTIONED)
-    ahead = f"{round(minutes)} minutes" if minutes >= 1 else "a moment"
+    ahead = f"{minutes} minutes" if minutes > 1 else "a minute" if minutes == 1 else "a moment"
     text = f"Reminder: {event.title} (#{event.id}) starts at {when(event, start)} (in {ahead})."
     if going:
         text += " Going: " + ", ".join(f"@{r.username}" for r in going)
