@@ -44,6 +44,7 @@ async def test_every_inv_command_from_chat(twitch_chat: Any) -> None:
         assert (await chat.say("!inv checkout rope @cid")).startswith("rope checked out to @cid until ")
         texts = await chat.posted(before + 2)  # about a second later, in real time
         assert texts[before + 1] == f"@cid, please return the rope: it was due {await due_of(chat, 'cid')}."
+        assert await chat.say("!inv overdue") == f"Overdue: rope — @cid (due {await due_of(chat, 'cid')})"
         assert await chat.say("!inv checkin rope") == "rope returned by @cid (it was overdue) (stock: 1)."
         # viewers are refused where moderators are needed
         for line in ("!inv add gold 100", "!inv take rope", "!inv give @amy rope", "!inv checkout rope @amy",
