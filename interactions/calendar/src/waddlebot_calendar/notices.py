@@ -1,4 +1,4 @@
-"""What the calendar posts in chat on its own, through the router (flask_core.chat_post):
+"""What the calendar posts in chat on its own, through the router (flask_core.outbound):
 
 - **reminders** (`calendar_reminder` jobs, start minus CALENDAR_REMINDER_MINUTES):
   `Reminder: <title> (#id) starts at 20:00 UTC (in 15 minutes). Going: @amy, @bob`,
@@ -16,9 +16,12 @@ from datetime import UTC, datetime, timedelta
 
 from quart import Quart
 
-from flask_core import Resources, chat_post, get_logger, scheduler
+from flask_core import Resources, get_logger
+from flask_core.app import resources
 from flask_core.message_limits import fit
-from flask_core.scheduler import Job
+from flask_core.outbound import post_message
+from flask_core.scheduler import Job, Scheduler
+from flask_core.supervise import supervise
 
 from . import service
 from .commands import when
@@ -37,7 +40,7 @@ def _minutes(res: Resources) -> float:
 
 
 async def _post(res: Resources, event: Event, message_id: str, text: str) -> None:
-    await chat_post.post(
+    await post_message(
         res, PREFIX, message_id=message_id, community_id=event.community_id, platform=event.platform,
         server_id=event.server_id, channel_id=event.channel_id,
         responses=[{"type": "chat", "text": fit(text, event.platform)}],
@@ -77,15 +80,20 @@ async def promote(res: Resources, job: Job) -> None:
 
 
 def install(app: Quart, settings: CalendarSettings) -> None:
-    def handlers(res: Resources) -> dict[str, scheduler.Handler]:
+    """Run the calendar's scheduler (its kinds only) under supervision while the app serves."""
+
+    async def body() -> None:
+        res = resources(app)
+
         async def on_reminder(job: Job) -> None:
             await remind(res, job)
 
         async def on_promotion(job: Job) -> None:
             await promote(res, job)
 
-        return {REMINDER_KIND: on_reminder, PROMOTION_KIND: on_promotion}
+        handlers = {REMINDER_KIND: on_reminder, PROMOTION_KIND: on_promotion}
+        runner = Scheduler(res.db, handlers, interval=settings.calendar_scheduler_interval)
+        app.extensions["calendar.scheduler"] = runner
+        await runner.run()
 
-    chat_post.run_scheduler(
-        app, "calendar.scheduler", handlers, interval=settings.calendar_scheduler_interval
-    )
+    supervise(app, "scheduler", body)

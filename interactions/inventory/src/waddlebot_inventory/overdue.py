@@ -2,7 +2,7 @@
 
 Each checkout has a job (`inventory_overdue`) in the shared durable scheduler at its
 due time. Firing posts `@user, please return the <item>: it was due …` through
-`POST /router/api/v1/messages` (flask_core.chat_post) with §11's message id
+`POST /router/api/v1/messages` (flask_core.outbound) with §11's message id
 `inventory:overdue:<checkout id>:<due>`, so a replica that fires it again never posts
 twice; a returned checkout's job is cancelled in the checkin's unit of work.
 """
@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from quart import Quart
 
-from flask_core import Resources, chat_post, get_logger, scheduler
+from flask_core import Resources, get_logger
+from flask_core.app import resources
 from flask_core.message_limits import fit
-from flask_core.scheduler import Job
+from flask_core.outbound import post_message
+from flask_core.scheduler import Job, Scheduler
+from flask_core.supervise import supervise
 
 from . import service
 from .service import OVERDUE_KIND, Checkout
@@ -40,7 +43,7 @@ async def fire(res: Resources, job: Job) -> None:
     checkout = await service.get_checkout(res.db, int(job.payload.get("checkout_id", 0)))
     if checkout is None or checkout.returned_at is not None:
         return
-    await chat_post.post(
+    await post_message(
         res, PREFIX, message_id=message_id(checkout, job), community_id=checkout.community_id,
         platform=checkout.platform, server_id=checkout.server_id, channel_id=checkout.channel_id,
         responses=[{"type": "chat", "text": notice(checkout)}],
@@ -49,12 +52,16 @@ async def fire(res: Resources, job: Job) -> None:
 
 
 def install(app: Quart, settings: InventorySettings) -> None:
-    def handlers(res: Resources) -> dict[str, scheduler.Handler]:
+    """Run the overdue scheduler (its kind only) under supervision while the app serves."""
+
+    async def body() -> None:
+        res = resources(app)
+
         async def handler(job: Job) -> None:
             await fire(res, job)
 
-        return {OVERDUE_KIND: handler}
+        runner = Scheduler(res.db, {OVERDUE_KIND: handler}, interval=settings.inventory_scheduler_interval)
+        app.extensions["inventory.scheduler"] = runner
+        await runner.run()
 
-    chat_post.run_scheduler(
-        app, "inventory.scheduler", handlers, interval=settings.inventory_scheduler_interval
-    )
+    supervise(app, "scheduler", body)

@@ -25,13 +25,16 @@ from typing import Any
 
 from quart import Quart
 
-from flask_core import chat_post, scheduler
+from flask_core import scheduler
+from flask_core.app import resources
 from flask_core.events import CommandRequest, Role, highest_role, role_at_least
 from flask_core.logging import get_logger
 from flask_core.message_limits import fit
 from flask_core.module import Responses
+from flask_core.outbound import post_message
 from flask_core.resources import Resources
-from flask_core.scheduler import Job, next_occurrence, zone
+from flask_core.scheduler import Job, Scheduler, next_occurrence, zone
+from flask_core.supervise import supervise
 
 from .commands import answer, community_of, parse_number
 from .service import clean
@@ -372,7 +375,7 @@ async def fire(res: Resources, job: Job) -> None:
         log.warning("reminder.missing", job_id=job.id)
         return
     message_id = job.message_id(PREFIX, reminder.id)
-    outcome = await chat_post.post(
+    outcome = await post_message(
         res,
         PREFIX,
         message_id=message_id,
@@ -382,18 +385,24 @@ async def fire(res: Resources, job: Job) -> None:
         channel_id=reminder.channel_id,
         responses=[{"type": "chat", "text": reminder_text(reminder)}],
     )
+    if outcome is None:
+        # Refused for good (a bad request): retrying cannot help, so the occurrence is done.
+        log.warning("reminder.refused", reminder_id=reminder.id)
+        return
     log.info("reminder.fired", reminder_id=reminder.id, message_id=message_id, outcome=outcome)
 
 
 def install(app: Quart, settings: MemoriesSettings) -> None:
     """Run the reminders' scheduler under supervision while the app serves."""
 
-    def handlers(res: Resources) -> dict[str, scheduler.Handler]:
+    async def body() -> None:
+        res = resources(app)
+
         async def handler(job: Job) -> None:
             await fire(res, job)
 
-        return {KIND: handler}
+        runner = Scheduler(res.db, {KIND: handler}, interval=settings.memories_scheduler_interval)
+        app.extensions["memories.scheduler"] = runner
+        await runner.run()
 
-    chat_post.run_scheduler(
-        app, "memories.scheduler", handlers, interval=settings.memories_scheduler_interval
-    )
+    supervise(app, "scheduler", body)
