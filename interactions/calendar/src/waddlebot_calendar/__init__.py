@@ -1,0 +1,1 @@
+"""WaddleBot Calendar: a interaction service under `/calendar` (ARCHITECTURE §2)."""

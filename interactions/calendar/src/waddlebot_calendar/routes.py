@@ -1,0 +1,151 @@
+"""The calendar's HTTP surface.
+
+- `GET /calendar/ical/<token>.ics`: the community's iCalendar feed (no service token: the
+  unguessable token is the credential; a wrong one is 404).
+- The portal's API (service token): §12 lists and writes that answer the new state; ids
+  of another community are 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from quart import Blueprint, Response
+from quart_schema import validate_querystring, validate_response
+
+from flask_core import NotFound, require_service
+from flask_core.app import resources
+
+from . import ical, pages, service
+from .commands import feed_url
+from .models import CANCELLED, PENDING, SCHEDULED, WAITLIST
+from .schemas import EventOut, EventPage, EventQuery, FeedOut, RsvpOut, RsvpPage, RsvpQuery
+from .settings import CalendarSettings
+
+bp = Blueprint("calendar", __name__)
+
+BASE = "/api/v1/communities/<int:community_id>"
+EVENT = BASE + "/events/<int:event_id>"
+MAX_ID = 2**63 - 1
+FEED_EVENTS = 500
+
+
+def _check(*ids: int) -> None:
+    if any(not 0 < i <= MAX_ID for i in ids):
+        raise NotFound("not found")
+
+
+async def _event(community_id: int, event_id: int) -> service.Event:
+    _check(community_id, event_id)
+    event = await service.get(resources().db, community_id, event_id)
+    if event is None:
+        raise NotFound("no such event", details={"event_id": event_id})
+    return event
+
+
+@bp.get("/ical/<token>.ics")
+async def ical_feed(token: str) -> Response:
+    """The community's events as iCalendar (RFC 5545), `text/calendar`."""
+    res = resources()
+    community_id = await service.community_of_token(res.db, token)
+    if community_id is None:
+        raise NotFound("no such feed")
+    found, _ = await service.events(
+        res.db, community_id, sort="starts_at", limit=FEED_EVENTS, statuses=(SCHEDULED, CANCELLED)
+    )
+    settings = res.settings
+    minutes = settings.calendar_event_minutes if isinstance(settings, CalendarSettings) else 60
+    body = ical.feed(
+        found, name="WaddleBot events", public_url=settings.public_url or settings.self_url,
+        minutes=minutes, now=datetime.now(UTC),
+    )  # fmt: skip
+    headers = {"Cache-Control": "private, max-age=60", "Content-Disposition": 'inline; filename="events.ics"'}
+    return Response(body, status=200, content_type="text/calendar; charset=utf-8", headers=headers)
+
+
+@bp.get(BASE + "/events")
+@require_service
+@validate_querystring(EventQuery)
+@validate_response(EventPage)
+async def list_events(community_id: int, query_args: EventQuery) -> EventPage:
+    """The community's events (cancelled and pending included), by start by default."""
+    _check(community_id)
+    offset = pages.decode(query_args.cursor)
+    found, more = await service.events(
+        resources().db, community_id, q=query_args.q or "", sort=query_args.sort, offset=offset,
+        limit=query_args.limit, statuses=(query_args.status,) if query_args.status else None,
+    )  # fmt: skip
+    now = datetime.now(UTC)
+    return EventPage(
+        items=[EventOut.of(e, now) for e in found], next_cursor=pages.next_cursor(offset, len(found), more)
+    )
+
+
+@bp.get(EVENT)
+@require_service
+@validate_response(EventOut)
+async def get_event(community_id: int, event_id: int) -> EventOut:
+    return EventOut.of(await _event(community_id, event_id), datetime.now(UTC))
+
+
+@bp.post(EVENT + ":cancel")
+@require_service
+@validate_response(EventOut)
+async def cancel_event(community_id: int, event_id: int) -> EventOut:
+    """Cancel (its reminder too); the feed then marks it STATUS:CANCELLED. Answers the event."""
+    await _event(community_id, event_id)
+    try:
+        event = await service.cancel(resources().db, community_id, event_id)
+    except service.Refused:
+        event = await _event(community_id, event_id)  # already cancelled: the state is the answer
+    return EventOut.of(event, datetime.now(UTC))
+
+
+@bp.post(EVENT + ":approve")
+@require_service
+@validate_response(EventOut)
+async def approve_event(community_id: int, event_id: int) -> EventOut:
+    """Open an event that needs approval (its reminder is scheduled). Answers the event."""
+    current = await _event(community_id, event_id)
+    if current.status == PENDING:
+        settings = resources().settings
+        minutes = settings.calendar_reminder_minutes if isinstance(settings, CalendarSettings) else 15.0
+        current = await service.approve(resources().db, community_id, event_id, "service:portal", minutes)
+    return EventOut.of(current, datetime.now(UTC))
+
+
+@bp.get(EVENT + "/rsvps")
+@require_service
+@validate_querystring(RsvpQuery)
+@validate_response(RsvpPage)
+async def list_rsvps(community_id: int, event_id: int, query_args: RsvpQuery) -> RsvpPage:
+    """Who is going, then the waitlist in order."""
+    await _event(community_id, event_id)
+    offset = pages.decode(query_args.cursor)
+    everyone = await service.attendees(resources().db, event_id, limit=10_000)
+    everyone += await service.attendees(resources().db, event_id, WAITLIST, limit=10_000)
+    if query_args.q:
+        everyone = [r for r in everyone if query_args.q.casefold() in r.username.casefold()]
+    page = everyone[offset : offset + query_args.limit]
+    more = len(everyone) > offset + query_args.limit
+    return RsvpPage(
+        items=[RsvpOut.of(r) for r in page], next_cursor=pages.next_cursor(offset, len(page), more)
+    )
+
+
+@bp.get(BASE + "/feed")
+@require_service
+@validate_response(FeedOut)
+async def get_feed(community_id: int) -> FeedOut:
+    _check(community_id)
+    return FeedOut(url=feed_url(resources(), await service.feed_token(resources().db, community_id)))
+
+
+@bp.post(BASE + "/feed:rotate")
+@require_service
+@validate_response(FeedOut)
+async def rotate_feed(community_id: int) -> FeedOut:
+    """A new feed address; the old one answers 404 from now on."""
+    _check(community_id)
+    token = await service.feed_token(resources().db, community_id, rotate=True)
+    return FeedOut(url=feed_url(resources(), token))

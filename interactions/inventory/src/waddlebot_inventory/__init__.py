@@ -1,0 +1,1 @@
+"""WaddleBot Inventory: a interaction service under `/inventory` (ARCHITECTURE §2)."""

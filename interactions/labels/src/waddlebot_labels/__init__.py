@@ -1,0 +1,1 @@
+"""WaddleBot Labels: a interaction service under `/labels` (ARCHITECTURE §2)."""
