@@ -121,6 +121,9 @@ class Router:
             await dispatch.deliver(
                 self.res, dispatch.ReplyTarget.of(work.event), work.invocation_id, work.result.responses
             )
+            if work.event.reply.kind != "inline":  # a private answer never shows in an HTTP answer
+                work.result.responses, left_out = dispatch.without_private(work.result.responses)
+                work.result.private = left_out or None
 
     async def _process(self, work: Work) -> None:
         await self.resolve(work)
@@ -238,6 +241,7 @@ class Router:
             "channel_id": e.channel_id,
             "community_id": work.community_id,
             "reply": e.reply.model_dump(mode="json"),
+            "user": dispatch.asking_user(e),
         }
 
     async def fan_out(self, work: Work) -> None:
