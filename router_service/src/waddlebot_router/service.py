@@ -17,7 +17,7 @@ from flask_core.logging import get_logger
 from flask_core.resources import Resources
 from flask_core.settings import parse_rate
 
-from . import aliases, builtins, checks, dispatch
+from . import aliases, builtins, checks, dispatch, moderation
 from .communities import load_config, resolve_community
 from .parsing import Match, longest_match, parse
 from .registry import ROUTER, CommandSpec, ModuleRegistry
@@ -144,6 +144,8 @@ class Router:
 
     async def resolve(self, work: Work) -> None:
         """Community, then the command: reserved → enabled modules → aliases → ignored."""
+        if await moderation.screen(self, work):  # §12: every chat message, before commands
+            return
         event = work.event
         work.community_id = await resolve_community(
             self.res, event, self.settings.default_modules, self.settings.router_table_ttl
