@@ -156,6 +156,7 @@ class LiveGateway:
 
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.guild: Any = None
+        self.handled = 0  # messages the collector has stored (or dropped)
 
     def __call__(self) -> LiveGateway:  # the collector's session factory
         return self
@@ -164,6 +165,7 @@ class LiveGateway:
         on_ready()
         while True:
             await on_message(await self.queue.get(), self.guild)
+            self.handled += 1
 
     async def close(self) -> None:
         return None

@@ -17,7 +17,7 @@ from waddlebot_moderation.settings import ModerationSettings
 @pytest.fixture
 def app(make_settings: Any, backend: dict[str, Any]) -> Any:
     """The app on SQLite (embedded) and PostgreSQL + Redis (fleet)."""
-    return create_app(make_settings(ModerationSettings, **backend))
+    return create_app(make_settings(ModerationSettings, moderation_pattern_timeout=0.3, **backend))
 
 
 @pytest_asyncio.fixture

@@ -13,7 +13,7 @@ from .service import LogEntry
 
 FilterName = Literal["links", "caps", "symbols", "repetition", "length", "emotes", "words"]
 Domain = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9.-]{1,253}$")
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9.-]{1,253}$")
 ]
 Word = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Pattern = Annotated[str, StringConstraints(min_length=1, max_length=200)]
