@@ -22,6 +22,7 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from types import FrameType
 
+from bench import moderation
 from bench.cli_startup import cli_target_line, measure_cli
 from bench.fleet import (
     EMBEDDED,
@@ -244,6 +245,7 @@ def main() -> int:
             with fleet_backend(bench.run_id, *urls) as backend:
                 pipelines.append(bench.pipeline(backend, "fleet"))
         print_targets(bare, core, pipelines)
+        moderation.run(bench)  # bench/moderation.py: single event with moderation on vs off
         print_neighbours(bench.measurements)
     except ServerError as exc:
         print(f"\nbench: a server failed: {exc}", file=sys.stderr)

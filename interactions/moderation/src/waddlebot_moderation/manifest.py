@@ -14,7 +14,7 @@ VERSION = "0.1.0"
 MANIFEST = Manifest(
     name="moderation",
     version=VERSION,
-    description="Spam protection: links, caps, symbols, repetition, length, emotes, banned words",
+    description="Spam protection for the chat",
     commands=[
         ManifestCommand(
             path="filter",

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import importlib
 import json
 import re
@@ -210,12 +209,12 @@ class History:
     """Recent messages per (community, user), in this process, for the repetition filter."""
 
     size: int = 10
-    _seen: dict[tuple[int, str], deque[tuple[str, float]]] = field(default_factory=dict)
+    _seen: dict[tuple[int, str], deque[tuple[int, float]]] = field(default_factory=dict)
 
     def count(self, community_id: int, user_id: str, text: str, window: float, now: float) -> int:
         """Record `text` and answer how many times the user said it within `window` s."""
         key = (community_id, user_id)
-        digest = hashlib.blake2b(" ".join(text.lower().split()).encode(), digest_size=8).hexdigest()
+        digest = hash(" ".join(text.lower().split()))  # this process only: hash() is enough
         seen = self._seen.get(key)
         if seen is None:
             if len(self._seen) > 50_000:
