@@ -45,6 +45,7 @@ Action = Literal["warn", "delete", "timeout"]
 MAX_WORDS: Final = 500
 MAX_PATTERNS: Final = 50
 MAX_PATTERN_LENGTH: Final = 200
+STARTUP_LIMIT: Final = 20.0  # seconds the checking process may take to start
 
 #: Every field of a rules document, with its default (the moderation service merges a
 #: community's stored values over these). Filters start off: a streamer opts in.
@@ -412,11 +413,12 @@ class Strikes:
 
 _PROBE = r"""
 import json, re, sys
-pattern, probes = json.loads(sys.stdin.read())
+pattern, probes = json.loads(sys.stdin.readline())
 compiled = re.compile(pattern, re.IGNORECASE)
+print("ready", flush=True)
 for text in probes:
     compiled.search(text)
-print("ok")
+print("ok", flush=True)
 """
 
 
@@ -504,14 +506,25 @@ async def check_pattern(pattern: str, *, timeout: float = 1.0, length: int = 400
         sys.executable, "-I", "-c", _PROBE,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    data = json.dumps([pattern, _probes(pattern, length)]).encode()
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps([pattern, _probes(pattern, length)]).encode() + b"\n")
+    await proc.stdin.drain()
+    proc.stdin.close()
+    out, phase = b"", "start"
     try:
-        async with asyncio.timeout(timeout):
-            out, _ = await proc.communicate(data)
+        async with asyncio.timeout(STARTUP_LIMIT):  # a busy machine starts Python slowly
+            ready = await proc.stdout.readline()
+        if ready.strip() == b"ready":
+            phase = "search"
+            async with asyncio.timeout(timeout):  # only the searches are timed
+                out = await proc.stdout.readline()
+        await proc.wait()
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         await proc.wait()
+        if phase == "start":
+            raise ValueError("the pattern could not be checked in time; try again") from None
         raise ValueError(
             f"the pattern takes longer than {timeout:g} s on a {length}-character message "
             "(catastrophic backtracking)"
