@@ -5,7 +5,9 @@ moderation module enabled: it evaluates the message in process (`flask_core.mode
 against a cached copy of the community's rules — `GET /moderation/api/v1/communities/
 {id}/rules`, in the shared cache with its local layer (key `moderation:rules:{id}`, which
 the moderation service invalidates over pub/sub on every change), compiled once per
-version — so a message costs no call and no database read. A match finishes the event
+version — so a message costs no call and no database read. The fast path reads only a
+local version mark (`version_key`, dropped by the same invalidation) and reuses the
+compiled rules while it matches. A match finishes the event
 with one `moderation` response (delete / timeout / warn, escalated per user through
 `flask_core.moderation.Strikes`, in Redis so every replica counts the same offences),
 which the collector carries out; the message is not run as a command. A record of each
@@ -52,6 +54,15 @@ def cache_key(community_id: int) -> str:
     return f"moderation:rules:{community_id}"
 
 
+def version_key(community_id: int) -> str:
+    """The version of the rules this process compiled, kept locally (invalidated with the rules)."""
+    return f"moderation:rules-version:{community_id}"
+
+
+#: How long the local version mark is trusted without asking the shared cache again.
+VERSION_TTL = 30.0
+
+
 class Moderator:
     """One router's moderation state: compiled rules, recent messages, pending records."""
 
@@ -72,6 +83,9 @@ class Moderator:
             return None
         if self.unavailable.get(community_id, 0.0) > time.monotonic():
             return None
+        compiled = self.compiled.get(community_id)
+        if compiled is not None and router.res.cache.local_get(version_key(community_id)) == compiled.version:
+            return compiled  # the fast path: the rules have not changed since they were compiled
 
         async def load() -> dict[str, Any]:
             response = await router.res.http.for_service(ROUTER).call(
@@ -103,6 +117,7 @@ class Moderator:
             if len(self.compiled) > 10_000:
                 self.compiled.clear()
             self.compiled[community_id] = rules
+        router.res.cache.local_set(version_key(community_id), rules.version, VERSION_TTL)
         return rules
 
     def record(self, entry: dict[str, Any]) -> None:

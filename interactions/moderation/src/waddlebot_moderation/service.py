@@ -39,6 +39,11 @@ def cache_key(community_id: int) -> str:
     return f"moderation:rules:{community_id}"
 
 
+def cache_keys(community_id: int) -> tuple[str, str]:
+    """What a change invalidates: the rules and the routers' local version mark."""
+    return cache_key(community_id), f"moderation:rules-version:{community_id}"
+
+
 def _settings(res: Resources) -> ModerationSettings:
     s = res.settings
     return s if isinstance(s, ModerationSettings) else ModerationSettings.model_construct()
@@ -101,7 +106,7 @@ async def _change(res: Resources, community_id: int, change: Any) -> dict[str, A
         if not is_integrity_error(exc):
             raise
         doc = await res.db.run(run)  # another writer inserted the row first
-    await res.cache.invalidate(cache_key(community_id))
+    await res.cache.invalidate(*cache_keys(community_id))
     log.info("moderation.rules_changed", community_id=community_id, version=doc["version"])
     return doc
 
@@ -202,7 +207,7 @@ async def permit(res: Resources, community_id: int, username: str, granted_by: s
         _write(d, community_id, stored)  # a new version: the routers reload the permits
 
     await res.db.run(grant)
-    await res.cache.invalidate(cache_key(community_id))
+    await res.cache.invalidate(*cache_keys(community_id))
     log.info("moderation.permit", community_id=community_id, user=name)
     return ends
 
