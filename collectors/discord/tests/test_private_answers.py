@@ -3,6 +3,7 @@ channel for a gateway message, and without DISCORD_BOT_TOKEN a dead letter that 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
 from typing import Any
@@ -33,8 +34,14 @@ def secret_module(settings: CoreSettings) -> Quart:
     async def code(res: Any, request: Any) -> list[dict[str, Any]]:
         return [{"type": "dm", "text": CODE}]
 
-    manifest = Manifest(name="shoutout", commands=[ManifestCommand(path="code")])
-    spec = ModuleSpec(manifest, {"code": code})
+    async def slowcode(res: Any, request: Any) -> list[dict[str, Any]]:
+        await asyncio.sleep(0.8)  # longer than the interaction wait (0.4 s): type 5 first
+        return [{"type": "dm", "text": CODE}]
+
+    manifest = Manifest(
+        name="shoutout", commands=[ManifestCommand(path="code"), ManifestCommand(path="slowcode")]
+    )
+    spec = ModuleSpec(manifest, {"code": code, "slowcode": slowcode})
     return create_app("shoutout", settings, [module_blueprint(spec)], "shoutout")
 
 
@@ -74,6 +81,31 @@ async def test_a_dm_is_ephemeral_on_an_interaction_and_a_dm_channel_from_chat(
     # Nothing in the guild's channel, and no "nothing to show" on the interaction.
     assert fake_discord.calls("/api/v10/channels/1400000000000000000/messages") == []
     assert fake_discord.calls(r"/api/v10/webhooks/.*") == []
+
+
+async def test_a_late_dm_is_an_ephemeral_follow_up_and_thinking_says_where_it_went(
+    make_settings: Any, discord_env: dict[str, Any], fake_discord: Any, make_interaction: Any,
+    post_interaction: Any,
+) -> None:  # fmt: skip
+    env = {**discord_env, "default_modules": ["shoutout"]}
+    router_settings = make_settings(RouterSettings, **env)
+    apps = {
+        "router": create_router(router_settings),
+        "shoutout": secret_module(make_settings(CoreSettings, **env)),
+        "discord": create_discord(make_settings(DiscordSettings, **env)),
+    }
+    async with run_fleet(router_settings, apps) as fleet:
+        answer = (await post_interaction(fleet.http, make_interaction(command="slowcode", args=""))).json()
+        assert answer == {"type": 5}
+        [follow_up] = await fake_discord.wait_for(r"/api/v10/webhooks/\d+/[\w.-]+", within=10)
+        [original] = await fake_discord.wait_for(
+            r"/api/v10/webhooks/\d+/[\w.-]+/messages/@original", within=10
+        )
+        await apps["discord"].extensions[RUNTIME_KEY].delivery.join()
+    assert follow_up.method == "POST"
+    assert follow_up.json == {"content": CODE, "allowed_mentions": {"parse": []}, "flags": 64}
+    assert original.method == "PATCH"
+    assert original.json == {"content": "I sent you the answer privately.", "allowed_mentions": {"parse": []}}
 
 
 async def test_without_a_bot_token_a_chat_dm_is_a_dead_letter_saying_why(
