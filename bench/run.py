@@ -23,7 +23,7 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from types import FrameType
 
-from bench import memory, opsdroid
+from bench import memory, moderation, opsdroid
 from bench.cli_startup import cli_target_line, measure_cli
 from bench.fleet import (
     EMBEDDED,
@@ -303,6 +303,7 @@ def main() -> int:
                 residents = memory.fleet_rss(workdir, backend)
         print_targets(bare, core, pipelines, ops)
         print_fleet_memory(residents)
+        moderation.run(bench)  # bench/moderation.py: single event with moderation on vs off
         print_neighbours(bench.measurements)
     except ServerError as exc:
         print(f"\nbench: a server failed: {exc}", file=sys.stderr)

@@ -146,3 +146,35 @@ def post_interaction(sign_headers: Any) -> Callable[..., Any]:
         return await http.post("/discord/webhooks/interactions", content=body, headers=sign_headers(body))
 
     return post
+
+
+class LiveGateway:
+    """A gateway session the test feeds: `await gateway.say(MESSAGE_CREATE data)`."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.guild: Any = None
+        self.handled = 0  # messages the collector has stored (or dropped)
+
+    def __call__(self) -> LiveGateway:  # the collector's session factory
+        return self
+
+    async def run(self, on_message: Any, on_ready: Any) -> None:
+        on_ready()
+        while True:
+            await on_message(await self.queue.get(), self.guild)
+            self.handled += 1
+
+    async def close(self) -> None:
+        return None
+
+    async def say(self, data: dict[str, Any]) -> None:
+        await self.queue.put(data)
+
+
+@pytest.fixture
+def live_gateway() -> LiveGateway:
+    """A gateway session fed by the test (pass it as `gateway_factory`)."""
+    return LiveGateway()

@@ -43,6 +43,7 @@ class FakeSlack(FakeHttpServer):
     def __init__(self) -> None:
         super().__init__()
         self.router_answer: dict[str, Any] = {"status": "processed", "responses": []}
+        self.can_delete = True  # False: chat.delete answers cant_delete_message (a bot token)
 
     async def default(self, call: Recorded) -> web.Response:
         body = call.body
@@ -58,6 +59,12 @@ class FakeSlack(FakeHttpServer):
             case "/api/chat.postMessage":
                 ts = f"{time.time():.6f}"
                 return web.json_response({"ok": True, "channel": body["channel"], "ts": ts, "message": body})
+            case "/api/chat.postEphemeral":
+                return web.json_response({"ok": True, "message_ts": f"{time.time():.6f}"})
+            case "/api/chat.delete":
+                if self.can_delete:
+                    return web.json_response({"ok": True, "channel": body["channel"], "ts": body["ts"]})
+                return web.json_response({"ok": False, "error": "cant_delete_message"})
             case "/router/api/v1/events":
                 return web.json_response({"event_id": body["event_id"], **self.router_answer})
         if call.path.startswith("/hooks/"):

@@ -57,6 +57,9 @@ class FakeTwitch:
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)
     shoutouts: list[dict[str, str]] = field(default_factory=list)
     shoutout_script: list[int] = field(default_factory=list)
+    #: Moderation as the bot: deleted chat messages (query) and bans/timeouts (query + data).
+    deleted: list[dict[str, str]] = field(default_factory=list)
+    bans: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.server.route("POST", "/oauth2/token", self.token)
@@ -69,6 +72,8 @@ class FakeTwitch:
         self.server.route("GET", "/helix/channels", self.get_channels)
         self.server.route("GET", "/helix/streams", self.get_streams)
         self.server.route("POST", "/helix/chat/shoutouts", self.post_shoutout)
+        self.server.route("DELETE", "/helix/moderation/chat", self.delete_chat_message)
+        self.server.route("POST", "/helix/moderation/bans", self.ban_user)
 
     @property
     def api_url(self) -> str:
@@ -235,6 +240,29 @@ class FakeTwitch:
         body = {"error": "Too Many Requests", "status": status, "message": "The broadcaster may not give "
                 "the same broadcaster more than one Shoutout per hour."}  # fmt: skip
         return web.json_response(body, status=status)
+
+    async def delete_chat_message(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.user_tokens:
+            return self._unauthorized()
+        if not all(call.query.get(k) for k in ("broadcaster_id", "moderator_id", "message_id")):
+            return web.json_response({"error": "Bad Request", "status": 400, "message": "bad"}, status=400)
+        self.deleted.append(dict(call.query))
+        return web.Response(status=204)
+
+    async def ban_user(self, call: Recorded) -> web.Response:
+        if self._bearer(call) not in self.user_tokens:
+            return self._unauthorized()
+        data = (call.json or {}).get("data") or {}
+        if (
+            not data.get("user_id")
+            or not call.query.get("broadcaster_id")
+            or not call.query.get("moderator_id")
+        ):
+            return web.json_response({"error": "Bad Request", "status": 400, "message": "bad"}, status=400)
+        self.bans.append({**call.query, **data})
+        ban = {"broadcaster_id": call.query["broadcaster_id"], "moderator_id": call.query["moderator_id"],
+               "user_id": data["user_id"], "created_at": "2026-12-01T12:00:00Z", "end_time": None}  # fmt: skip
+        return web.json_response({"data": [ban]})
 
     def messages(self, broadcaster_id: str | None = None) -> list[dict[str, Any]]:
         return [b for _, b in self.chat if broadcaster_id in (None, b["broadcaster_id"])]

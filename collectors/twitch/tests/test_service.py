@@ -72,7 +72,7 @@ def test_chat_uses_the_chat_message_id_and_threads_the_reply() -> None:
     assert event.event_id == "twitch:cc106a89-1814-919d-454c-f4f2f970aae7"
     assert event.reply.message_id == "cc106a89-1814-919d-454c-f4f2f970aae7"
     assert event.user.username == "viewer32"
-    assert event.metadata == {"message_type": "text", "broadcaster_name": "streamer"}
+    assert event.metadata == {"message_type": "text", "broadcaster_name": "streamer", "emotes": 0}
 
 
 @pytest.mark.parametrize(

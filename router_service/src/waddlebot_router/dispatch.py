@@ -260,6 +260,17 @@ def _batch_item(module: str, item: dict[str, Any]) -> ModuleOutcome:
             return ModuleOutcome([unavailable(module)], ok=False)
 
 
+def asking_user(event: Event) -> dict[str, str]:
+    """Who asked, as delivery and session records carry it (§12)."""
+    return {"platform_user_id": event.user.platform_user_id, "username": event.user.username}
+
+
+def without_private(responses: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The responses an HTTP answer may show (every `dm` left out), and how many were left out."""
+    shown = [r for r in responses if r.get("type") != "dm"]
+    return shown, len(responses) - len(shown)
+
+
 @dataclass(slots=True, frozen=True)
 class ReplyTarget:
     """Where an invocation's answers go: the event's platform, server, channel and reply."""
@@ -268,14 +279,16 @@ class ReplyTarget:
     server_id: str
     channel_id: str
     reply: dict[str, Any]
+    user: dict[str, str] | None = None  # the asking user: where a `dm` goes (§12)
 
     @classmethod
     def of(cls, event: Event) -> ReplyTarget:
-        return cls(event.platform, event.server_id, event.channel_id, event.reply.model_dump(mode="json"))
+        reply = event.reply.model_dump(mode="json")
+        return cls(event.platform, event.server_id, event.channel_id, reply, asking_user(event))
 
     @classmethod
     def from_session(cls, ctx: dict[str, Any]) -> ReplyTarget:
-        return cls(ctx["platform"], ctx["server_id"], ctx["channel_id"], ctx["reply"])
+        return cls(ctx["platform"], ctx["server_id"], ctx["channel_id"], ctx["reply"], ctx.get("user"))
 
     @property
     def through_collector(self) -> bool:
@@ -300,6 +313,8 @@ async def deliver(
         "reply": target.reply,
         "responses": responses,
     }
+    if target.user is not None:
+        body["user"] = target.user
     platform = target.platform
     error = None
     try:

@@ -17,7 +17,7 @@ from flask_core.logging import get_logger
 from flask_core.resources import Resources
 from flask_core.settings import parse_rate
 
-from . import aliases, builtins, checks, dispatch
+from . import aliases, builtins, checks, dispatch, moderation
 from .communities import load_config, resolve_community
 from .parsing import Match, longest_match, parse
 from .registry import ROUTER, CommandSpec, ModuleRegistry
@@ -121,6 +121,9 @@ class Router:
             await dispatch.deliver(
                 self.res, dispatch.ReplyTarget.of(work.event), work.invocation_id, work.result.responses
             )
+            if work.event.reply.kind != "inline":  # a private answer never shows in an HTTP answer
+                work.result.responses, left_out = dispatch.without_private(work.result.responses)
+                work.result.private = left_out or None
 
     async def _process(self, work: Work) -> None:
         await self.resolve(work)
@@ -141,6 +144,8 @@ class Router:
 
     async def resolve(self, work: Work) -> None:
         """Community, then the command: reserved → enabled modules → aliases → ignored."""
+        if await moderation.screen(self, work):  # §12: every chat message, before commands
+            return
         event = work.event
         work.community_id = await resolve_community(
             self.res, event, self.settings.default_modules, self.settings.router_table_ttl
@@ -238,6 +243,7 @@ class Router:
             "channel_id": e.channel_id,
             "community_id": work.community_id,
             "reply": e.reply.model_dump(mode="json"),
+            "user": dispatch.asking_user(e),
         }
 
     async def fan_out(self, work: Work) -> None:

@@ -78,7 +78,7 @@ class Sessions:
             if invocation_id not in self._memory:
                 return False, []
             stored = self._answers.get(invocation_id)
-            return True, stored[1] if stored else []
+            return True, _shown(self._memory[invocation_id][1], stored[1] if stored else [])
         try:
             ctx, answer = await self._redis.mget(
                 self._key(invocation_id), self._key(invocation_id) + ":answer"
@@ -87,7 +87,7 @@ class Sessions:
             raise DependencyUnavailable("session store unavailable") from exc
         if ctx is None:
             return False, []
-        return True, json.loads(answer) if answer else []
+        return True, _shown(json.loads(ctx), json.loads(answer) if answer else [])
 
     def _answer_memory(self, invocation_id: str, responses: list[dict[str, Any]]) -> dict[str, Any]:
         self._sweep()
@@ -118,3 +118,10 @@ class Sessions:
     def expire_now(self, invocation_id: str) -> None:
         """Test hook for the in-process store: make a session look expired."""
         self._memory.pop(invocation_id, None)
+
+
+def _shown(ctx: dict[str, Any], responses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only an `inline` invocation's answer shows its `dm` responses (§12)."""
+    if (ctx.get("reply") or {}).get("kind", "inline") == "inline":
+        return responses
+    return [r for r in responses if r.get("type") != "dm"]

@@ -28,6 +28,8 @@ def needs_empty_answer(payload: dict[str, Any], answer: dict[str, Any]) -> bool:
         return False
     if answer.get("status") in ("duplicate", "failed") or answer.get("pending"):
         return False  # the original copy answers; a failure is retried; a late answer comes
+    if answer.get("private"):
+        return False  # a `dm` (left out of the answer) is on its way as the ephemeral reply
     responses = answer.get("responses") or []
     return not any(r.get("type") in VISIBLE and str(r.get("text", "")).strip() for r in responses)
 

@@ -10,7 +10,9 @@ DependencyUnavailable (from flask_core.http), which the delivery retries.
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -56,12 +58,19 @@ class DiscordApi:
         token = settings.discord_bot_token
         self._bot_token = token.get_secret_value() if token is not None else ""
 
+    @property
+    def has_bot_token(self) -> bool:
+        return bool(self._bot_token)
+
     async def request(
-        self, method: str, path: str, what: str, *, json: Any = None, bot: bool = False
-    ) -> httpx.Response:
+        self, method: str, path: str, what: str, *, json: Any = None, bot: bool = False,
+        reason: str | None = None,
+    ) -> httpx.Response:  # fmt: skip
         headers = {"Authorization": f"Bot {self._bot_token}"} if bot else None
         if bot and not self._bot_token:
             raise SendRejected("no_bot_token")
+        if headers is not None and reason:  # shown in the guild's audit log
+            headers["X-Audit-Log-Reason"] = quote(reason[:400], safe="")
         response = await self.client.request(
             method,
             f"{self.settings.discord_api_url}{path}",
@@ -85,6 +94,33 @@ class DiscordApi:
     async def create_message(self, channel_id: str, data: dict[str, Any]) -> None:
         """`POST /channels/{channel_id}/messages` as the bot (gateway chat replies)."""
         await self.request("POST", f"/channels/{channel_id}/messages", "create_message", json=data, bot=True)
+
+    async def dm_channel(self, user_id: str) -> str:
+        """`POST /users/@me/channels` `{"recipient_id"}`: the id of the bot's DM channel with a user."""
+        response = await self.request(
+            "POST", "/users/@me/channels", "dm_channel", json={"recipient_id": user_id}, bot=True
+        )
+        channel_id = str((response.json() or {}).get("id") or "")
+        if not channel_id:
+            raise SendRejected("dm_channel_without_id")
+        return channel_id
+
+    async def delete_message(self, channel_id: str, message_id: str, reason: str) -> None:
+        """`DELETE /channels/{c}/messages/{m}` as the bot; a message already gone is fine."""
+        path = f"/channels/{channel_id}/messages/{message_id}"
+        try:
+            await self.request("DELETE", path, "delete_message", bot=True, reason=reason)
+        except SendRejected as exc:
+            if not exc.reason.endswith("_http_404"):
+                raise
+
+    async def time_out(self, guild_id: str, user_id: str, seconds: int, reason: str) -> None:
+        """`PATCH /guilds/{g}/members/{u}` with `communication_disabled_until` = now + seconds."""
+        until = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+        await self.request(
+            "PATCH", f"/guilds/{guild_id}/members/{user_id}", "timeout",
+            json={"communication_disabled_until": until}, bot=True, reason=reason,
+        )  # fmt: skip
 
     async def put_commands(
         self, application_id: str, commands: list[dict[str, Any]], guild_id: str | None = None

@@ -57,7 +57,10 @@ class DiscordRuntime(CollectorRuntime):
         worker = OutboxWorker(outbox, interaction_sender(res, replies, outbox.policy.timeout))
         rate_for = fixed_rate(settings.discord_rate_limit)
         max_len = min(settings.discord_max_message_length, MAX_LENGTHS[PLATFORM])
-        delivery = DeliveryService(res, PLATFORM, replies.send, rate_for, max_len, settings=settings)
+        senders = {"dm": replies.send_dm, "moderation": replies.moderate}
+        delivery = DeliveryService(
+            res, PLATFORM, replies.send, rate_for, max_len, settings=settings, senders=senders
+        )
         webhook = InteractionWebhook(res, settings, outbox, rendezvous)
         factory = gateway_factory or pycord_factory(settings)
         gateway = Gateway(factory, outbox, settings) if factory is not None else None

@@ -25,6 +25,8 @@ class DiscordSettings(CollectorSettings):
     discord_api_timeout: float = 5.0
     discord_max_message_length: int = 2000
     discord_empty_text: str = "Nothing to show for that."
+    #: Replaces "thinking..." when the answer went out only privately after a type 5.
+    discord_private_text: str = "I sent you the answer privately."
     discord_guild_only_text: str = "WaddleBot commands work in a server, not in direct messages."
     discord_gateway_backoff_base: float = 1.0
     discord_gateway_backoff_cap: float = 300.0

@@ -34,7 +34,10 @@ class SlackRuntime(CollectorRuntime):
         worker = OutboxWorker(outbox, enriching_sender(api, to_router))
         rate_for = fixed_rate(settings.slack_chat_rate_limit)
         max_len = min(settings.slack_max_message_length, MAX_LENGTHS[PLATFORM])
-        delivery = DeliveryService(res, PLATFORM, api.send, rate_for, max_len, settings=settings)
+        senders = {"dm": api.send_dm, "moderation": api.moderate}
+        delivery = DeliveryService(
+            res, PLATFORM, api.send, rate_for, max_len, settings=settings, senders=senders
+        )
         webhooks = SlackWebhooks(res, settings, outbox, api)
         return cls(api=api, webhooks=webhooks, outbox=outbox, worker=worker, delivery=delivery)
 

@@ -1,4 +1,5 @@
-"""Slack's Web API: `auth.test`, `users.info`, `chat.postMessage` and response URLs.
+"""Slack's Web API: `auth.test`, `users.info`, `chat.postMessage`, `chat.postEphemeral`
+(private answers), `chat.delete` (moderation) and response URLs.
 
 Methods are joined to SLACK_API_URL as strings. Slack answers most failures with HTTP
 200 and `{"ok": false, "error": ...}`: `ratelimited` (or HTTP 429) becomes RetryAfter,
@@ -13,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from flask_core.delivery import RetryAfter, SendRejected
+from flask_core.delivery import Outgoing, RetryAfter, SendRejected
 from flask_core.errors import DependencyUnavailable
 from flask_core.events import Reply
 from flask_core.http import retry_after_seconds
@@ -28,6 +29,15 @@ log = get_logger(__name__)
 SERVICE = "slack"
 ROLE_LOOKUPS = counter("waddlebot_slack_role_lookups_total", "users.info look-ups by outcome", ("outcome",))
 RETRYABLE = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+#: `chat.delete` errors meaning this token may not delete the message: warn only.
+CANNOT_DELETE = frozenset({
+    "slack_cant_delete_message", "slack_missing_scope", "slack_not_authed", "slack_no_permission",
+    "slack_not_allowed_token_type", "slack_restricted_action", "slack_compliance_exports_prevent_deletion",
+})  # fmt: skip
+PRIVATE = counter("waddlebot_slack_private_answers_total", "Private answers by reply kind", ("kind",))
+MODERATION = counter(
+    "waddlebot_slack_moderation_total", "Moderation by action and outcome", ("action", "outcome")
+)
 
 
 def roles_of(user: dict[str, Any]) -> list[str]:
@@ -143,14 +153,15 @@ class SlackApi:
             body["thread_ts"] = reply.thread_ts
         await self.call("chat.postMessage", body)
 
-    async def post_response_url(self, url: str, text: str) -> None:
-        """A slash command's answer, visible in the channel (`response_type: in_channel`)."""
+    async def post_response_url(self, url: str, text: str, *, ephemeral: bool = False) -> None:
+        """A slash command's answer: visible in the channel (`in_channel`), or only to the
+        user who asked (`ephemeral`)."""
         if not url or not any(url.startswith(prefix) for prefix in self.settings.slack_response_url_prefixes):
             raise SendRejected("response_url_not_allowed")
         response = await self.client.request(
             "POST",
             url,
-            json={"text": text, "response_type": "in_channel"},
+            json={"text": text, "response_type": "ephemeral" if ephemeral else "in_channel"},
             timeout=self.settings.slack_api_timeout,
             retries=0,
             breaker_key="slack-response-url",
@@ -159,6 +170,48 @@ class SlackApi:
             raise RetryAfter(_after(response))
         if response.status_code >= 400:
             raise SendRejected(f"response_url_http_{response.status_code}")
+
+    # --- private answers and moderation (the delivery's `dm` / `moderation` senders) ------
+
+    async def send_dm(self, out: Outgoing) -> None:
+        """A `dm`: an ephemeral `response_url` answer for a slash command, else
+        `chat.postEphemeral` in the channel, seen only by the asking user."""
+        assert out.user is not None  # the delivery drops a dm without a user
+        if out.reply.kind == "slack_response_url":
+            await self.post_response_url(out.reply.response_url or "", out.text, ephemeral=True)
+        else:
+            await self.ephemeral(out.channel_id, out.user.platform_user_id, out.text, out.reply)
+        PRIVATE.labels(SERVICE, out.reply.kind).inc()
+
+    async def ephemeral(self, channel_id: str, user_id: str, text: str, reply: Reply) -> None:
+        body: dict[str, Any] = {"channel": channel_id, "user": user_id, "text": text}
+        if reply.thread_ts:
+            body["thread_ts"] = reply.thread_ts
+        await self.call("chat.postEphemeral", body)
+
+    async def moderate(self, out: Outgoing) -> None:
+        """`chat.delete` where the token may delete the message (Slack has no timeouts: a
+        timeout deletes too); otherwise, and for `warn`, only the notice, to the user alone."""
+        r = out.response
+        action, user = str(r.get("action")), str(r["user"])
+        notice = out.text or str(r.get("reason") or "")
+        outcome = "warned"
+        if action in ("delete", "timeout") and r.get("message_id"):
+            try:
+                await self.call("chat.delete", {"channel": out.channel_id, "ts": str(r["message_id"])})
+                outcome = "deleted"
+            except SendRejected as exc:
+                if exc.reason == "slack_message_not_found":
+                    outcome = "deleted"
+                elif exc.reason not in CANNOT_DELETE:
+                    raise
+                else:
+                    log.info("slack.moderation_warn_only", reason=exc.reason)
+        elif action not in ("delete", "timeout", "warn"):
+            raise SendRejected(f"moderation_action_{action}")
+        MODERATION.labels(SERVICE, action, outcome).inc()
+        if notice:
+            await self.ephemeral(out.channel_id, user, notice, out.reply)
 
 
 def _after(response: httpx.Response) -> float:

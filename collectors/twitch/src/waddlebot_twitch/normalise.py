@@ -87,6 +87,9 @@ def chat_message(n: Notification) -> Event | None:
     metadata = {"message_type": e.get("message_type", "text")}
     if cheer.get("bits"):
         metadata["bits"] = cheer["bits"]
+    fragments = message.get("fragments")
+    if isinstance(fragments, list):  # Twitch marks emotes: the moderation emote filter counts them
+        metadata["emotes"] = sum(1 for f in fragments if isinstance(f, dict) and f.get("type") == "emote")
     if e.get("broadcaster_user_name"):  # who a quote is credited to by default (memories)
         metadata["broadcaster_name"] = str(e["broadcaster_user_name"])[:100]
     message_id = str(e["message_id"])

@@ -10,6 +10,7 @@ from flask_core.delivery import DeliveryService
 from flask_core.outbox import OutboxWorker, open_outbox
 from flask_core.resources import Resources
 
+from .actions import TwitchActions
 from .channels import Channels
 from .helix import Helix
 from .service import EventSubService
@@ -29,9 +30,10 @@ class TwitchRuntime(CollectorRuntime):
         helix = Helix(res, settings)
         channels = Channels(res, settings)
         outbox = open_outbox(res, "twitch")
+        actions = TwitchActions(helix, settings)
         delivery = DeliveryService(
             res, "twitch", helix.send_chat, channels.rate_for, settings.twitch_max_message_length,
-            settings=settings,
+            settings=settings, senders={"dm": actions.dm, "moderation": actions.moderate},
         )  # fmt: skip
         eventsub = EventSubService(res, settings, outbox, channels)
         return cls(

@@ -31,3 +31,5 @@ class TwitchSettings(CollectorSettings):
     twitch_helix_timeout: float = 5.0
     twitch_channel_cache_ttl: float = 300.0
     twitch_token_refresh_margin: float = 300.0  # refresh a user token this long before expiry
+    #: The chat line a user gets when Twitch refuses to let the bot whisper them (PUBLIC_URL follows).
+    twitch_whisper_fallback_text: str = "I can't whisper you here; your answer is waiting in the portal:"

@@ -28,8 +28,11 @@ logged and counted, and `waddlebot outbox retry` sends dead letters again. A cra
 between the platform's answer and the ack can send one message twice (at-least-once at
 the platform's edge, which has no idempotency key); nothing accepted is ever lost.
 Chat and error responses are sent (split on word boundaries to `max_len`, then
-neutralised chunk by chunk); overlays are skipped (browser_source's job); DMs are not
-sent by this path yet and are dropped, logged (`delivery.dropped`) and counted.
+neutralised chunk by chunk); overlays are skipped (browser_source's job). `dm` and
+`moderation` responses go to the collector's sender for that type (`senders={"dm": ...,
+"moderation": ...}`, each called with an `Outgoing`), through the same lanes, limits,
+retries and dedupe; a `dm` needs the delivery's asking `user`. A type without a sender
+is dropped, logged (`delivery.dropped`) and counted.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ import contextlib
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import field_validator
@@ -54,7 +58,7 @@ from .delivery_text import (
     split_text,
 )
 from .errors import DependencyUnavailable
-from .events import Delivery, Reply
+from .events import AskingUser, Delivery, Reply
 from .logging import get_logger
 from .metrics import counter
 from .outbox import Outbox, OutboxEntry, OutboxPolicy, open_outbox, settle
@@ -64,8 +68,8 @@ from .supervise import Supervised, cancel_and_wait
 
 __all__ = [
     "DISCORD_ALLOWED_MENTIONS", "MAX_LENGTHS", "NEUTRALISERS", "DeliveryService", "DeliverySettings",
-    "RateFn", "RetryAfter", "SendFn", "SendRejected", "fixed_rate", "neutralise_discord",
-    "neutralise_slack", "neutralise_twitch", "outbound_name", "split_text",
+    "KindSendFn", "Outgoing", "RateFn", "RetryAfter", "SendFn", "SendRejected", "fixed_rate",
+    "neutralise_discord", "neutralise_slack", "neutralise_twitch", "outbound_name", "split_text",
 ]  # fmt: skip
 
 log = get_logger(__name__)
@@ -74,6 +78,28 @@ DROPPED = counter("waddlebot_delivery_dropped_total", "Outbound responses droppe
 
 SendFn = Callable[[str, str, Reply], Awaitable[None]]
 RateFn = Callable[[str], Awaitable[str]]
+
+
+@dataclass(slots=True, frozen=True)
+class Outgoing:
+    """One part of a `dm` or `moderation` response, for the collector's sender of its type.
+
+    `text` is this part (split and neutralised; for `moderation` the notice, maybe empty),
+    `part` its index among the response's parts, `response` the whole response as the
+    router sent it, `user` the asking user.
+    """
+
+    type: str
+    channel_id: str
+    server_id: str
+    reply: Reply
+    user: AskingUser | None
+    response: dict[str, Any]
+    text: str
+    part: int = 0
+
+
+KindSendFn = Callable[[Outgoing], Awaitable[None]]
 DEFAULT_SCHEDULE = "1s,5s,30s,2m,5m,30m,2h,5h"
 
 
@@ -162,8 +188,10 @@ class DeliveryService:
         neutralise: Callable[[str], str] | None = None,
         settings: CoreSettings | None = None,
         outbox: Outbox | None = None,
+        senders: Mapping[str, KindSendFn] | None = None,
     ) -> None:
         self.res, self.platform, self.send = res, platform, send
+        self.senders = dict(senders or {})
         self.rate_for_channel, self.max_len = rate_for_channel, max_len
         self.neutralise = neutralise or NEUTRALISERS.get(platform, neutralise_discord)
         s = settings or res.settings
@@ -189,11 +217,12 @@ class DeliveryService:
         if self._closed:
             raise DependencyUnavailable(f"{self.platform} delivery is shutting down")
         self.start()
-        prepared = [(i, self._prepare(r.model_dump())) for i, r in enumerate(delivery.responses)]
+        responses = [r.model_dump(mode="json") for r in delivery.responses]
+        prepared = [(i, self._prepare(r, delivery.user)) for i, r in enumerate(responses)]
         wanted = [(i, chunks) for i, chunks in prepared if chunks]
         stored: list[str | None] = []
         for i, chunks in wanted:  # one after another: the order of a channel's messages holds
-            payload = {
+            payload: dict[str, Any] = {
                 "invocation_id": delivery.invocation_id,
                 "index": i,
                 "channel_id": delivery.channel_id,
@@ -202,6 +231,9 @@ class DeliveryService:
                 "chunks": chunks,
                 "sent": 0,
             }
+            if responses[i]["type"] in self.senders:  # its own sender: keep what it needs
+                payload["response"] = responses[i]
+                payload["user"] = delivery.user.model_dump(mode="json") if delivery.user else None
             key = f"{delivery.invocation_id}:{i}"
             stored.append(await self.outbox.put(payload, key=key, key_ttl=self.settings.delivery_claim_ttl))
         queued = sum(1 for entry_id in stored if entry_id is not None)
@@ -214,12 +246,17 @@ class DeliveryService:
             )  # fmt: skip
         return {"queued": queued, "duplicates": len(wanted) - queued, "skipped": len(prepared) - len(wanted)}
 
-    def _prepare(self, response: dict[str, Any]) -> list[str]:
+    def _prepare(self, response: dict[str, Any], user: AskingUser | None = None) -> list[str]:
         kind = response.get("type")
         if kind == "overlay":
             MESSAGES.labels(self.platform, "skipped").inc()
             return []
-        if kind not in ("chat", "error"):
+        if kind == "moderation" and kind in self.senders:  # one step: the action, then its notice
+            return [self.neutralise(str(response.get("text") or ""))]
+        if kind == "dm" and kind in self.senders and user is None:
+            self._count_drop("dm_without_user")
+            return []
+        if kind not in ("chat", "error") and kind not in self.senders:
             self._count_drop(f"{kind}_unsupported")
             return []
         chunks = [self.neutralise(piece) for piece in split_text(str(response.get("text", "")), self.max_len)]
@@ -305,7 +342,7 @@ class DeliveryService:
         verdict, detail, delay = "ok", "sent", 0.0
         try:
             while int(payload.get("sent", 0)) < len(chunks):
-                await self._send_chunk(channel, chunks[int(payload.get("sent", 0))], reply)
+                await self._send_chunk(channel, chunks[int(payload.get("sent", 0))], reply, payload)
                 payload["sent"] = int(payload.get("sent", 0)) + 1
         except _Retry as retry:
             entry.attempts += 1
@@ -344,11 +381,16 @@ class DeliveryService:
         step = self.delays[min(attempts, len(self.delays)) - 1]
         return step * random.uniform(0.8, 1.2)
 
-    async def _send_chunk(self, channel: str, text: str, reply: Reply) -> None:
+    async def _send_chunk(self, channel: str, text: str, reply: Reply, payload: dict[str, Any]) -> None:
+        response = payload.get("response")
+        sender = self.senders.get(str(response.get("type"))) if isinstance(response, dict) else None
         while True:
             await self._wait_for_slot(channel)
             try:
-                await self.send(channel, text, reply)
+                if sender is not None and isinstance(response, dict):
+                    await sender(self._outgoing(channel, text, reply, payload, response))
+                else:
+                    await self.send(channel, text, reply)
                 return
             except RetryAfter as exc:
                 if exc.seconds > self.settings.delivery_max_wait:
@@ -359,6 +401,22 @@ class DeliveryService:
                 await asyncio.sleep(exc.seconds)
             except DependencyUnavailable as exc:
                 raise _Retry(f"unavailable:{exc.message[:100]}") from None
+
+    @staticmethod
+    def _outgoing(
+        channel: str, text: str, reply: Reply, payload: dict[str, Any], response: dict[str, Any]
+    ) -> Outgoing:
+        user = payload.get("user")
+        return Outgoing(
+            type=str(response.get("type")),
+            channel_id=channel,
+            server_id=str(payload.get("server_id", "")),
+            reply=reply,
+            user=AskingUser.model_validate(user) if isinstance(user, dict) else None,
+            response=response,
+            text=text,
+            part=int(payload.get("sent", 0)),
+        )
 
     async def _wait_for_slot(self, channel_id: str) -> None:
         """Wait until the channel's window has room, then take one slot."""

@@ -124,8 +124,27 @@ class ErrorResponse(_Model):
     text: Text
 
 
+class ModerationResponse(_Model):
+    """A moderation action the collector carries out as the bot (§4.4, §12).
+
+    `user` is the offender's platform user id, `message_id` the offending message (delete),
+    `duration` seconds (timeout), `reason` the rule's reason (audit logs, ban reason) and
+    `text` an optional notice posted to the chat after the action (a `warn` is only that).
+    """
+
+    type: Literal["moderation"] = "moderation"
+    action: Literal["delete", "timeout", "warn"]
+    user: Id
+    username: Annotated[str, StringConstraints(max_length=100)] = ""
+    duration: int | None = Field(default=None, ge=1, le=1_209_600)  # Twitch's maximum: 2 weeks
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+    message_id: str | None = None
+    text: Text = ""
+
+
 AnyResponse = Annotated[
-    ChatResponse | DMResponse | OverlayResponse | ErrorResponse, Field(discriminator="type")
+    ChatResponse | DMResponse | OverlayResponse | ErrorResponse | ModerationResponse,
+    Field(discriminator="type"),
 ]
 
 
@@ -135,6 +154,9 @@ class EventResult(_Model):
     responses: list[dict[str, Any]] = Field(default_factory=list)
     pending: bool = False
     invocation_id: str | None = None
+    #: How many `dm` responses were delivered privately and left out of `responses`
+    #: (every reply kind but `inline`, §12); unset when none.
+    private: int | None = None
 
 
 class Identity(_Model):
@@ -179,6 +201,13 @@ class LateResponses(_Model):
     responses: list[AnyResponse] = Field(min_length=1, max_length=20)
 
 
+class AskingUser(_Model):
+    """Who asked (§12): the one user a `dm` response goes to."""
+
+    platform_user_id: Id
+    username: Annotated[str, StringConstraints(max_length=100)] = ""
+
+
 class Delivery(_Model):
     """Router → collector (§4.4): deliver these responses, idempotent per index."""
 
@@ -187,6 +216,8 @@ class Delivery(_Model):
     channel_id: Id
     reply: Reply
     responses: list[AnyResponse] = Field(max_length=20)
+    #: The asking user; `dm` responses without one are dropped (`dm_without_user`).
+    user: AskingUser | None = None
 
 
 class DeliveryAccepted(_Model):

@@ -1,0 +1,1 @@
+"""WaddleBot Moderation: a interaction service under `/moderation` (ARCHITECTURE §2)."""
