@@ -1,0 +1,94 @@
+"""Fixtures for the AI tests: fake providers, settings pointed at them, the app."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+import pytest_asyncio
+
+from flask_core.testing import started
+from waddlebot_ai.app import create_app
+from waddlebot_ai.settings import AiSettings
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    """A helper module of the tests by path (test folders are not packages here)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+HERE = Path(__file__).parent
+fakes = _load("waddlebot_ai_test_fakes", HERE / "fakes.py")
+FakeOllama = fakes.FakeOllama
+FakeOpenAI = fakes.FakeOpenAI
+
+WADDLEAI_KEY = "wa-test-key"
+
+
+@pytest_asyncio.fixture
+async def fake_ollama() -> AsyncIterator[Any]:
+    async with FakeOllama().serving() as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture
+async def fake_openai() -> AsyncIterator[Any]:
+    async with FakeOpenAI(WADDLEAI_KEY).serving() as fake:
+        yield fake
+
+
+def ollama_env(url: str) -> dict[str, Any]:
+    parsed = urlparse(url)
+    return {"ollama_host": parsed.hostname, "ollama_port": parsed.port, "ollama_use_tls": parsed.scheme == "https"}
+
+
+@pytest.fixture
+def ai_settings(make_settings: Any, fake_ollama: Any, fake_openai: Any) -> Callable[..., AiSettings]:
+    """`ai_settings(**overrides)`: both providers pointed at the fakes, Ollama chosen."""
+
+    def factory(**overrides: Any) -> AiSettings:
+        values: dict[str, Any] = {
+            **ollama_env(fake_ollama.url),
+            "waddleai_base_url": fake_openai.url,
+            "waddleai_api_key": WADDLEAI_KEY,
+            "ai_inline_wait": 5.0,
+            **overrides,
+        }
+        settings: AiSettings = make_settings(AiSettings, **values)
+        return settings
+
+    return factory
+
+
+@pytest.fixture
+def app(ai_settings: Callable[..., AiSettings]) -> Any:
+    return create_app(ai_settings())
+
+
+@pytest_asyncio.fixture
+async def res(app: Any) -> AsyncIterator[Any]:
+    async with started(app, settings=app.extensions["waddlebot.settings"]) as resources:
+        yield resources
+
+
+@pytest.fixture
+def make_body() -> Callable[..., dict[str, Any]]:
+    """`make_body(command, args_text, **event_fields)`: a command request body."""
+    return command_body
+
+
+command_body = fakes.command_body
