@@ -92,3 +92,26 @@ def make_body() -> Callable[..., dict[str, Any]]:
 
 
 command_body = fakes.command_body
+
+
+# --- the Twitch collector's fakes (Helix, signed EventSub), shared with its own tests ----
+twitch = _load("waddlebot_ai_test_twitch", HERE.parents[1] / "collectors" / "twitch" / "tests" / "conftest.py")
+fake_twitch = twitch.fake_twitch
+fake_router = twitch.fake_router
+bot_user_id = twitch.bot_user_id
+eventsub = twitch.eventsub
+
+
+@pytest.fixture
+def twitch_env(fake_twitch: Any, bot_user_id: str) -> dict[str, Any]:
+    """The Twitch collector's settings against the fake Helix, scaled down."""
+    return {
+        "twitch_eventsub_secret": twitch.SECRET, "twitch_client_id": twitch.CLIENT_ID,
+        "twitch_client_secret": twitch.CLIENT_SECRET, "twitch_bot_user_id": bot_user_id,
+        "twitch_access_token": "user-token-0", "twitch_refresh_token": "refresh-0",
+        "twitch_api_url": fake_twitch.api_url, "twitch_auth_url": fake_twitch.auth_url,
+        "public_url": "https://bot.example.com",
+        "twitch_chat_rate_limit": "100/1s", "twitch_chat_rate_limit_mod": "100/1s",
+        "outbox_backoff_base": 0.02, "outbox_backoff_cap": 0.2, "outbox_poll_interval": 0.02,
+        "delivery_retry_schedule": "20ms,50ms,100ms", "delivery_drain_timeout": 0.5,
+    }  # fmt: skip

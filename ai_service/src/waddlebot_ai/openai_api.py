@@ -225,6 +225,7 @@ async def _stream(
     """The provider's stream as OpenAI chunks; a failure before the first piece is an error
     answer, one after it an `error` event (the SDK raises it), without `[DONE]`."""
     provider = eng.providers.get(eng.settings.ai_provider)
+    store = keys()  # the body runs after the request context: take what it needs now
     slot = eng.slot(f"key:{key.key_id}")
     try:
         await slot.__aenter__()
@@ -271,7 +272,7 @@ async def _stream(
                             "usage": _usage(prompt, completion)})  # fmt: skip
             yield b"data: [DONE]\n\n"
             outcome = "ok"
-            keys().count(key, prompt, completion)
+            store.count(key, prompt, completion)
             if last is not None:
                 service.TOKENS.labels(service.PREFIX, provider.name, "in").inc(prompt)
                 service.TOKENS.labels(service.PREFIX, provider.name, "out").inc(completion)
@@ -283,7 +284,9 @@ async def _stream(
             service.PROVIDER_LATENCY.labels(service.PREFIX, provider.name, outcome).observe(
                 time.perf_counter() - started
             )
-            await chunks.aclose() if hasattr(chunks, "aclose") else None
+            closing = getattr(chunks, "aclose", None)
+            if closing is not None:
+                await closing()
             await slot.__aexit__(None, None, None)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -65,7 +65,7 @@ def for_chat(text: str, platform: str) -> str:
 
 def mention_pattern(names: Iterable[str], ids: Iterable[str]) -> re.Pattern[str] | None:
     """One pattern for every way a chat line names the bot; None when nothing is configured."""
-    parts = [rf"@{re.escape(n)}\b" for n in names if n]
+    parts = [rf"@{re.escape(n)}\b[,:]?" for n in names if n]
     parts += [rf"^\s*{re.escape(n)}\b[,:]" for n in names if n]
     parts += [rf"<@!?{re.escape(i)}(?:\|[^>]*)?>" for i in ids if i]
     return re.compile("|".join(parts), re.I) if parts else None
