@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import ModuleType
@@ -53,7 +52,11 @@ async def fake_openai() -> AsyncIterator[Any]:
 
 def ollama_env(url: str) -> dict[str, Any]:
     parsed = urlparse(url)
-    return {"ollama_host": parsed.hostname, "ollama_port": parsed.port, "ollama_use_tls": parsed.scheme == "https"}
+    return {
+        "ollama_host": parsed.hostname,
+        "ollama_port": parsed.port,
+        "ollama_use_tls": parsed.scheme == "https",
+    }
 
 
 @pytest.fixture
@@ -65,7 +68,6 @@ def ai_settings(make_settings: Any, fake_ollama: Any, fake_openai: Any) -> Calla
             **ollama_env(fake_ollama.url),
             "waddleai_base_url": fake_openai.url,
             "waddleai_api_key": WADDLEAI_KEY,
-            "ai_inline_wait": 5.0,
             **overrides,
         }
         settings: AiSettings = make_settings(AiSettings, **values)
@@ -76,7 +78,8 @@ def ai_settings(make_settings: Any, fake_ollama: Any, fake_openai: Any) -> Calla
 
 @pytest.fixture
 def app(ai_settings: Callable[..., AiSettings]) -> Any:
-    return create_app(ai_settings())
+    """The AI app alone, answering commands inline (within 5 s) for the route tests."""
+    return create_app(ai_settings(ai_inline_wait=5.0))
 
 
 @pytest_asyncio.fixture
@@ -95,7 +98,9 @@ command_body = fakes.command_body
 
 
 # --- the Twitch collector's fakes (Helix, signed EventSub), shared with its own tests ----
-twitch = _load("waddlebot_ai_test_twitch", HERE.parents[1] / "collectors" / "twitch" / "tests" / "conftest.py")
+twitch = _load(
+    "waddlebot_ai_test_twitch", HERE.parents[1] / "collectors" / "twitch" / "tests" / "conftest.py"
+)
 fake_twitch = twitch.fake_twitch
 fake_router = twitch.fake_router
 bot_user_id = twitch.bot_user_id

@@ -70,7 +70,9 @@ class _FakeProvider(FakeHttpServer):
 
 
 class FakeOllama(_FakeProvider):
-    def __init__(self, ssl_context: ssl.SSLContext | None = None, models: tuple[str, ...] = ("llama3.2:latest",)):
+    def __init__(
+        self, ssl_context: ssl.SSLContext | None = None, models: tuple[str, ...] = ("llama3.2:latest",)
+    ):
         super().__init__(ssl_context)
         self.models = models
         self.route("POST", "/api/chat", self.chat)
@@ -113,7 +115,9 @@ class FakeOllama(_FakeProvider):
     async def _ndjson(self, request: web.Request, raw: bytes, body: dict[str, Any]) -> web.StreamResponse:
         from multidict import CIMultiDict
 
-        call = Recorded(request.method, request.path, dict(request.query), CIMultiDict(request.headers), raw, body)
+        call = Recorded(
+            request.method, request.path, dict(request.query), CIMultiDict(request.headers), raw, body
+        )
         self.requests.append(call)
         self._changed.set()
         await self._wait()
@@ -159,7 +163,10 @@ class FakeOpenAI(_FakeProvider):
     async def models(self, call: Recorded) -> web.StreamResponse:
         if (refused := self._refused(call)) is not None:
             return refused
-        data = [{"id": m, "object": "model", "created": 1686935002, "owned_by": "waddleai"} for m in ("auto", "gpt-4o")]
+        data = [
+            {"id": m, "object": "model", "created": 1686935002, "owned_by": "waddleai"}
+            for m in ("auto", "gpt-4o")
+        ]
         return web.json_response({"object": "list", "data": data})
 
     async def completions(self, call: Recorded) -> web.StreamResponse:
@@ -167,7 +174,12 @@ class FakeOpenAI(_FakeProvider):
             return refused
         await self._wait()
         if self.fail_with:
-            error = {"message": "The server had an error", "type": "server_error", "param": None, "code": None}
+            error = {
+                "message": "The server had an error",
+                "type": "server_error",
+                "param": None,
+                "code": None,
+            }
             return web.json_response({"error": error}, status=self.fail_with)
         body = call.json
         text = self.answer_for(body)
@@ -202,7 +214,12 @@ class FakeOpenAI(_FakeProvider):
 
     async def _sse(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         if self.fail_with:
-            error = {"message": "The server had an error", "type": "server_error", "param": None, "code": None}
+            error = {
+                "message": "The server had an error",
+                "type": "server_error",
+                "param": None,
+                "code": None,
+            }
             return web.json_response({"error": error}, status=self.fail_with)
         text = self.answer_for(body)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -211,9 +228,20 @@ class FakeOpenAI(_FakeProvider):
                 "model": body.get("model", "auto"), "system_fingerprint": "fp_test"}  # fmt: skip
 
         async def send(choices: list[Any], **extra: Any) -> None:
-            await response.write(b"data: " + json.dumps({**base, "choices": choices, **extra}).encode() + b"\n\n")
+            await response.write(
+                b"data: " + json.dumps({**base, "choices": choices, **extra}).encode() + b"\n\n"
+            )
 
-        await send([{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}])
+        await send(
+            [
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "content": ""},
+                    "logprobs": None,
+                    "finish_reason": None,
+                }
+            ]
+        )
         for index, word in enumerate(text.split(" ")):
             piece = word if index == 0 else " " + word
             await send([{"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}])

@@ -77,7 +77,10 @@ async def test_ai_is_answered_in_twitch_chat_through_each_provider(
 ) -> None:  # fmt: skip
     fake = fake_ollama if provider == "ollama" else fake_openai
     settings = {"ai_provider": provider, "ai_provider_stream": stream, "ai_inline_wait": 0.05}
-    async with fleet_with_ai(make_settings, ai_settings, twitch_env, bot_user_id, free_port, **settings) as (_, http):
+    async with fleet_with_ai(make_settings, ai_settings, twitch_env, bot_user_id, free_port, **settings) as (
+        _,
+        http,
+    ):
         fake.reply = "**Yes**: the lore is *deep*.\n\n- read the `wiki`"
         await say(http, eventsub, "!ai what's the lore?")
         await eventually(lambda: fake_twitch.messages(BROADCASTER))
@@ -146,7 +149,10 @@ async def test_a_stalled_provider_never_slows_help_or_quote_and_every_question_i
     eventsub: Any, eventually: Any, free_port: int, fake_ollama: Any,
 ) -> None:  # fmt: skip
     limits = {"ai_community_concurrency": 32, "ai_max_concurrency": 32, "ai_answer_budget": 20.0}
-    async with fleet_with_ai(make_settings, ai_settings, twitch_env, bot_user_id, free_port, **limits) as (_, http):
+    async with fleet_with_ai(make_settings, ai_settings, twitch_env, bot_user_id, free_port, **limits) as (
+        _,
+        http,
+    ):
         sent = 0
 
         async def timed(text: str) -> float:

@@ -35,7 +35,9 @@ class FakeIdentity(FakeHttpServer):
         if call.json.get("key") == GOOD_KEY:
             found = {"key_id": "k1", "user_id": "42", "name": "my tool", "expires_at": None}
             return web.json_response(found)
-        body = {"error": {"code": "unauthorized", "message": "invalid API key", "details": {}, "request_id": None}}
+        body = {
+            "error": {"code": "unauthorized", "message": "invalid API key", "details": {}, "request_id": None}
+        }
         return web.json_response(body, status=401)
 
 
@@ -65,7 +67,8 @@ async def test_the_sdk_creates_completions_with_and_without_streaming(
     client = openai.AsyncOpenAI(base_url=f"{url}/ai/v1", api_key=GOOD_KEY, max_retries=0)
     try:
         done = await client.chat.completions.create(
-            model="auto", messages=[{"role": "system", "content": "Be kind."}, {"role": "user", "content": "hi"}]
+            model="auto",
+            messages=[{"role": "system", "content": "Be kind."}, {"role": "user", "content": "hi"}],
         )
         assert done.object == "chat.completion" and done.id.startswith("chatcmpl-")
         assert done.choices[0].message.role == "assistant"
@@ -74,7 +77,10 @@ async def test_the_sdk_creates_completions_with_and_without_streaming(
         assert done.usage is not None and (done.usage.prompt_tokens, done.usage.completion_tokens) == (26, 7)
         sent = fake_ollama.chat_calls()[0].json
         assert sent["model"] == "llama3.2"  # "auto" is the configured model
-        assert sent["messages"] == [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "hi"}]
+        assert sent["messages"] == [
+            {"role": "system", "content": "Be kind."},
+            {"role": "user", "content": "hi"},
+        ]
 
         stream = await client.chat.completions.create(
             model="llama3.2", messages=[{"role": "user", "content": "tell me more"}], stream=True,
@@ -142,7 +148,9 @@ async def test_errors_are_in_openais_shape_and_usage_is_counted_per_key(
         missing = await http.post("/ai/v1/chat/completions", json={"model": "auto", "messages": []})
         assert missing.status_code == 401
         assert set(missing.json()["error"]) == {"message", "type", "param", "code"}
-        bad = await http.post("/ai/v1/chat/completions", json={"model": "auto", "messages": []}, headers=headers)
+        bad = await http.post(
+            "/ai/v1/chat/completions", json={"model": "auto", "messages": []}, headers=headers
+        )
         assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_request_error"
         assert bad.json()["error"]["param"] == "messages"
         garbage = await http.post("/ai/v1/chat/completions", content=b"{nope", headers=headers)

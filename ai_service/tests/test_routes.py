@@ -14,7 +14,6 @@ from flask_core.testing import FakeHttpServer, service_headers, started
 from waddlebot_ai.app import create_app
 from waddlebot_ai.settings import AiSettings
 
-
 BASE = "/ai/api/v1"
 
 
@@ -76,7 +75,7 @@ async def test_memory_keeps_the_last_turns_and_expires(
     storage: dict[str, Any] = {}
     if backend == "fleet":
         storage = {"redis_url": request.getfixturevalue("redis_url")}
-    settings = ai_settings(ai_memory_turns=2, ai_memory_ttl=0.5, **storage)
+    settings = ai_settings(ai_memory_turns=2, ai_memory_ttl=0.5, ai_inline_wait=5.0, **storage)
     app = create_app(settings)
     async with started(app, settings=settings):
         client = app.test_client()
@@ -87,7 +86,13 @@ async def test_memory_keeps_the_last_turns_and_expires(
         fourth_body = command_body("ai", "q3")
         await text_of(await client.post(f"{BASE}/commands/ai", json=fourth_body, headers=auth()))
         fourth = fake_ollama.chat_calls()[3].json["messages"]
-        assert [m["content"] for m in fourth[1:]] == ["q1", "Answer 2: q1", "q2", "Answer 3: q2", "q3"]  # 2 turns
+        assert [m["content"] for m in fourth[1:]] == [
+            "q1",
+            "Answer 2: q1",
+            "q2",
+            "Answer 3: q2",
+            "q3",
+        ]  # 2 turns
         await asyncio.sleep(0.6)  # the TTL (scaled down from 30 min) passes
         await text_of(await ask(client, "q4"))
         assert [m["content"] for m in fake_ollama.chat_calls()[4].json["messages"][1:]] == ["q4"]
@@ -96,7 +101,7 @@ async def test_memory_keeps_the_last_turns_and_expires(
 async def test_a_provider_error_and_a_timeout_give_the_fallback(
     ai_settings: Callable[..., AiSettings], fake_ollama: Any
 ) -> None:
-    settings = ai_settings(ai_answer_budget=0.3)
+    settings = ai_settings(ai_answer_budget=0.3, ai_inline_wait=5.0)
     app = create_app(settings)
     async with started(app, settings=settings):
         client = app.test_client()
@@ -160,7 +165,9 @@ async def test_community_settings_override_provider_model_persona_and_prompt(
     )  # fmt: skip
     assert changed.status_code == 200, await changed.get_data(as_text=True)
     out = await changed.get_json()
-    assert out["effective"] == {"provider": "waddleai", "model": "gpt-4o"} and out["greetings"]["raid"] is True
+    assert (
+        out["effective"] == {"provider": "waddleai", "model": "gpt-4o"} and out["greetings"]["raid"] is True
+    )
     assert await text_of(await ask(client, "ahoy?", community_id="7")) == "Answer 1: ahoy?"
     [call] = fake_openai.chat_calls()
     assert call.json["model"] == "gpt-4o"

@@ -41,7 +41,9 @@ class CommunityAi:
     def model_name(self, settings: AiSettings) -> str:
         if self.model:
             return self.model
-        return settings.waddleai_model if self.provider_name(settings) == "waddleai" else settings.ollama_model
+        return (
+            settings.waddleai_model if self.provider_name(settings) == "waddleai" else settings.ollama_model
+        )
 
     def system_messages(self, settings: AiSettings) -> list[dict[str, str]]:
         """The system prompt, then the persona: always first, before any remembered turn."""
@@ -100,7 +102,9 @@ async def save(res: Resources, community_id: int, changes: dict[str, Any]) -> Co
     if changes.get("mentions", True) is None:
         changes["mentions"] = True
     merged = {**current, **changes, "community_id": community_id}
-    values = {k: merged[k] for k in ("provider", "model", "persona", "system_prompt", "mentions", "greetings")}
+    values = {
+        k: merged[k] for k in ("provider", "model", "persona", "system_prompt", "mentions", "greetings")
+    }
     await res.db.run(_upsert, community_id, values)
     await res.cache.invalidate(_key(community_id))
     return CommunityAi(**merged)

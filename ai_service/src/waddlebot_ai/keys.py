@@ -69,7 +69,9 @@ class Keys:
             self._cache.pop(digest, None)
             raise InvalidKey()
         if response.status_code != 200:
-            raise DependencyUnavailable("identity could not verify the key", details={"status": response.status_code})
+            raise DependencyUnavailable(
+                "identity could not verify the key", details={"status": response.status_code}
+            )
         data = response.json()
         found = ApiKey(str(data["key_id"]), str(data.get("user_id") or ""), str(data.get("name") or ""))
         until = now + self.ttl

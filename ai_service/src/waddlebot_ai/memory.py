@@ -64,7 +64,10 @@ class Memory:
         """Append one turn, keep the last N, renew the TTL."""
         if self.turns <= 0:
             return
-        pair: list[Message] = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+        pair: list[Message] = [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ]
         keep = 2 * self.turns
         if self._redis is None:
             entry = self._local.pop(key, None)

@@ -28,7 +28,9 @@ def define_tables(db: Any) -> None:
         Field("greetings", "json"),  # {"follow": true, ...}; unset types are off
         Field("updated_at", "double"),
     )
-    ensure_index(db, "ai_community_settings", "ai_community_settings_community", ("community_id",), unique=True)
+    ensure_index(
+        db, "ai_community_settings", "ai_community_settings_community", ("community_id",), unique=True
+    )
     db.define_table(
         "ai_key_usage",
         Field("key_id", "string", length=128, notnull=True),

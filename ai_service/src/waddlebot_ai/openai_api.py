@@ -39,7 +39,9 @@ MODELS_TTL = 60.0
 class OpenAIError(Exception):
     """An error in OpenAI's shape."""
 
-    def __init__(self, status: int, message: str, type_: str, code: str | None = None, param: str | None = None):
+    def __init__(
+        self, status: int, message: str, type_: str, code: str | None = None, param: str | None = None
+    ):
         super().__init__(message)
         self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
 
@@ -112,7 +114,9 @@ async def _authenticate() -> ApiKey:
     try:
         return await keys().verify(key.strip())
     except InvalidKey:
-        raise OpenAIError(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key") from None
+        raise OpenAIError(
+            401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+        ) from None
 
 
 @bp.errorhandler(OpenAIError)
@@ -134,7 +138,9 @@ def _provider_failure(exc: ProviderError) -> OpenAIError:
     if exc.reason == "timeout":
         return OpenAIError(504, "The model provider did not answer in time.", "server_error", "timeout")
     if exc.reason == "http_404":
-        return OpenAIError(404, "The model does not exist on the provider.", "invalid_request_error", "model_not_found")
+        return OpenAIError(
+            404, "The model does not exist on the provider.", "invalid_request_error", "model_not_found"
+        )
     return OpenAIError(502, "The model provider failed to answer.", "server_error", "provider_error")
 
 
@@ -143,13 +149,17 @@ async def _request() -> CompletionRequest:
     try:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise OpenAIError(400, "We could not parse the JSON body of your request.", "invalid_request_error") from None
+        raise OpenAIError(
+            400, "We could not parse the JSON body of your request.", "invalid_request_error"
+        ) from None
     try:
         return CompletionRequest.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         param = ".".join(str(p) for p in first.get("loc", ())) or None
-        raise OpenAIError(400, f"Invalid request: {first.get('msg')}", "invalid_request_error", None, param) from None
+        raise OpenAIError(
+            400, f"Invalid request: {first.get('msg')}", "invalid_request_error", None, param
+        ) from None
 
 
 def _model_for(settings: AiSettings, asked: str) -> str:
@@ -177,7 +187,9 @@ async def chat_completions() -> Any:
         return await _stream(eng, key, community, messages, options, completion_id, created, data.model,
                              include_usage)  # fmt: skip
     try:
-        done = await eng.ask(community, messages, budget=settings.ai_api_budget, options=options, slot=f"key:{key.key_id}")
+        done = await eng.ask(
+            community, messages, budget=settings.ai_api_budget, options=options, slot=f"key:{key.key_id}"
+        )
     except ProviderError as exc:
         raise _provider_failure(exc) from None
     keys().count(key, done.prompt_tokens, done.completion_tokens)

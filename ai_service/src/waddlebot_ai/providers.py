@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -75,7 +76,9 @@ class Provider(Protocol):
     name: str
     default_model: str
 
-    async def complete(self, messages: list[Message], options: Options, *, stream: bool = False) -> Completion: ...
+    async def complete(
+        self, messages: list[Message], options: Options, *, stream: bool = False
+    ) -> Completion: ...
 
     def stream(self, messages: list[Message], options: Options) -> AsyncIterator[Chunk]: ...
 
@@ -99,13 +102,23 @@ async def collect(chunks: AsyncIterator[Chunk], model: str) -> Completion:
     )
 
 
+def _is_tls(exc: BaseException) -> bool:
+    """A TLS failure anywhere in the chain (the aiohttp transport maps it to a connect error)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError | aiohttp.ClientSSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _wrap(exc: BaseException) -> ProviderError:
     if isinstance(exc, ProviderError):
         return exc
-    if isinstance(exc, httpx.TimeoutException):
-        return ProviderError("timeout")
-    if isinstance(exc, ssl.SSLError) or "certificate" in str(exc).lower() or "ssl" in str(exc).lower():
+    if _is_tls(exc):
         return ProviderError("tls", str(exc)[:200])
+    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
+        return ProviderError("timeout")
     if isinstance(exc, httpx.HTTPError | OSError):
         return ProviderError("connection", str(exc)[:200])
     return ProviderError("bad_answer", str(exc)[:200])
@@ -133,7 +146,9 @@ class OllamaProvider:
             "options": {"temperature": options.temperature, "num_predict": options.max_tokens},
         }
 
-    async def complete(self, messages: list[Message], options: Options, *, stream: bool = False) -> Completion:
+    async def complete(
+        self, messages: list[Message], options: Options, *, stream: bool = False
+    ) -> Completion:
         if stream:
             return await collect(self.stream(messages, options), options.model or self.default_model)
         try:
@@ -146,7 +161,9 @@ class OllamaProvider:
         except Exception as exc:
             raise _wrap(exc) from exc
         if not isinstance(data, dict) or "error" in data:
-            raise ProviderError("provider_error", str(data.get("error") if isinstance(data, dict) else data)[:200])
+            raise ProviderError(
+                "provider_error", str(data.get("error") if isinstance(data, dict) else data)[:200]
+            )
         message = data.get("message") or {}
         return Completion(
             str(message.get("content") or ""),
@@ -222,7 +239,9 @@ class OpenAIProvider:
             body["stream_options"] = {"include_usage": True}
         return body
 
-    async def complete(self, messages: list[Message], options: Options, *, stream: bool = False) -> Completion:
+    async def complete(
+        self, messages: list[Message], options: Options, *, stream: bool = False
+    ) -> Completion:
         if stream:
             return await collect(self.stream(messages, options), options.model or self.default_model)
         try:
@@ -249,10 +268,15 @@ class OpenAIProvider:
 
     async def stream(self, messages: list[Message], options: Options) -> AsyncIterator[Chunk]:
         body = self._body(messages, options, True)
-        model, finish, usage = options.model, None, {}
+        model, finish = options.model, None
+        usage: dict[str, Any] = {}
         try:
             async with self.client.stream(
-                "POST", f"{self.base}/chat/completions", json=body, headers=self._headers(), timeout=options.timeout
+                "POST",
+                f"{self.base}/chat/completions",
+                json=body,
+                headers=self._headers(),
+                timeout=options.timeout,
             ) as response:
                 if response.status_code != 200:
                     raise await _error_of(response)
@@ -310,7 +334,9 @@ class Providers:
         client = self._clients.get(key)
         if client is None:
             limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-            client = httpx.AsyncClient(transport=AiohttpTransport(verify=verify, limits=limits), timeout=None)
+            # every call passes its own timeout (the remaining budget of its question)
+            transport = AiohttpTransport(verify=verify, limits=limits)
+            client = httpx.AsyncClient(transport=transport, timeout=30.0)
             self._clients[key] = client
         return client
 
@@ -318,7 +344,7 @@ class Providers:
         s = self.settings
         match name or s.ai_provider:
             case "waddleai":
-                key = ("waddleai", s.waddleai_v1_url())
+                key: tuple[Any, ...] = ("waddleai", s.waddleai_v1_url())
                 api_key = s.waddleai_api_key.get_secret_value() if s.waddleai_api_key else None
                 return OpenAIProvider(self._client(key, True), s.waddleai_v1_url(), s.waddleai_model, api_key)
             case _:

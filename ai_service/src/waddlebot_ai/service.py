@@ -61,7 +61,9 @@ ENGINE_KEY = "ai.engine"
 PROVIDER_LATENCY = histogram(
     "waddlebot_ai_provider_latency_seconds", "AI provider call latency", ("provider", "outcome")
 )
-TOKENS = counter("waddlebot_ai_tokens_total", "Tokens sent to and received from providers", ("provider", "direction"))
+TOKENS = counter(
+    "waddlebot_ai_tokens_total", "Tokens sent to and received from providers", ("provider", "direction")
+)
 FALLBACKS = counter("waddlebot_ai_fallbacks_total", "Questions answered with the fallback text", ("reason",))
 QUEUE_DEPTH = gauge("waddlebot_ai_queue_depth", "Questions waiting for a provider slot")
 IN_FLIGHT = gauge("waddlebot_ai_in_flight", "Provider calls in flight")
@@ -218,12 +220,18 @@ class Engine:
         """The chat answer to `question`: system prompt and persona, memory, the question."""
         key = self.memory.key(str(community.community_id), platform, channel_id)
         history = await self.memory.history(key) if remember else []
-        messages = [*community.system_messages(self.settings), *history, {"role": "user", "content": question}]
+        messages = [
+            *community.system_messages(self.settings),
+            *history,
+            {"role": "user", "content": question},
+        ]
         try:
             done = await self.ask(community, messages)
         except ProviderError as exc:
             FALLBACKS.labels(PREFIX, exc.reason).inc()
-            log.warning("ai.fallback", reason=exc.reason, detail=exc.detail[:200], community_id=community.community_id)
+            log.warning(
+                "ai.fallback", reason=exc.reason, detail=exc.detail[:200], community_id=community.community_id
+            )
             return Answer(self.settings.ai_fallback_text, ok=False, reason=exc.reason)
         reply = text.for_chat(done.text, platform)
         if not reply:
@@ -259,7 +267,9 @@ class Engine:
         job.late = True  # no await since the check: the job sees it when it finishes
         raise Accepted()
 
-    async def _job_body(self, invocation_id: str, work: Callable[[], Awaitable[Responses]], kind: str) -> Responses:
+    async def _job_body(
+        self, invocation_id: str, work: Callable[[], Awaitable[Responses]], kind: str
+    ) -> Responses:
         responses = await work()
         job = self._jobs.get(invocation_id)
         if job is not None and job.late:
@@ -311,18 +321,24 @@ class Engine:
                 )
             except DependencyUnavailable as exc:
                 outcome = "unavailable"
-                log.warning("ai.late_answer_retry", invocation_id=invocation_id, error=exc.message, attempt=attempt)
+                log.warning(
+                    "ai.late_answer_retry", invocation_id=invocation_id, error=exc.message, attempt=attempt
+                )
                 await asyncio.sleep(0.2 * 2**attempt)
                 continue
             if response.status_code in (200, 202, 409):  # 409: an earlier attempt got through
                 outcome = "delivered"
             else:
                 outcome = f"http_{response.status_code}"
-                log.warning("ai.late_answer_refused", invocation_id=invocation_id, status=response.status_code)
+                log.warning(
+                    "ai.late_answer_refused", invocation_id=invocation_id, status=response.status_code
+                )
             break
         LATE.labels(PREFIX, kind, outcome).inc()
 
-    async def post_message(self, message_id: str, community_id: str, event: Event, responses: Responses) -> None:
+    async def post_message(
+        self, message_id: str, community_id: str, event: Event, responses: Responses
+    ) -> None:
         """A module-initiated message (§11) into the event's chat, once per `message_id`."""
         body = {
             "message_id": message_id,
@@ -385,9 +401,11 @@ async def _answer_request(res: Resources, request: CommandRequest, wait: float) 
 
 
 async def ask_command(res: Resources, request: CommandRequest) -> Responses:
-    """`!ai <question>` / `!ask <question>`: inline within AI_INLINE_WAIT, else late."""
+    """`!ai <question>` / `!ask <question>`: inline within AI_INLINE_WAIT (AI_WEB_WAIT for
+    `web`), else 202 and the answer later."""
     settings = engine(res).settings
-    return await _answer_request(res, request, settings.ai_inline_wait)
+    web = request.event.platform == "web"
+    return await _answer_request(res, request, settings.ai_web_wait if web else settings.ai_inline_wait)
 
 
 async def ask_batch(res: Resources, requests: list[CommandRequest]) -> list[Responses]:

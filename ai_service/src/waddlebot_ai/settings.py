@@ -72,10 +72,14 @@ class AiSettings(CoreSettings):
     ai_community_concurrency: int = Field(default=4, ge=1, le=1024)  # per community
     ai_max_queue: int = Field(default=200, ge=0)  # questions waiting beyond which: fallback
     ai_answer_budget: Duration = 25.0  # one question, queueing included
-    #: How long a command call waits for its answer before answering 202 and posting
-    #: the answer later (§4.4a); a `commands:batch` call waits `ai_batch_wait`.
-    ai_inline_wait: Duration = 1.5
+    #: How long a command call waits for its answer before answering 202 and posting it
+    #: later (§4.4a). 0 by default: a collector's outbox drains one call at a time, so any
+    #: wait here holds every chat line behind the question (decision 0060). A
+    #: `commands:batch` call waits `ai_batch_wait`; questions from `web` (the CLI, the
+    #: portal's simulator: a person waiting on that very request) wait `ai_web_wait`.
+    ai_inline_wait: Duration = 0.0
     ai_batch_wait: Duration = 0.0
+    ai_web_wait: Duration = 10.0
 
     # --- our OpenAI-compatible API ---
     ai_key_cache_ttl: Duration = 30.0  # positive key verifications, at most 30 s

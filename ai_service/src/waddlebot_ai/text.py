@@ -30,7 +30,7 @@ _QUOTE = re.compile(r"^\s{0,3}>\s?", re.M)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M)
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M)
 _SPACES = re.compile(r"\s+")
-_LEADING_COMMAND = re.compile(r"^[\s!/.#\\]+")
+_LEADING_COMMAND = re.compile(r"^(?:[\s!/.\\]|#(?=\w))+")
 
 
 def strip_markdown(text: str) -> str:
@@ -38,7 +38,9 @@ def strip_markdown(text: str) -> str:
     text = _FENCE.sub(lambda m: m.group(1), text)
     text = _INLINE_CODE.sub(r"\1", text)
     text = _IMAGE.sub(r"\1 (\2)", text)
-    text = _LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text)
+    text = _LINK.sub(
+        lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text
+    )
     text = _RULE.sub(" ", text)
     text = _HEADING.sub("", text)
     text = _QUOTE.sub("", text)
@@ -56,10 +58,7 @@ def neutralise(text: str) -> str:
 
 def for_chat(text: str, platform: str) -> str:
     """The answer as the platform's chat shows it: one message, never a command."""
-    if platform in ("twitch", "web"):
-        text = strip_markdown(text)
-    else:
-        text = text.strip()
+    text = strip_markdown(text) if platform in ("twitch", "web") else text.strip()
     return fit(neutralise(text), platform)
 
 
