@@ -22,6 +22,7 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from types import FrameType
 
+from bench.ai import report as report_ai
 from bench.cli_startup import cli_target_line, measure_cli
 from bench.fleet import (
     EMBEDDED,
@@ -244,6 +245,7 @@ def main() -> int:
             with fleet_backend(bench.run_id, *urls) as backend:
                 pipelines.append(bench.pipeline(backend, "fleet"))
         print_targets(bare, core, pipelines)
+        report_ai()
         print_neighbours(bench.measurements)
     except ServerError as exc:
         print(f"\nbench: a server failed: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from quart import Blueprint, Response, current_app, request
+from quart_schema import hide
 
 from flask_core import ServiceError, get_logger
 from flask_core.app import resources
@@ -169,6 +170,7 @@ def _model_for(settings: AiSettings, asked: str) -> str:
 
 
 @bp.post("/v1/chat/completions")
+@hide  # OpenAI's own reference documents it; our OpenAPI keeps the one error shape (§3)
 async def chat_completions() -> Any:
     key = await _authenticate()
     data = await _request()
@@ -318,6 +320,7 @@ async def _next(chunks: AsyncIterator[Chunk], budget: float) -> Chunk | None:
 
 
 @bp.get("/v1/models")
+@hide
 async def list_models() -> Any:
     await _authenticate()
     settings = _settings()

@@ -329,6 +329,7 @@ class Providers:
 
     settings: AiSettings
     _clients: dict[tuple[Any, ...], httpx.AsyncClient] = field(default_factory=dict)
+    _providers: dict[str, Provider] = field(default_factory=dict)
 
     def _client(self, key: tuple[Any, ...], verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
         client = self._clients.get(key)
@@ -341,8 +342,16 @@ class Providers:
         return client
 
     def get(self, name: str | None = None) -> Provider:
+        """The provider `name` (default AI_PROVIDER), built once."""
+        key = name or self.settings.ai_provider
+        found = self._providers.get(key)
+        if found is None:
+            found = self._providers[key] = self._build(key)
+        return found
+
+    def _build(self, name: str) -> Provider:
         s = self.settings
-        match name or s.ai_provider:
+        match name:
             case "waddleai":
                 key: tuple[Any, ...] = ("waddleai", s.waddleai_v1_url())
                 api_key = s.waddleai_api_key.get_secret_value() if s.waddleai_api_key else None
@@ -354,5 +363,6 @@ class Providers:
 
     async def aclose(self) -> None:
         clients, self._clients = self._clients, {}
+        self._providers.clear()
         for client in clients.values():
             await client.aclose()
