@@ -171,3 +171,47 @@ async def test_errors_are_in_openais_shape_and_usage_is_counted_per_key(
             "key_id": "k1", "user_id": "42", "requests": 2, "prompt_tokens": 52, "completion_tokens": 14,
             "last_used_at": None,
         }  # fmt: skip
+
+
+async def test_the_sdk_with_a_key_made_by_waddlebot_keys_create_and_the_real_identity(
+    make_settings: Any, ai_settings: Callable[..., AiSettings], free_port: int, data_dir: Any, fake_ollama: Any
+) -> None:
+    import asyncio
+    import sys
+
+    from flask_core.testing import TEST_SECRET
+    from waddlebot_cli.testing import process_env, run_fleet
+    from waddlebot_identity.app import create_app as create_identity
+    from waddlebot_identity.settings import IdentitySettings
+
+    identity_settings = make_settings(IdentitySettings, port=free_port)
+    apps = {"identity": create_identity(identity_settings), "ai": create_app(ai_settings(port=free_port))}
+    async with run_fleet(identity_settings, apps) as fleet:
+        env = process_env(data_dir, 0, INTERNAL_JWT_SECRET=TEST_SECRET, LOG_FORMAT="json")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "waddlebot_cli.main", "keys", "create", "--name", "sdk test", "--url", fleet.url,
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err.decode()
+        key = out.decode().strip().splitlines()[-1]
+        assert key.startswith("wbk_")
+        client = openai.AsyncOpenAI(base_url=f"{fleet.url}/ai/v1", api_key=key, max_retries=0)
+        forged = openai.AsyncOpenAI(base_url=f"{fleet.url}/ai/v1", api_key=key[:-2] + "xx", max_retries=0)
+        try:
+            done = await client.chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}])
+            assert done.choices[0].message.content == "Answer 1: hi"
+            pieces = [
+                c.choices[0].delta.content or ""
+                async for c in await client.chat.completions.create(
+                    model="auto", messages=[{"role": "user", "content": "again"}], stream=True
+                )
+                if c.choices
+            ]
+            assert "".join(pieces) == "Answer 2: again"
+            assert [m.id for m in (await client.models.list()).data][0] == "llama3.2"
+            with pytest.raises(openai.AuthenticationError):
+                await forged.chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}])
+        finally:
+            await client.close()
+            await forged.close()
