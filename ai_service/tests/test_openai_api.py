@@ -174,7 +174,11 @@ async def test_errors_are_in_openais_shape_and_usage_is_counted_per_key(
 
 
 async def test_the_sdk_with_a_key_made_by_waddlebot_keys_create_and_the_real_identity(
-    make_settings: Any, ai_settings: Callable[..., AiSettings], free_port: int, data_dir: Any, fake_ollama: Any
+    make_settings: Any,
+    ai_settings: Callable[..., AiSettings],
+    free_port: int,
+    data_dir: Any,
+    fake_ollama: Any,
 ) -> None:
     import asyncio
     import sys
@@ -199,7 +203,9 @@ async def test_the_sdk_with_a_key_made_by_waddlebot_keys_create_and_the_real_ide
         client = openai.AsyncOpenAI(base_url=f"{fleet.url}/ai/v1", api_key=key, max_retries=0)
         forged = openai.AsyncOpenAI(base_url=f"{fleet.url}/ai/v1", api_key=key[:-2] + "xx", max_retries=0)
         try:
-            done = await client.chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}])
+            done = await client.chat.completions.create(
+                model="auto", messages=[{"role": "user", "content": "hi"}]
+            )
             assert done.choices[0].message.content == "Answer 1: hi"
             pieces = [
                 c.choices[0].delta.content or ""
@@ -211,7 +217,9 @@ async def test_the_sdk_with_a_key_made_by_waddlebot_keys_create_and_the_real_ide
             assert "".join(pieces) == "Answer 2: again"
             assert [m.id for m in (await client.models.list()).data][0] == "llama3.2"
             with pytest.raises(openai.AuthenticationError):
-                await forged.chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}])
+                await forged.chat.completions.create(
+                    model="auto", messages=[{"role": "user", "content": "hi"}]
+                )
         finally:
             await client.close()
             await forged.close()
