@@ -16,7 +16,7 @@ import pytest
 
 from flask_core.testing import service_headers
 from waddlebot_ai.app import create_app as create_ai
-from waddlebot_ai.settings import AiSettings
+from waddlebot_ai.settings import DEFAULT_FALLBACK, AiSettings
 from waddlebot_cli.testing import Fleet, run_fleet
 from waddlebot_memories.app import create_app as create_memories
 from waddlebot_memories.settings import MemoriesSettings
@@ -98,8 +98,12 @@ async def test_ai_is_answered_in_twitch_chat_through_each_provider(
             {"role": "assistant", "content": "**Yes**: the lore is *deep*.\n\n- read the `wiki`"},
             {"role": "user", "content": "and the sequel?"},
         ]
+        fake.fail_with = 500
+        await say(http, eventsub, "!ai are you there?")
+        await eventually(lambda: len(fake_twitch.messages(BROADCASTER)) >= 3)
+        assert fake_twitch.messages(BROADCASTER)[2]["message"] == DEFAULT_FALLBACK
         await asyncio.sleep(0.2)
-        assert len(fake_twitch.messages(BROADCASTER)) == 2  # each answered once
+        assert len(fake_twitch.messages(BROADCASTER)) == 3  # each answered once
 
 
 async def test_a_mention_is_answered_and_greetings_are_off_until_a_community_turns_them_on(

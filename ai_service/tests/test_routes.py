@@ -115,8 +115,17 @@ async def test_a_provider_error_and_a_timeout_give_the_fallback(
         # failures are not remembered: the next question has no earlier turns
         await text_of(await ask(client, "third"))
         assert fake_ollama.chat_calls()[-1].json["messages"][1:] == [{"role": "user", "content": "third"}]
-    metrics = fake_ollama  # the counters live in the process registry
-    assert metrics is not None
+        exposed = await (await client.get("/metrics")).get_data(as_text=True)
+        for line in (
+            'waddlebot_ai_fallbacks_total{reason="http_500",service="ai"}',
+            'waddlebot_ai_fallbacks_total{reason="timeout",service="ai"}',
+            'waddlebot_ai_provider_latency_seconds_count{outcome="ok",provider="ollama",service="ai"}',
+            'waddlebot_ai_tokens_total{direction="out",provider="ollama",service="ai"}',
+            'waddlebot_ai_queue_depth{service="ai"}',
+        ):
+            assert line in exposed, line
+        ready = await (await client.get("/readyz")).get_json()
+        assert ready["checks"]["provider"]["ok"] is True, ready
 
 
 async def test_a_slow_answer_is_accepted_and_posted_to_the_router_once(
