@@ -68,6 +68,7 @@ def ai_settings(make_settings: Any, fake_ollama: Any, fake_openai: Any) -> Calla
             **ollama_env(fake_ollama.url),
             "waddleai_base_url": fake_openai.url,
             "waddleai_api_key": WADDLEAI_KEY,
+            "ai_shutdown_grace": 0.5,
             **overrides,
         }
         settings: AiSettings = make_settings(AiSettings, **values)
@@ -120,3 +121,10 @@ def twitch_env(fake_twitch: Any, bot_user_id: str) -> dict[str, Any]:
         "outbox_backoff_base": 0.02, "outbox_backoff_cap": 0.2, "outbox_poll_interval": 0.02,
         "delivery_retry_schedule": "20ms,50ms,100ms", "delivery_drain_timeout": 0.5,
     }  # fmt: skip
+
+
+# --- the Discord collector's fakes (REST API, signed interactions) ------------------------
+discord = _load(
+    "waddlebot_ai_test_discord", HERE.parents[1] / "collectors" / "discord" / "tests" / "conftest.py"
+)
+fake_discord = discord.fake_discord

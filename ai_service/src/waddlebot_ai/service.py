@@ -125,6 +125,10 @@ class Engine:
         self._process = asyncio.Semaphore(s.ai_max_concurrency)
 
     async def close(self) -> None:
+        """Let running answers finish for AI_SHUTDOWN_GRACE seconds, then cancel the rest."""
+        pending = set(self._tasks)
+        if pending and self.settings.ai_shutdown_grace > 0:
+            await asyncio.wait(pending, timeout=self.settings.ai_shutdown_grace)
         for task in list(self._tasks):
             await cancel_and_wait(task)
         await self.providers.aclose()

@@ -80,6 +80,8 @@ class AiSettings(CoreSettings):
     ai_inline_wait: Duration = 0.0
     ai_batch_wait: Duration = 0.0
     ai_web_wait: Duration = 10.0
+    #: On shutdown, answers still running get this long to finish and be posted.
+    ai_shutdown_grace: Duration = 5.0
 
     # --- our OpenAI-compatible API ---
     ai_key_cache_ttl: Duration = 30.0  # positive key verifications, at most 30 s
