@@ -32,7 +32,7 @@ SETTINGS_SCHEMA = {
 MANIFEST = Manifest(
     name="ai",
     version=VERSION,
-    description="AI answers in chat (Ollama or any OpenAI-compatible server), with memory.",
+    description="AI answers to your questions, with memory of the chat.",
     commands=[
         ManifestCommand(path="ai", description="Ask the AI a question.", usage="!ai <question>"),
         ManifestCommand(path="ask", description="Ask the AI a question.", usage="!ask <question>"),

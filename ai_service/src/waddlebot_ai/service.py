@@ -397,8 +397,13 @@ async def _answer_request(res: Resources, request: CommandRequest, wait: float) 
     event = request.event
 
     async def work() -> Responses:
-        community = await communities.load(res, _community_id(request.community_id))
-        found = await eng.answer(community, event.platform, event.channel_id, question)
+        try:
+            community = await communities.load(res, _community_id(request.community_id))
+            found = await eng.answer(community, event.platform, event.channel_id, question)
+        except Exception:  # the database, say: the asker still gets an answer
+            log.exception("ai.answer_failed", invocation_id=request.invocation_id)
+            FALLBACKS.labels(PREFIX, "error").inc()
+            return chat(eng.settings.ai_fallback_text)
         return chat(found.text)
 
     return await eng.run_once(request.invocation_id, work, wait, kind="command")
