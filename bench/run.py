@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import memory, moderation, opsdroid
+from bench.ai import report as report_ai
 from bench.cli_startup import cli_target_line, measure_cli
 from bench.fleet import (
     EMBEDDED,
@@ -304,6 +305,7 @@ def main() -> int:
         print_targets(bare, core, pipelines, ops)
         print_fleet_memory(residents)
         moderation.run(bench)  # bench/moderation.py: single event with moderation on vs off
+        report_ai()
         print_neighbours(bench.measurements)
     except ServerError as exc:
         print(f"\nbench: a server failed: {exc}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""WaddleBot Ai: a ai service under `/ai` (ARCHITECTURE §2)."""
