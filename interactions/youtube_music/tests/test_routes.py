@@ -1,0 +1,52 @@
+"""The youtube_music HTTP API through the real app and lifespan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_core.testing import service_headers
+
+BASE = "/youtube_music/api/v1"
+ITEMS = f"{BASE}/communities/7/items"
+
+
+def auth() -> dict[str, str]:
+    return service_headers("youtube_music", issuer="router")
+
+
+async def test_an_added_item_is_listed(client: Any) -> None:
+    created = await client.post(ITEMS, json={"name": "  first  "}, headers=auth())
+    assert created.status_code == 201, await created.get_data(as_text=True)
+    item = await created.get_json()
+    assert item["name"] == "first" and item["community_id"] == 7
+    listed = await client.get(ITEMS, headers=auth())
+    assert (await listed.get_json())["items"] == [item]
+    other = await client.get(f"{BASE}/communities/8/items", headers=auth())
+    assert (await other.get_json())["items"] == []
+
+
+async def test_the_api_needs_a_service_token_for_this_service(client: Any) -> None:
+    assert (await client.get(ITEMS)).status_code == 401
+    wrong = service_headers("router", issuer="router")
+    assert (await client.get(ITEMS, headers=wrong)).status_code == 401
+
+
+async def test_a_blank_name_is_a_validation_error(client: Any) -> None:
+    response = await client.post(ITEMS, json={"name": "   "}, headers=auth())
+    assert response.status_code == 422
+    assert (await response.get_json())["error"]["code"] == "validation_error"
+
+
+async def test_the_manifest_offers_the_command(client: Any) -> None:
+    manifest = await (await client.get(f"{BASE}/manifest", headers=auth())).get_json()
+    assert manifest["name"] == "youtube_music"
+    assert [c["path"] for c in manifest["commands"]] == ["youtube_music"]
+
+
+async def test_the_command_counts_the_communitys_items(client: Any, command_body: Any) -> None:
+    await client.post(ITEMS, json={"name": "one"}, headers=auth())
+    response = await client.post(f"{BASE}/commands/youtube_music", json=command_body("youtube_music", "7"), headers=auth())
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    assert (await response.get_json())["responses"] == [
+        {"type": "chat", "text": "Amy: this community has 1 youtube_music item(s)."}
+    ]
