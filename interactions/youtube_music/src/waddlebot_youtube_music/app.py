@@ -7,16 +7,19 @@ from quart import Quart
 from flask_core import Resources, module_blueprint
 from flask_core import create_app as core_create_app
 
-from .manifest import SPEC
+from .manifest import build
 from .models import define_tables
-from .routes import bp
+from .routes import blueprint
 from .settings import YoutubeMusicSettings
 
 PREFIX = "youtube_music"
 
 
 def create_app(settings: YoutubeMusicSettings | None = None, resources: Resources | None = None) -> Quart:
-    """The youtube_music app: module routes (manifest, commands) and its REST API under `/youtube_music`."""
+    """Song requests (module routes) and the queue API (`…/communities/{id}/queue`, `…/settings`)."""
     settings = settings or YoutubeMusicSettings()
-    blueprints = [module_blueprint(SPEC), bp]
-    return core_create_app(PREFIX, settings, blueprints, PREFIX, resources=resources, models=[define_tables])
+    queue, spec = build(settings)
+    blueprints = [module_blueprint(spec), blueprint(queue)]
+    app = core_create_app(PREFIX, settings, blueprints, PREFIX, resources=resources, models=[define_tables])
+    app.extensions["music.queue"] = queue
+    return app

@@ -1,21 +1,28 @@
-"""What the youtube_music module offers the router: its commands, roles and handlers (§4.6)."""
+"""What youtube_music offers the router: the song request commands of §12 (Music)."""
 
 from __future__ import annotations
 
 from flask_core import Manifest, ManifestCommand, ModuleSpec
+from flask_core.song_queue import DESCRIPTIONS, ROLES, USAGES, SongQueue
 
-from . import service
+from .service import YouTube
+from .settings import YoutubeMusicSettings
 
-VERSION = "0.1.0"
+VERSION = "1.0.0"
 
 MANIFEST = Manifest(
     name="youtube_music",
     version=VERSION,
-    description="Youtube music (generated: describe the module here).",
+    description="Song requests from YouTube, played by the media overlay.",
     commands=[
-        ManifestCommand(path="youtube_music", description="How many items this community has.", usage="!youtube_music"),
+        ManifestCommand(
+            path=path, description=DESCRIPTIONS[path], usage=usage, role=ROLES.get(path, "everyone")
+        )
+        for path, usage in USAGES.items()
     ],
-    # command_budget=...  seconds the router waits; unset: the service table's default (interaction)
 )
 
-SPEC = ModuleSpec(manifest=MANIFEST, commands={"youtube_music": service.count_command})
+
+def build(settings: YoutubeMusicSettings) -> tuple[SongQueue, ModuleSpec]:
+    queue = SongQueue("youtube_music", YouTube(settings), label="YouTube video")
+    return queue, ModuleSpec(manifest=MANIFEST, commands=queue.handlers())

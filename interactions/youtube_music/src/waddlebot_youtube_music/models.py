@@ -1,19 +1,12 @@
-"""The youtube_music tables (pydal), migrated with every other service's by `waddlebot migrate`."""
+"""The youtube_music tables: the shared song queue's, under this service's prefix."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydal import Field
-
-from flask_core import ensure_index
+from flask_core import song_queue
 
 
 def define_tables(db: Any) -> None:
-    db.define_table(
-        "youtube_music_items",
-        Field("community_id", "bigint", notnull=True),
-        Field("name", "string", length=200, notnull=True),
-        Field("created_at", "datetime"),
-    )
-    ensure_index(db, "youtube_music_items", "youtube_music_items_community", ("community_id",))
+    """`youtube_music_requests`, `youtube_music_settings`, `youtube_music_votes`."""
+    song_queue.define_tables(db, "youtube_music")

@@ -1,27 +1,7 @@
-"""Request and response models of the youtube_music API (quart-schema + pydantic)."""
+"""The bodies of the queue API: the shared song queue's (one definition for both music services)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from flask_core.song_queue import Ended, QueueQuery, QueueSettings, RequestList, RequestOut, SettingsPatch
 
-from pydantic import BaseModel, StringConstraints
-
-from .service import Item
-
-
-class ItemIn(BaseModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class ItemOut(BaseModel):
-    id: int
-    community_id: int
-    name: str
-
-    @classmethod
-    def of(cls, item: Item) -> ItemOut:
-        return cls(id=item.id, community_id=item.community_id, name=item.name)
-
-
-class ItemList(BaseModel):
-    items: list[ItemOut]
+__all__ = ["Ended", "QueueQuery", "QueueSettings", "RequestList", "RequestOut", "SettingsPatch"]

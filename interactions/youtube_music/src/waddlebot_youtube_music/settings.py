@@ -1,4 +1,4 @@
-"""Youtube music settings: the core names of ARCHITECTURE §2 plus this service's own (YOUTUBE_MUSIC_*)."""
+"""youtube_music settings: the core names of ARCHITECTURE §2 plus the YouTube Data API's (§11)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from flask_core import CoreSettings
 
 
 class YoutubeMusicSettings(CoreSettings):
-    """This service's own secrets and limits live here, never in CoreSettings."""
+    """`YOUTUBE_API_KEY` (without it `!sr` says song requests are not set up) and
+    `YOUTUBE_API_URL` (a local fake in tests)."""
 
-    youtube_music_max_items: int = 100  # YOUTUBE_MUSIC_MAX_ITEMS: items listed at most per answer
+    youtube_api_key: str | None = None
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    youtube_timeout: float = 4.0
