@@ -159,7 +159,8 @@ class Hub:
                     if message is None:
                         await pubsub.ping()
                         continue
-                    self._dispatch(message.get("data"))
+                    if message.get("type") == "message":  # not the answer to a ping
+                        self._dispatch(message.get("data"))
             except (RedisError, OSError) as exc:
                 log.warning("browser_source.listener_lost", error=repr(exc))
                 await asyncio.sleep(pause)

@@ -1,4 +1,4 @@
-"""The spotify tables (pydal), migrated with every other service's by `waddlebot migrate`."""
+"""The spotify tables: the shared song queue's and the connected accounts (one per community)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ from typing import Any
 
 from pydal import Field
 
-from flask_core import ensure_index
+from flask_core import song_queue
 
 
 def define_tables(db: Any) -> None:
+    song_queue.define_tables(db, "spotify")
     db.define_table(
-        "spotify_items",
-        Field("community_id", "bigint", notnull=True),
-        Field("name", "string", length=200, notnull=True),
-        Field("created_at", "datetime"),
+        "spotify_accounts",
+        Field("community_id", "bigint", notnull=True, unique=True),
+        Field("access_token", "string", length=600),
+        Field("refresh_token", "string", length=600),
+        Field("expires_at", "double"),  # epoch seconds
+        Field("scope", "string", length=500),
+        Field("connected_at", "datetime"),
     )
-    ensure_index(db, "spotify_items", "spotify_items_community", ("community_id",))

@@ -1,49 +1,74 @@
-"""The spotify REST API (service token): thin handlers that validate, call service.py, answer."""
+"""The spotify API: the shared queue's routes plus connecting the streamer's account.
+
+GET    /spotify/api/v1/communities/{id}/account           {connected} (service token)
+POST   /spotify/api/v1/communities/{id}/account/connect   {authorize_url}: send the streamer there
+DELETE /spotify/api/v1/communities/{id}/account           forget the tokens
+GET    /spotify/oauth/callback?code&state                  Spotify's redirect (the state is the proof)
+…/queue, …/queue/{id}/approve, …/queue/skip, …/queue/undo-skip, …/settings (flask_core.song_queue)
+"""
 
 from __future__ import annotations
 
-from quart import Blueprint
-from quart_schema import validate_request, validate_response
+from quart import Blueprint, Response
+from quart_schema import validate_querystring, validate_response
 
-from flask_core import NotFound, require_service
-from flask_core.app import resources, settings_of
+from flask_core import NotFound, ServiceError, require_service
+from flask_core.app import resources
+from flask_core.song_queue import SongError, SongQueue
 
-from . import service
-from .schemas import ItemIn, ItemList, ItemOut
-from .settings import SpotifySettings
+from .schemas import AccountOut, CallbackQuery, ConnectOut
+from .service import Accounts
 
-bp = Blueprint("spotify", __name__)
-
-ITEMS = "/api/v1/communities/<int:community_id>/items"
-MAX_COMMUNITY_ID = 2**63 - 1  # the column is a bigint: larger ids cannot exist
+ACCOUNT = "/api/v1/communities/<int:community_id>/account"
 
 
-def _check(community_id: int) -> None:
-    if community_id > MAX_COMMUNITY_ID:
-        raise NotFound("no such community")
+def _page(text: str, status: int) -> Response:
+    body = f"<!doctype html><meta charset=utf-8><title>Spotify</title><p>{text}</p>"  # fixed texts only
+    response = Response(body, status=status, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
 
 
-def _max_items() -> int:
-    settings = settings_of()
-    return settings.spotify_max_items if isinstance(settings, SpotifySettings) else 100
+def blueprints(queue: SongQueue, accounts: Accounts) -> list[Blueprint]:
+    bp = Blueprint("spotify", __name__)
 
+    def check(community_id: int) -> int:
+        if not 0 < community_id <= 2**63 - 1:
+            raise NotFound("no such community")
+        return community_id
 
-@bp.get(ITEMS)
-@require_service
-@validate_response(ItemList)
-async def list_items(community_id: int) -> ItemList:
-    """The community's items, oldest first."""
-    _check(community_id)
-    items = await service.list_items(resources().db, community_id, limit=_max_items())
-    return ItemList(items=[ItemOut.of(item) for item in items])
+    @bp.get(ACCOUNT)
+    @require_service
+    @validate_response(AccountOut)
+    async def account(community_id: int) -> AccountOut:
+        check(community_id)
+        return AccountOut(connected=community_id in await accounts.connected(resources()))
 
+    @bp.post(ACCOUNT + "/connect")
+    @require_service
+    @validate_response(ConnectOut)
+    async def connect(community_id: int) -> ConnectOut:
+        try:
+            return ConnectOut(authorize_url=await accounts.authorize_url(resources(), check(community_id)))
+        except SongError as exc:
+            raise ServiceError(exc.text, code="dependency_unavailable", status=503) from None
 
-@bp.post(ITEMS)
-@require_service
-@validate_request(ItemIn)
-@validate_response(ItemOut, 201)
-async def add_item(community_id: int, data: ItemIn) -> tuple[ItemOut, int]:
-    """Add an item to the community."""
-    _check(community_id)
-    item = await service.add_item(resources().db, community_id, data.name)
-    return ItemOut.of(item), 201
+    @bp.delete(ACCOUNT)
+    @require_service
+    @validate_response(AccountOut)
+    async def disconnect(community_id: int) -> AccountOut:
+        await accounts.disconnect(resources(), check(community_id))
+        return AccountOut(connected=False)
+
+    @bp.get("/oauth/callback")
+    @validate_querystring(CallbackQuery)
+    async def callback(query_args: CallbackQuery) -> Response:
+        if query_args.error or not query_args.code or not query_args.state:
+            return _page("Spotify was not connected.", 400)
+        try:
+            await accounts.connect(resources(), query_args.state, query_args.code)
+        except SongError:
+            return _page("Spotify was not connected: the link expired or Spotify refused. Try again.", 400)
+        return _page("Spotify is connected. You can close this page.", 200)
+
+    return [queue.blueprint(), bp]

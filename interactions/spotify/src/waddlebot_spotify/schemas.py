@@ -1,27 +1,26 @@
-"""Request and response models of the spotify API (quart-schema + pydantic)."""
+"""Bodies of the spotify API: the shared queue's, plus the account's."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import BaseModel, Field
 
-from pydantic import BaseModel, StringConstraints
+from flask_core.song_queue import Ended, QueueQuery, QueueSettings, RequestList, RequestOut, SettingsPatch
 
-from .service import Item
-
-
-class ItemIn(BaseModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class ItemOut(BaseModel):
-    id: int
-    community_id: int
-    name: str
-
-    @classmethod
-    def of(cls, item: Item) -> ItemOut:
-        return cls(id=item.id, community_id=item.community_id, name=item.name)
+__all__ = [
+    "AccountOut", "CallbackQuery", "ConnectOut", "Ended", "QueueQuery", "QueueSettings", "RequestList",
+    "RequestOut", "SettingsPatch",
+]  # fmt: skip
 
 
-class ItemList(BaseModel):
-    items: list[ItemOut]
+class ConnectOut(BaseModel):
+    authorize_url: str
+
+
+class AccountOut(BaseModel):
+    connected: bool
+
+
+class CallbackQuery(BaseModel):
+    code: str | None = Field(default=None, max_length=2000)
+    state: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, max_length=200)

@@ -123,6 +123,9 @@ class YouTube:
     async def skipped(self, res: Resources, request: Request) -> None:
         return None
 
+    async def current(self, res: Resources, community_id: int) -> Song | None:
+        return None  # never asked: the queue itself says what the overlay plays
+
 
 def _reasons(body: Any) -> set[str]:
     error = body.get("error") if isinstance(body, dict) else None

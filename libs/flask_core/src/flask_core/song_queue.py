@@ -91,6 +91,9 @@ class Provider(Protocol):
     async def skipped(self, res: Resources, request: Request) -> None:
         """The playing request was skipped (e.g. Spotify: next track on the device)."""
 
+    async def current(self, res: Resources, community_id: int) -> Song | None:
+        """What the provider's own player plays now (only asked when not `plays_in_overlay`)."""
+
 
 class QueueSettings(BaseModel):
     """Per community; the portal edits them (`PUT …/settings`)."""
@@ -181,6 +184,7 @@ def define_tables(db: Any, prefix: str) -> None:
         settings_table,
         Field("community_id", "bigint", notnull=True, unique=True),
         Field("settings", "json"),
+        Field("current_song", "string", length=128),  # the last song seen on the provider's player
     )
     db.define_table(
         votes,
@@ -400,7 +404,11 @@ class SongQueue:
         REQUESTS.labels(self.prefix, added.state).inc()
         if added.state == "pending":
             return f'"{song.title}" awaits a moderator\'s approval.'
-        await self.provider.accepted(res, added)
+        try:
+            await self.provider.accepted(res, added)
+        except SongError:
+            await self.remove(res, community_id, added.id)
+            raise
         if started:
             await self._changed(res, community_id, added, "start")
             return f'Now playing "{song.title}" ({format_duration(song.duration)}).'
@@ -415,11 +423,15 @@ class SongQueue:
 
     async def skip(self, res: Resources, community_id: int, why: str = "skip") -> Request | None:
         """Skip the playing request: the one that plays now (None: nothing left)."""
-        current = (await self.list_open(res.db, community_id))[0]
+        current = await self.now_playing(res, community_id)
         if current is None:
             return None
-        nxt: Request | None = await res.db.run(self._advance, community_id, current.id, "skipped")
+        nxt: Request | None = None
+        if current.id:
+            nxt = await res.db.run(self._advance, community_id, current.id, "skipped")
         await self.provider.skipped(res, current)
+        if not self.provider.plays_in_overlay:
+            return await self.observe(res, community_id)  # the player's next song
         await self._changed(res, community_id, nxt, why)
         return nxt
 
@@ -520,7 +532,47 @@ class SongQueue:
         return chat(f"Queue: {shown}{more}")
 
     async def now_playing(self, res: Resources, community_id: int) -> Request | None:
+        if not self.provider.plays_in_overlay:
+            return await self.observe(res, community_id)
         return (await self.list_open(res.db, community_id))[0]
+
+    def _observe(self, d: Any, community_id: int, song: Song | None) -> tuple[Request | None, bool]:
+        """Record what the provider plays: (the request it is — or one for a song nobody
+        asked for —, whether it changed since last seen). Serialised per community."""
+        serialize_on(d, self.requests, community_id)
+        table = d[self.settings_table]
+        row = d(table.community_id == community_id).select().first()
+        seen = (row.current_song or "") if row else ""
+        now_id = song.song_id if song is not None else ""
+        changed = seen != now_id
+        if changed:
+            table.update_or_insert(table.community_id == community_id, community_id=community_id,
+                                   current_song=now_id)  # fmt: skip
+        current = self._playing(d, community_id)
+        if current is not None and current.song.song_id == now_id:
+            return current, changed
+        if current is not None:
+            self._set(d, current.id, "played")
+        if song is None:
+            return None, changed
+        queued = self._in_state(d, community_id, "queued")
+        match = [r for r in queued if r.song.song_id == now_id]
+        if match:
+            for earlier in queued[: queued.index(match[0])]:  # the player's queue is first in, first out
+                self._set(d, earlier.id, "played")
+            self._set(d, match[0].id, "playing")
+            match[0].state = "playing"
+            return match[0], changed
+        return Request(0, community_id, song, "", "", "playing", _now()), changed
+
+    async def observe(self, res: Resources, community_id: int) -> Request | None:
+        """Ask the provider's player what plays; a change is pushed as now_playing."""
+        song = await self.provider.current(res, community_id)
+        current, changed = await res.db.run(self._observe, community_id, song)
+        if changed:
+            key = current.song.song_id if current is not None else "none"
+            await self.announce(res, community_id, current, f"{key}:{_now().isoformat()}")
+        return current
 
     async def cmd_song(self, res: Resources, request: CommandRequest) -> Responses:
         try:
