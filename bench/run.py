@@ -244,6 +244,9 @@ def main() -> int:
             with fleet_backend(bench.run_id, *urls) as backend:
                 pipelines.append(bench.pipeline(backend, "fleet"))
         print_targets(bare, core, pipelines)
+        from bench.overlays import overlay_line  # 5: 1,000 overlay sockets receive one alert
+
+        print("\n" + overlay_line(workdir))
         print_neighbours(bench.measurements)
     except ServerError as exc:
         print(f"\nbench: a server failed: {exc}", file=sys.stderr)
