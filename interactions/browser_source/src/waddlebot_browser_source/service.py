@@ -172,8 +172,8 @@ async def overlay_command(res: Resources, request: CommandRequest) -> Responses:
         return [{"type": "error", "code": "validation_error", "text": "This chat has no community yet."}]
     token = await tokens.current(res.db, int(request.community_id))
     urls = overlay_urls(public_base(res), token)
-    lines = " | ".join(f"{kind}: {url}" for kind, url in urls.items())
-    return [{"type": "dm", "text": f"Your overlay URLs (keep them private): {lines}"}]
+    # The kind ends each URL; without labels the five fit one Twitch whisper (500 characters).
+    return [{"type": "dm", "text": "Overlays (keep private): " + " ".join(urls.values())}]
 
 
 async def media_report(res: Resources, community_id: int, what: str, message: dict[str, Any]) -> None:
