@@ -172,7 +172,7 @@ async def overlay_command(res: Resources, request: CommandRequest) -> Responses:
         return [{"type": "error", "code": "validation_error", "text": "This chat has no community yet."}]
     token = await tokens.current(res.db, int(request.community_id))
     urls = overlay_urls(public_base(res), token)
-    # The kind ends each URL; without labels the five fit one Twitch whisper (500 characters).
+    # The kind ends each URL, so no labels: the answer stays short (a whisper may be split).
     return [{"type": "dm", "text": "Overlays (keep private): " + " ".join(urls.values())}]
 
 
