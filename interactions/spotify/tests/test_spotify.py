@@ -170,10 +170,12 @@ async def test_a_refresh_token_spotify_no_longer_takes_asks_to_connect_again(
     fake_spotify.add_track(RICK, "Never Gonna Give You Up")
     async with fleet() as c:
         await c.say("!queue")
+        cid = await c.community()
+        skip = await c.fleet.http.post(f"/spotify/api/v1/communities/{cid}/queue/skip", headers=portal())
+        assert skip.status_code == 409 and "connect Spotify" in skip.json()["error"]["message"]
         await connect(c, fake_spotify)
         fake_spotify.expire_tokens()
         fake_spotify.refresh.clear()  # the streamer revoked the app
         assert "ask the streamer to connect Spotify" in await c.say("!sr never gonna")
-        cid = await c.community()
         gone = await c.fleet.http.delete(f"/spotify/api/v1/communities/{cid}/account", headers=portal())
         assert gone.json() == {"connected": False}

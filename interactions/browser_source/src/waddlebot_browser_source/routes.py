@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from importlib import resources as package_files
 from typing import Any
 
 from quart import Blueprint, Response, websocket
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart_schema import hide, validate_querystring, validate_request, validate_response
 
 from flask_core import NotFound, get_logger, require_service
 from flask_core.app import resources
@@ -28,7 +29,8 @@ from .hub import KINDS, SLOW, Client
 from .schemas import OverlayList, OverlayOut, OverlayPush, OverlayQuery, PushResult
 
 log = get_logger(__name__)
-bp = Blueprint("browser_source", __name__, static_folder="static", static_url_path="/static")
+bp = Blueprint("browser_source", __name__)
+STATIC = {"overlay.js": "text/javascript", "overlay.css": "text/css"}
 
 UNAUTHORISED = 4401  # close code: unknown or rotated-out token
 IDLE = 4000  # close code: no ping for three heartbeats
@@ -44,6 +46,7 @@ MEDIA_POLICY = (
 )
 
 
+@functools.cache
 def _static(name: str) -> str:
     return (package_files.files(__package__) / "static" / name).read_text(encoding="utf-8")
 
@@ -62,7 +65,19 @@ def _check() -> tokens.TokenCheck:
     return found
 
 
+@bp.get("/static/<name>")
+@hide  # the page's own files, not API
+async def static_file(name: str) -> Response:
+    if name not in STATIC:
+        return _html(_static("missing.html"), 404, BASE_POLICY)
+    response = Response(_static(name), content_type=f"{STATIC[name]}; charset=utf-8")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 @bp.get("/overlay/<token>/<kind>")
+@hide  # an HTML page for OBS, not API
 async def overlay_page(token: str, kind: str) -> Response:
     """The page OBS loads; it reads its token and kind from its own address."""
     if kind not in KINDS or await _check()(token) is None:

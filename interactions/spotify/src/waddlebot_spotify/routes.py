@@ -10,10 +10,11 @@ GET    /spotify/oauth/callback?code&state                  Spotify's redirect (t
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import validate_querystring, validate_response
+from quart_schema import hide, validate_querystring, validate_response
 
 from flask_core import NotFound, ServiceError, require_service
 from flask_core.app import resources
+from flask_core.openapi import error_responses
 from flask_core.song_queue import SongError, SongQueue
 
 from .schemas import AccountOut, CallbackQuery, ConnectOut
@@ -46,12 +47,13 @@ def blueprints(queue: SongQueue, accounts: Accounts) -> list[Blueprint]:
 
     @bp.post(ACCOUNT + "/connect")
     @require_service
+    @error_responses(409)
     @validate_response(ConnectOut)
     async def connect(community_id: int) -> ConnectOut:
         try:
             return ConnectOut(authorize_url=await accounts.authorize_url(resources(), check(community_id)))
         except SongError as exc:
-            raise ServiceError(exc.text, code="dependency_unavailable", status=503) from None
+            raise ServiceError(exc.text, code="conflict", status=409) from None  # not configured here
 
     @bp.delete(ACCOUNT)
     @require_service
@@ -61,6 +63,7 @@ def blueprints(queue: SongQueue, accounts: Accounts) -> list[Blueprint]:
         return AccountOut(connected=False)
 
     @bp.get("/oauth/callback")
+    @hide  # the browser's redirect from Spotify, an HTML page
     @validate_querystring(CallbackQuery)
     async def callback(query_args: CallbackQuery) -> Response:
         if query_args.error or not query_args.code or not query_args.state:

@@ -31,6 +31,7 @@ from pydantic import Field as PydanticField
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request, validate_response
 
+from .app import error_response
 from .app import resources as app_resources
 from .auth import require_service
 from .database import AsyncDAL, ensure_index, serialize_on
@@ -39,6 +40,7 @@ from .events import CommandRequest, Role, role_at_least
 from .logging import get_logger
 from .metrics import counter
 from .module import Responses, chat
+from .openapi import error_responses
 from .resources import Resources
 
 log = get_logger(__name__)
@@ -645,6 +647,10 @@ class SongQueue:
         bp = Blueprint(f"{self.prefix}_queue", __name__)
         base = "/api/v1/communities/<int:community_id>"
 
+        @bp.errorhandler(SongError)
+        async def _refused(exc: SongError) -> Any:  # e.g. Spotify not connected: 409 with the chat text
+            return error_response(ServiceError(exc.text, code="conflict", status=409))
+
         def out(r: Request) -> RequestOut:
             song = r.song
             return RequestOut(
@@ -686,6 +692,7 @@ class SongQueue:
 
         @bp.post(base + "/queue/<int:request_id>/approve")
         @require_service
+        @error_responses(409)
         @validate_response(RequestOut)
         async def approve(community_id: int, request_id: int) -> RequestOut:
             return out(await self.approve(app_resources(), check(community_id), request_id))
@@ -701,6 +708,7 @@ class SongQueue:
 
         @bp.post(base + "/queue/skip")
         @require_service
+        @error_responses(409)
         @validate_response(RequestList)
         async def skip(community_id: int) -> RequestList:
             await self.skip(app_resources(), check(community_id))
@@ -709,6 +717,7 @@ class SongQueue:
 
         @bp.post(base + "/queue/undo-skip")
         @require_service
+        @error_responses(409)
         @validate_response(RequestList)
         async def undo_skip(community_id: int) -> RequestList:
             if await self.undo_skip(app_resources(), check(community_id)) is None:
@@ -718,6 +727,7 @@ class SongQueue:
 
         @bp.post(base + "/queue/ended")
         @require_service
+        @error_responses(409)
         @validate_request(Ended)
         @validate_response(RequestList)
         async def ended(community_id: int, data: Ended) -> RequestList:
