@@ -11,7 +11,7 @@ VERSION = "1.0.0"
 MANIFEST = Manifest(
     name="browser_source",
     version=VERSION,
-    description="OBS overlays: alerts, ticker, media, now playing and chat, pushed live.",
+    description="OBS overlays pushed live: alerts, now playing, chat.",
     commands=[
         ManifestCommand(
             path="overlay",
