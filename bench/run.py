@@ -25,6 +25,7 @@ from types import FrameType
 
 from bench import memory, moderation, opsdroid
 from bench.ai import report as report_ai
+from bench.overlays import overlay_line
 from bench.cli_startup import cli_target_line, measure_cli
 from bench.fleet import (
     EMBEDDED,
@@ -306,6 +307,7 @@ def main() -> int:
         print_fleet_memory(residents)
         moderation.run(bench)  # bench/moderation.py: single event with moderation on vs off
         report_ai()
+        print("\n" + overlay_line(workdir))  # 5: 1,000 overlay sockets receive one alert
         print_neighbours(bench.measurements)
     except ServerError as exc:
         print(f"\nbench: a server failed: {exc}", file=sys.stderr)

@@ -101,6 +101,7 @@ def test_budgets_default_per_kind() -> None:
 def test_default_modules_are_the_installed_interaction_and_ai_modules() -> None:
     installed = {ep.name for ep in entry_points(group=service_table.ENTRY_POINT_GROUP)}
     expected = [s.prefix for s in SERVICES if s.kind in ("interaction", "ai") and s.prefix in installed]
+    expected = [p for p in expected if p != "spotify"]  # §12 Music: exclusive with youtube_music
     assert service_table.default_modules() == expected
     assert "memories" in expected and "router" not in expected and "twitch" not in expected
 

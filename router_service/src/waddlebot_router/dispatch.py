@@ -18,6 +18,7 @@ from flask_core.events import AnyResponse, CommandBatchResult, CommandRequest, E
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
 
+from . import overlays
 from .settings import RouterSettings
 
 log = get_logger(__name__)
@@ -304,6 +305,7 @@ async def deliver(
     A failure is logged, counted and raised as DependencyUnavailable, so the caller does
     not mark the invocation done and it is delivered again (deduped per invocation).
     """
+    await overlays.forward(res, target, invocation_id, responses)
     if not target.through_collector or not responses:
         return
     body = {

@@ -105,7 +105,7 @@ SERVICES: Final[tuple[Service, ...]] = (
     Service("youtube_music", "interaction", 8125, calls=("router", "browser_source")),
     Service("spotify", "interaction", 8126, calls=("router", "browser_source")),
     Service("labels", "interaction", 8127, calls=("router",)),
-    Service("browser_source", "interaction", 8128, calls=("router",)),
+    Service("browser_source", "interaction", 8128, calls=("router", "youtube_music")),
     Service("timers", "interaction", 8129, calls=("router",)),
     Service("moderation", "interaction", 8130, calls=("router",)),
     Service("identity", "core", 8140, module=True, calls=("router", "reputation")),
@@ -156,10 +156,18 @@ def installed() -> frozenset[str]:
     return frozenset(p for p in PREFIXES if p in names)
 
 
+#: Left out of the default set: spotify is exclusive with youtube_music, which is in it (§12 Music).
+NOT_DEFAULT: Final = frozenset({"spotify"})
+
+
 def default_modules() -> list[str]:
-    """`DEFAULT_MODULES` when unset: every installed interaction and AI module (§11)."""
+    """`DEFAULT_MODULES` when unset: every installed interaction and AI module (§11), but NOT_DEFAULT."""
     present = installed()
-    return [s.prefix for s in SERVICES if s.kind in ("interaction", "ai") and s.prefix in present]
+    return [
+        s.prefix
+        for s in SERVICES
+        if s.kind in ("interaction", "ai") and s.prefix in present and s.prefix not in NOT_DEFAULT
+    ]
 
 
 def check_table(rows: tuple[Service, ...] = SERVICES) -> list[str]:

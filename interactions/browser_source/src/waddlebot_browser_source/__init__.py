@@ -1,0 +1,1 @@
+"""WaddleBot Browser source: a interaction service under `/browser_source` (ARCHITECTURE §2)."""

@@ -1,0 +1,1 @@
+"""WaddleBot Spotify: a interaction service under `/spotify` (ARCHITECTURE §2)."""

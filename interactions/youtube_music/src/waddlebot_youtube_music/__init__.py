@@ -1,0 +1,1 @@
+"""WaddleBot Youtube music: a interaction service under `/youtube_music` (ARCHITECTURE §2)."""
