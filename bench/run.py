@@ -25,7 +25,6 @@ from types import FrameType
 
 from bench import memory, moderation, opsdroid
 from bench.ai import report as report_ai
-from bench.overlays import overlay_line
 from bench.cli_startup import cli_target_line, measure_cli
 from bench.fleet import (
     EMBEDDED,
@@ -38,6 +37,7 @@ from bench.fleet import (
     start_fleet,
 )
 from bench.loadgen import REQUEST_TIMEOUT, LoadSpec, RepResult, run_rep
+from bench.overlays import overlay_line
 from bench.report import HEADER, Measurement, Spread, machine, ratio_line
 from bench.servers import Server, ServerError, clean_env, echo_ready, free_port
 from bench.settings import BenchSettings
