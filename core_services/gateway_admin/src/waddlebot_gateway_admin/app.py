@@ -15,6 +15,6 @@ PREFIX = "gateway_admin"
 
 
 def create_app(settings: GatewayAdminSettings | None = None, resources: Resources | None = None) -> Quart:
-    """The gateway_admin app: its REST API under `/gateway_admin` (serve `module_blueprint(SPEC)` to add commands)."""
+    """The gateway_admin app: Kong consumers, keys and ACL groups under `/gateway_admin`."""
     settings = settings or GatewayAdminSettings()
     return core_create_app(PREFIX, settings, [bp], PREFIX, resources=resources, models=[define_tables])

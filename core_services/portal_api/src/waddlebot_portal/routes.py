@@ -14,7 +14,7 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
-from quart import Blueprint, Response, g, make_response, redirect, request
+from quart import Blueprint, Response, g, make_response, request
 from quart_schema import document_response, tag, validate_querystring, validate_request, validate_response
 
 from flask_core.app import resources
@@ -47,6 +47,7 @@ from .web import (
     actor,
     clear_session_cookies,
     member,
+    min_role,
     portal_settings,
     session_user,
     set_session_cookies,
@@ -170,9 +171,7 @@ async def login(data: LoginIn) -> Response:
         await _failed(res, email)
         raise Unauthorized("wrong email or password", details={"reason": "credentials"})
     issued = await sessions.start(res.db, settings, account)
-    who = actor(PortalUser(sub=str(account.id), admin=account.admin, communities={}))
-    await audit.record(res.db, dataclasses.replace(who, name=account.email or account.display_name), community_id=None, action="login",
-                       resource="session", resource_id=issued.family)  # fmt: skip
+    await _audit_login(account, issued.family)
     return await _signed_in(issued)
 
 
@@ -220,6 +219,24 @@ async def logout() -> Response:
     return response
 
 
+def _redirect(location: str) -> Response:
+    return Response("", status=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+async def _audit_login(account: Account, family: str, after: dict[str, Any] | None = None) -> None:
+    who = actor(PortalUser(sub=str(account.id), admin=account.admin, communities={}))
+    who = dataclasses.replace(who, name=account.email or account.display_name)
+    await audit.record(
+        resources().db,
+        who,
+        community_id=None,
+        action="login",
+        resource="session",
+        resource_id=family,
+        after=after,
+    )
+
+
 def _callback_url(provider: str) -> str:
     settings = portal_settings()
     base = (settings.public_url or settings.service_url("portal")).rstrip("/")
@@ -247,7 +264,7 @@ async def oauth_start(provider: str, query_args: OAuthStartQuery) -> Response:
         {"provider": provider, "next": oauth.safe_next(query_args.next), "binding": binding},
         ttl=settings.portal_oauth_state_ttl,
     )
-    response = redirect(started["authorize_url"], 302)
+    response = _redirect(started["authorize_url"])
     response.set_cookie(oauth.STATE_COOKIE, binding, max_age=settings.portal_oauth_state_ttl,
                         path="/portal/api/v1/auth/oauth", httponly=True,
                         secure=settings.cookie_secure, samesite="Lax")  # fmt: skip
@@ -290,12 +307,10 @@ async def oauth_callback(provider: str, query_args: OAuthCallbackQuery) -> Respo
     if account.disabled:
         raise Unauthorized("this account is disabled", details={"reason": "disabled"})
     issued = await sessions.start(res.db, settings, account)
-    who = actor(PortalUser(sub=str(account.id), admin=account.admin, communities={}))
-    who = dataclasses.replace(who, name=account.email or account.display_name)
-    await audit.record(res.db, who, community_id=None, action="login", resource="session",
-                       resource_id=issued.family,
-                       after={"provider": provider, "platform_user_id": linked.get("platform_user_id")})  # fmt: skip
-    response = redirect(str(pending.get("next") or "/"), 302)
+    await _audit_login(
+        account, issued.family, {"provider": provider, "platform_user_id": linked.get("platform_user_id")}
+    )
+    response = _redirect(str(pending.get("next") or "/"))
     set_session_cookies(response, issued)
     response.delete_cookie(oauth.STATE_COOKIE, path="/portal/api/v1/auth/oauth")
     return response
@@ -346,6 +361,7 @@ async def list_communities(query_args: ListQuery) -> CommunityPage:
 
 
 @bp.get(COMMUNITY)
+@min_role("everyone")
 @validate_response(CommunityOut)
 @error_responses(401, 403)
 async def get_community(community_id: int) -> CommunityOut:
@@ -359,6 +375,7 @@ async def get_community(community_id: int) -> CommunityOut:
 
 
 @bp.get(f"{COMMUNITY}/audit")
+@min_role("moderator")
 @tag(["audit"])
 @validate_querystring(AuditQuery)
 @validate_response(AuditPage)
@@ -370,6 +387,7 @@ async def community_audit(community_id: int, query_args: AuditQuery) -> AuditPag
 
 
 @bp.post(f"{COMMUNITY}/simulate")
+@min_role("moderator")
 @tag(["simulator"])
 @validate_request(SimulateIn)
 @validate_response(SimulateOut)
@@ -393,16 +411,18 @@ async def simulate(community_id: int, data: SimulateIn) -> SimulateOut:
 
 
 @bp.get(f"{COMMUNITY}/events")
+@min_role("moderator")
 @tag(["dashboard"])
 @document_response(FeedEvent)
 @error_responses(401, 403)
 async def community_events(community_id: int) -> Response:
     """Server-sent events: the community's recent events, then each new one as it happens."""
     await member(community_id, "moderator")
+    res, settings = resources(), portal_settings()
 
     async def stream() -> AsyncIterator[bytes]:
         yield b": connected\n\n"
-        async for line in feed.subscribe(community_id):
+        async for line in feed.subscribe(res, settings, community_id):
             if line is None:
                 yield b": keep-alive\n\n"
                 continue
