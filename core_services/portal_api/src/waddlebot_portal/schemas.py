@@ -245,3 +245,22 @@ class QuoteCreate(BaseModel):
     text: Annotated[str, StringConstraints(min_length=1, max_length=400)]
     author: Annotated[str, StringConstraints(max_length=100)] | None = None
     game: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class BookmarkItem(BaseModel):
+    id: int
+    url: str
+    title: str | None
+    created_by: str | None
+    created_at: datetime
+
+
+class ReminderItem(BaseModel):
+    id: int
+    target: str
+    text: str
+    recurrence: str | None
+    next_at: datetime | None
+    set_by: str | None
+    platform: str
+    channel_id: str
