@@ -190,3 +190,16 @@ async def test_a_callback_this_browser_did_not_start_is_refused(oauth_fleet: Any
         assert denied.status_code == 400
         unknown = await victim.get("/portal/api/v1/auth/oauth/myspace/start")
         assert unknown.status_code == 404
+
+
+async def test_a_client_asking_for_json_gets_the_consent_url_and_then_me(oauth_fleet: Any) -> None:
+    fleet, _ = oauth_fleet
+    json_only = {"Accept": "application/json"}
+    async with httpx.AsyncClient(base_url=fleet.url) as http:
+        started = await http.get("/portal/api/v1/auth/oauth/twitch/start", headers=json_only)
+        assert started.status_code == 200
+        consent = await http.get(started.json()["authorize_url"])
+        callback = urlsplit(consent.headers["Location"])
+        done = await http.get(f"{callback.path}?{callback.query}", headers=json_only)
+        assert done.status_code == 200 and done.json()["user"]["display_name"] == "waddles"
+        assert (await http.get("/portal/api/v1/me")).status_code == 200

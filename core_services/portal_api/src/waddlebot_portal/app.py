@@ -22,6 +22,8 @@ def create_app(settings: PortalSettings | None = None, resources: Resources | No
 
     @app.before_request
     async def _csrf_and_tenancy() -> None:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
+            await request.get_json()  # bad JSON is 400 `invalid_json` first, as everywhere
         check_csrf()
         if request.url_rule is not None:
             await check_tenancy(app.view_functions.get(request.url_rule.endpoint))

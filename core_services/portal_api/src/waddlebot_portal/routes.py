@@ -36,6 +36,7 @@ from .schemas import (
     LoginIn,
     MeOut,
     OAuthCallbackQuery,
+    OAuthStarted,
     OAuthStartQuery,
     SimulateIn,
     SimulateOut,
@@ -219,6 +220,10 @@ async def logout() -> Response:
     return response
 
 
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
 def _redirect(location: str) -> Response:
     return Response("", status=302, headers={"Location": location, "Cache-Control": "no-store"})
 
@@ -252,9 +257,12 @@ def _provider(provider: str) -> str:
 @bp.get(f"{API}/auth/oauth/<provider>/start")
 @auth_tag
 @validate_querystring(OAuthStartQuery)
-@document_response(LoggedOut, 302)
+@document_response(OAuthStarted)
+@document_response(OAuthStarted, 302)
 async def oauth_start(provider: str, query_args: OAuthStartQuery) -> Response:
-    """Redirect to the platform's consent page (through identity); `next` is where to land."""
+    """Redirect to the platform's consent page (through identity); `next` is where to land.
+
+    A client that accepts only JSON gets `{authorize_url}` (200) and navigates itself."""
     res, settings = resources(), portal_settings()
     redirect_uri = _callback_url(_provider(provider))
     started = await oauth.start(res, provider, redirect_uri)
@@ -264,7 +272,11 @@ async def oauth_start(provider: str, query_args: OAuthStartQuery) -> Response:
         {"provider": provider, "next": oauth.safe_next(query_args.next), "binding": binding},
         ttl=settings.portal_oauth_state_ttl,
     )
-    response = _redirect(started["authorize_url"])
+    if _wants_json():
+        response = await make_response({"authorize_url": started["authorize_url"]}, 200)
+        assert isinstance(response, Response)
+    else:
+        response = _redirect(started["authorize_url"])
     response.set_cookie(oauth.STATE_COOKIE, binding, max_age=settings.portal_oauth_state_ttl,
                         path="/portal/api/v1/auth/oauth", httponly=True,
                         secure=settings.cookie_secure, samesite="Lax")  # fmt: skip
@@ -274,10 +286,13 @@ async def oauth_start(provider: str, query_args: OAuthStartQuery) -> Response:
 @bp.get(f"{API}/auth/oauth/<provider>/callback")
 @auth_tag
 @validate_querystring(OAuthCallbackQuery)
-@document_response(LoggedOut, 302)
+@document_response(MeOut)
+@document_response(OAuthStarted, 302)
 @error_responses(400, 401)
 async def oauth_callback(provider: str, query_args: OAuthCallbackQuery) -> Response:
-    """Finish the sign-in: identity links the platform account, the portal signs its user in."""
+    """Finish the sign-in: identity links the platform account, the portal signs its user in.
+
+    A browser is redirected to `next`; a client that accepts only JSON gets `me` (200)."""
     res, settings = resources(), portal_settings()
     _provider(provider)
     if query_args.error or not query_args.code or not query_args.state:
@@ -310,8 +325,11 @@ async def oauth_callback(provider: str, query_args: OAuthCallbackQuery) -> Respo
     await _audit_login(
         account, issued.family, {"provider": provider, "platform_user_id": linked.get("platform_user_id")}
     )
-    response = _redirect(str(pending.get("next") or "/"))
-    set_session_cookies(response, issued)
+    if _wants_json():
+        response = await _signed_in(issued)
+    else:
+        response = _redirect(str(pending.get("next") or "/"))
+        set_session_cookies(response, issued)
     response.delete_cookie(oauth.STATE_COOKIE, path="/portal/api/v1/auth/oauth")
     return response
 

@@ -70,6 +70,12 @@ class OAuthStartQuery(BaseModel):
     next: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
+class OAuthStarted(BaseModel):
+    """The consent page to send the browser to (for a client that asked for JSON)."""
+
+    authorize_url: str
+
+
 class OAuthCallbackQuery(BaseModel):
     code: Annotated[str, StringConstraints(max_length=2000)] | None = None
     state: Annotated[str, StringConstraints(max_length=500)] | None = None
