@@ -1,9 +1,9 @@
 """OAuth sign-in: the portal → identity's fixed contract → a fake platform provider.
 
-Identity is built on another branch; until it is merged, `fake_identity` speaks its
-contract (start → {authorize_url, state}; callback {code, state, redirect_uri} →
-{user_id, platform, platform_user_id, username, created}) and really exchanges the code
-with the fake provider, so the portal takes its production path end to end.
+Each test runs against the real identity service (with the fake provider as Twitch) and
+against `fake_identity`, which speaks only the fixed contract (start → {authorize_url,
+state}; callback {code, state, redirect_uri} → {user_id, platform, platform_user_id,
+username, created}) and really exchanges the code with the fake provider.
 """
 
 from __future__ import annotations
@@ -110,16 +110,35 @@ def fake_identity(settings: CoreSettings, provider: Provider) -> Any:
     return create_app("identity", settings, [bp], "identity")
 
 
-@pytest_asyncio.fixture
-async def oauth_fleet(make_settings: Any, common: dict[str, Any], app: Any) -> AsyncIterator[Any]:
+def real_identity(make_settings: Any, common: dict[str, Any], provider: Provider) -> Any:
+    from waddlebot_identity.app import create_app as create_identity
+    from waddlebot_identity.settings import IdentitySettings
+
+    settings = make_settings(
+        IdentitySettings, twitch_client_id="cid", twitch_client_secret="csecret",
+        twitch_auth_url=f"{provider.url}/oauth2", twitch_api_url=f"{provider.url}/helix", **common,
+    )  # fmt: skip
+    return create_identity(settings)
+
+
+@pytest_asyncio.fixture(params=["identity", "contract"])
+async def oauth_fleet(
+    request: pytest.FixtureRequest, make_settings: Any, common: dict[str, Any], app: Any
+) -> AsyncIterator[Any]:
+    """The real identity service (merged from identity-rep), and the contract's fake."""
     from waddlebot_router.app import create_app as create_router
     from waddlebot_router.settings import RouterSettings
 
     provider = Provider()
     async with provider.serving():
+        identity = (
+            real_identity(make_settings, common, provider)
+            if request.param == "identity"
+            else fake_identity(make_settings(CoreSettings, **common), provider)
+        )
         apps = {
             "router": create_router(make_settings(RouterSettings, **common)),
-            "identity": fake_identity(make_settings(CoreSettings, **common), provider),
+            "identity": identity,
             "portal": app,
         }
         async with run_fleet(app.extensions["waddlebot.settings"], apps) as fleet:

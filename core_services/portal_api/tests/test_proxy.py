@@ -116,3 +116,34 @@ async def test_a_screen_whose_service_is_not_installed_answers_503(portal_fleet:
         assert error["code"] == "dependency_unavailable" and error["details"]["service"] == screen.owner
     present = [s for s in SCREENS if s.owner in service_table.installed()]
     assert {s.name for s in present} >= {"commands", "modules", "quotes", "aliases"}
+
+
+async def test_points_and_ledger_come_from_reputation(make_settings: Any, common: Any, app: Any) -> None:
+    from waddlebot_cli.testing import run_fleet
+    from waddlebot_reputation.app import create_app as create_reputation
+    from waddlebot_reputation.settings import ReputationSettings
+
+    from flask_core.app import resources
+    from waddlebot_portal import accounts
+
+    apps = {"reputation": create_reputation(make_settings(ReputationSettings, **common)), "portal": app}
+    async with run_fleet(app.extensions["waddlebot.settings"], apps) as fleet:
+        await accounts.create_user(resources(app).db, app.extensions["waddlebot.settings"], "viewer@example.com",
+                                   "correct horse battery")  # fmt: skip
+        account = await accounts.find_by_email(resources(app).db, "viewer@example.com")
+        assert account is not None
+        await accounts.grant(resources(app).db, account.id, 5, "everyone", by="test")
+        import httpx
+
+        async with httpx.AsyncClient(base_url=fleet.url) as http:
+            signed = await http.post("/portal/api/v1/auth/login",
+                                     json={"email": "viewer@example.com", "password": "correct horse battery"})  # fmt: skip
+            assert signed.status_code == 200
+            board = await http.get("/portal/api/v1/communities/5/points", params={"sort": "-balance"})
+            assert board.status_code == 200, board.text
+            assert board.json() == {"items": [], "next_cursor": None}
+            ledger = await http.get("/portal/api/v1/communities/5/ledger")
+            assert ledger.json() == {"items": [], "next_cursor": None}
+            refused = await http.get("/portal/api/v1/communities/5/ledger", params={"sort": "sideways"})
+            assert refused.status_code == 422  # reputation's own validation, passed on
+            assert "points:view" in signed.json()["communities"][0]["capabilities"]

@@ -270,3 +270,24 @@ class ReminderItem(BaseModel):
     set_by: str | None
     platform: str
     channel_id: str
+
+
+class LeaderboardItem(BaseModel):
+    """reputation's leaderboard row."""
+
+    user_id: str
+    name: str | None
+    balance: int
+    position: int
+
+
+class LedgerItem(BaseModel):
+    """reputation's ledger entry (append-only)."""
+
+    id: int
+    user_id: str
+    amount: int
+    reason: str
+    ref: str | None
+    balance_after: int
+    created_at: datetime
