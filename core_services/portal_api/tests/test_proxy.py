@@ -119,12 +119,11 @@ async def test_a_screen_whose_service_is_not_installed_answers_503(portal_fleet:
 
 
 async def test_points_and_ledger_come_from_reputation(make_settings: Any, common: Any, app: Any) -> None:
+    from flask_core.app import resources
     from waddlebot_cli.testing import run_fleet
+    from waddlebot_portal import accounts
     from waddlebot_reputation.app import create_app as create_reputation
     from waddlebot_reputation.settings import ReputationSettings
-
-    from flask_core.app import resources
-    from waddlebot_portal import accounts
 
     apps = {"reputation": create_reputation(make_settings(ReputationSettings, **common)), "portal": app}
     async with run_fleet(app.extensions["waddlebot.settings"], apps) as fleet:
