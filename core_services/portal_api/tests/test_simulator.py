@@ -9,6 +9,8 @@ import io
 import json
 from typing import Any
 
+import pytest
+
 from flask_core.testing import TEST_SECRET, service_headers
 from waddlebot_cli import chat
 from waddlebot_cli.client import CliSettings, RouterClient
@@ -70,6 +72,7 @@ async def test_a_line_is_answered_like_the_chat_cli_and_the_quote_is_audited(por
     assert since["items"] == []
 
 
+@pytest.mark.parametrize("backend", ["embedded"], indirect=True)
 async def test_the_simulated_role_is_capped_at_the_callers_own(portal_fleet: Any) -> None:
     community = await portal_fleet.community()
     await portal_fleet.user("mod@example.com", roles={community: "moderator"})
@@ -98,6 +101,7 @@ def _router() -> dict[str, str]:
     return service_headers("router", issuer="portal")
 
 
+@pytest.mark.parametrize("backend", ["embedded"], indirect=True)
 async def test_only_the_portal_may_name_a_web_events_community(portal_fleet: Any) -> None:
     community = await portal_fleet.community()
     event = {

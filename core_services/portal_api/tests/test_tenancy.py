@@ -10,6 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
+#: The matrix checks routing and roles, not storage: one backend (the embedded one).
+pytestmark = pytest.mark.parametrize("backend", ["embedded"], indirect=True)
+
 UNSAFE = {"post", "put", "patch", "delete"}
 PARAM = re.compile(r"\{([a-z_]+)\}")
 
