@@ -198,8 +198,8 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
         async def create_view(community_id: int, data: BaseModel) -> Any:
             user, _ = await member(community_id, screen.write_role)
             body = data.model_dump(mode="json", exclude_unset=True)
-            if screen.name == "quotes":  # the quote keeps who added it: the portal's user
-                body["created_by"] = {"platform": "web", "user_id": f"portal:{user.sub}",
+            if screen.creator_field:  # the item keeps who added it: the portal's user
+                body[screen.creator_field] = {"platform": "web", "user_id": f"portal:{user.sub}",
                                       "username": actor(user).name or user.sub}  # fmt: skip
             created = _json(screen, await _call(screen, "POST", _url(screen, community_id), json=body))
             key = str(created.get(screen.key_field)) if isinstance(created, dict) else None

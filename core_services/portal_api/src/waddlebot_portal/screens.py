@@ -42,6 +42,7 @@ class Screen:
     paged: bool = True
     list_key: str = "items"
     search: tuple[str, ...] = ()  # fields `q` searches when the portal pages (paged=False)
+    creator_field: str | None = None  # a create carries the portal user here (`created_by`)
     capability: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -74,7 +75,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("aliases", "alias", "aliases", ("list",), item=s.AliasItem, key="string", key_field="name",
            paged=False, search=("name", "text")),
     Screen("quotes", "memories", "quotes", ("list", "get", "create", "delete"), item=s.QuoteItem,
-           create=s.QuoteCreate, key_field="number"),
+           create=s.QuoteCreate, key_field="number", creator_field="created_by"),
     Screen("bookmarks", "memories", "bookmarks", ("list", "get", "delete"), item=s.BookmarkItem),
     Screen("reminders", "memories", "reminders", ("list", "get", "delete"), item=s.ReminderItem,
            view_role="moderator"),
