@@ -91,7 +91,7 @@ class AuditQuery(BaseModel):
     action: Text | None = None
     since: datetime | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,19}$")] | None = None
+    cursor: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,18}$")] | None = None
 
 
 class AuditOut(BaseModel):
