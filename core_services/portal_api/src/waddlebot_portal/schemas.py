@@ -291,3 +291,42 @@ class LedgerItem(BaseModel):
     ref: str | None
     balance_after: int
     created_at: datetime
+
+
+class OverlayItem(BaseModel):
+    """browser_source's overlay URL (masked in lists; `reveal` shows it)."""
+
+    kind: str
+    url: str
+    preview_url: str
+
+
+class OverlayPage(BaseModel):
+    items: list[OverlayItem]
+    next_cursor: str | None = None
+    grace_seconds: float | None = None  # after `rotate`: how long the old URLs keep working
+
+
+class AiSettings(BaseModel):
+    """ai's per-community settings and what it effectively uses."""
+
+    community_id: int
+    provider: str | None
+    model: str | None
+    persona: str | None
+    system_prompt: str | None
+    mentions: bool
+    greetings: dict[str, bool]
+    effective: dict[str, str]
+
+
+class AiSettingsUpdate(BaseModel):
+    """The fields given change; `null` goes back to the service default."""
+
+    model_config = ConfigDict(extra="forbid")
+    provider: Literal["ollama", "waddleai"] | None = None
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    persona: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    system_prompt: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    mentions: bool | None = None
+    greetings: dict[str, bool | None] | None = None
