@@ -53,9 +53,10 @@ class LoggedOut(BaseModel):
 
 
 class ListQuery(BaseModel):
-    """`limit`, `cursor` (the previous page's `next_cursor`), `q` (search), `sort`."""
+    """`limit`, `cursor` (the previous page's `next_cursor`), `q` (search), `sort` (§12; as
+    `flask_core.pagination`: 1-100, default 50)."""
 
-    limit: int = Field(default=50, ge=1, le=500)
+    limit: int = Field(default=50, ge=1, le=100)
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
     q: Text | None = None
     sort: Annotated[str, StringConstraints(pattern=r"^-?[a-z_]{1,40}$")] | None = None
