@@ -25,10 +25,15 @@ from waddlebot_cli.testing import Fleet, every_service, every_service_env, proce
 async def fleet_of_everything(
     monkeypatch: pytest.MonkeyPatch, data_dir: Path, port: int, platform_url: str, **extra: str
 ) -> AsyncIterator[Fleet]:
-    for name, value in every_service_env(data_dir, port, platform_url, **extra).items():
-        monkeypatch.setenv(name, value)
-    async with run_fleet(CoreSettings(), every_service()) as fleet:
-        yield fleet
+    from waddlebot_gateway_admin.testing import FakeKong  # gateway_admin needs a Kong to be ready
+
+    kong = FakeKong()
+    async with kong.serving():
+        env = every_service_env(data_dir, port, platform_url, KONG_ADMIN_URL=kong.url, **extra)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        async with run_fleet(CoreSettings(), every_service()) as fleet:
+            yield fleet
 
 
 @pytest_asyncio.fixture
