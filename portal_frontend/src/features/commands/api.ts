@@ -1,0 +1,31 @@
+import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "@/lib/api/client";
+import type { components } from "@/lib/api/schema";
+
+export type Command = components["schemas"]["CommandOut"];
+export type CommandPatch = components["schemas"]["CommandPatch"];
+
+export const commandsQuery = (communityId: number) =>
+  queryOptions({
+    queryKey: ["c", communityId, "commands"],
+    queryFn: () =>
+      unwrap(
+        api.GET("/portal/api/v1/communities/{community_id}/commands", {
+          params: { path: { community_id: communityId }, query: { limit: 200 } },
+        }),
+      ),
+  });
+
+export function usePatchCommand(communityId: number) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ path, patch }: { path: string; patch: CommandPatch }) =>
+      unwrap(
+        api.PATCH("/portal/api/v1/communities/{community_id}/commands/{path}", {
+          params: { path: { community_id: communityId, path } },
+          body: patch,
+        }),
+      ),
+    onSettled: () => client.invalidateQueries({ queryKey: commandsQuery(communityId).queryKey }),
+  });
+}

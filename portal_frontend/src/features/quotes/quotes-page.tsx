@@ -1,0 +1,15 @@
+import { ResourceList } from "@/components/resource-list";
+
+export function QuotesPage({ communityId }: { communityId: number }) {
+  return (
+    <ResourceList
+      communityId={communityId}
+      title="Quotes"
+      resource="quotes"
+      searchLabel="Search quotes"
+      emptyTitle="No quotes yet."
+      emptyHint="Viewers add quotes in chat with !quote add <text>."
+      columns={[{ key: "id", label: "#" }, { key: "text", label: "Quote" }, { key: "author", label: "Said by" }, { key: "created_at", label: "Added" }]}
+    />
+  );
+}
