@@ -1,0 +1,32 @@
+import { screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { errorResponse, on } from "@/test/msw";
+import { me } from "@/test/fixtures";
+import { renderApp } from "@/test/render";
+import { server } from "@/test/server";
+
+test("lists: loading, error with Retry, rows, Load more, empty search", async () => {
+  let fail = true;
+  server.use(
+    on("get", "/portal/api/v1/me", () => me()),
+    on("get", "/portal/api/v1/communities/{community_id}/quotes", ({ url }) => {
+      if (fail) return errorResponse(503, "dependency_unavailable", "memories is starting");
+      if (url.searchParams.get("q")) return { items: [], next_cursor: null };
+      if (url.searchParams.get("cursor") === "p2") return { items: [{ id: 2, text: "second", author: "bob" }], next_cursor: null };
+      return { items: [{ id: 1, text: "first", author: "ada" }], next_cursor: "p2" };
+    }),
+  );
+  renderApp("/c/1/quotes");
+  expect(await screen.findByRole("heading", { level: 1, name: "Quotes" })).toBeInTheDocument();
+  expect(await screen.findByRole("alert")).toHaveTextContent("memories is starting");
+  fail = false;
+  const user = userEvent.setup();
+  await user.click(screen.getByRole("button", { name: "Retry" }));
+  expect(await screen.findByRole("cell", { name: "first" })).toBeInTheDocument();
+  await user.click(screen.getByRole("button", { name: "Load more" }));
+  expect(await screen.findByRole("cell", { name: "second" })).toBeInTheDocument();
+  expect(screen.queryByRole("button", { name: "Load more" })).not.toBeInTheDocument();
+  await user.type(screen.getByLabelText("Search quotes"), "zebra");
+  expect(await screen.findByText("Nothing matches “zebra”.")).toBeInTheDocument();
+  expect(document.title).toBe("Quotes · WaddleBot");
+});
