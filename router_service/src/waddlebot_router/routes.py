@@ -6,15 +6,21 @@ from typing import Any
 
 from pydantic import ValidationError
 from quart import Blueprint, current_app, request
-from quart_schema import document_request, document_response, validate_request, validate_response
+from quart_schema import (
+    document_request,
+    document_response,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
 
 from flask_core.app import resources
-from flask_core.auth import require_service
+from flask_core.auth import current_service, require_service
 from flask_core.errors import DependencyUnavailable, NotFound, ServiceError, UnsupportedMediaType
 from flask_core.events import MAX_BATCH, Event, EventResult, LateResponses, Manifest
 from flask_core.openapi import error_responses
 
-from . import communities, dispatch, messages
+from . import communities, dispatch, messages, portal_lists
 from .batch import handle_batch
 from .builtins import MANIFEST
 from .schemas import (
@@ -33,7 +39,7 @@ from .schemas import (
     ModuleToggled,
     Results,
 )
-from .service import Router
+from .service import TRUSTED_COMMUNITY, Router
 
 bp = Blueprint("router", __name__)
 
@@ -45,12 +51,20 @@ def router() -> Router:
     return r
 
 
+def _trusted(event: Event) -> Event:
+    """Only the portal may name a `web` event's community (its simulator, §12)."""
+    if TRUSTED_COMMUNITY in event.metadata and (current_service() != "portal" or event.platform != "web"):
+        metadata = {k: v for k, v in event.metadata.items() if k != TRUSTED_COMMUNITY}
+        return event.model_copy(update={"metadata": metadata})
+    return event
+
+
 @bp.post("/api/v1/events")
 @require_service
 @validate_request(Event)
 @document_response(EventResult)  # documented, not re-serialised: the answer leaves out unset fields
 async def post_event(data: Event) -> Any:
-    result = await router().handle(data)
+    result = await router().handle(_trusted(data))
     return result.model_dump(mode="json", exclude_none=True)
 
 
@@ -84,7 +98,7 @@ async def post_batch() -> Any:
                 status=422,
                 details={"index": index, "errors": errors},
             ) from None
-    results = await handle_batch(router(), events)
+    results = await handle_batch(router(), [_trusted(e) for e in events])
     return {"results": [r.model_dump(mode="json", exclude_none=True) for r in results]}
 
 
@@ -203,3 +217,24 @@ async def patch_settings(community_id: int, data: CommunitySettingsPatch) -> Any
     values = data.model_dump(exclude_none=True)
     settings = await communities.set_settings(resources(), community_id, values)
     return {"community_id": community_id, "settings": settings}
+
+
+@bp.get("/api/v1/communities")
+@require_service
+@validate_querystring(portal_lists.ListQuery)
+@validate_response(portal_lists.CommunityPage)
+async def list_communities(query_args: portal_lists.ListQuery) -> Any:
+    """Communities with their platform servers (the portal's community list)."""
+    return await portal_lists.communities(resources(), query_args)
+
+
+@bp.get("/api/v1/communities/<int:community_id>/modules")
+@require_service
+@validate_querystring(portal_lists.ListQuery)
+@validate_response(portal_lists.ModulePage)
+async def list_modules(community_id: int, query_args: portal_lists.ListQuery) -> Any:
+    """The modules the router knows, and whether each is enabled in the community."""
+    r = router()
+    return await portal_lists.modules(
+        resources(), r.registry, community_id, query_args, r.settings.router_table_ttl
+    )

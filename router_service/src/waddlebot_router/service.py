@@ -28,6 +28,8 @@ log = get_logger(__name__)
 EVENTS = metrics.counter("waddlebot_router_events_total", "Events by type and status", ("type", "status"))
 COMMAND_TYPES = ("chat_message", "slash_command")
 PLATFORMS_WITHOUT_ADMIN = ("twitch", "discord", "slack")
+#: `metadata` field of a `web` event naming its community; kept only from the portal (routes).
+TRUSTED_COMMUNITY = "portal_community_id"
 
 
 @dataclass(slots=True)
@@ -142,9 +144,13 @@ class Router:
     async def resolve(self, work: Work) -> None:
         """Community, then the command: reserved → enabled modules → aliases → ignored."""
         event = work.event
-        work.community_id = await resolve_community(
-            self.res, event, self.settings.default_modules, self.settings.router_table_ttl
-        )
+        trusted = event.metadata.get(TRUSTED_COMMUNITY) if event.platform == "web" else None
+        if isinstance(trusted, int) and not isinstance(trusted, bool) and trusted > 0:
+            work.community_id = trusted  # the portal's simulator: never provisions (§12)
+        else:
+            work.community_id = await resolve_community(
+                self.res, event, self.settings.default_modules, self.settings.router_table_ttl
+            )
         if event.type not in COMMAND_TYPES:
             return
         parsed = parse(event.text)

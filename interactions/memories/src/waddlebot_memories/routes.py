@@ -45,13 +45,16 @@ async def list_quotes(community_id: int, query_args: QuoteQuery) -> QuoteList:
         community_id,
         query_args.q or "",
         limit=query_args.limit,
-        offset=query_args.offset,
+        offset=query_args.start,
+        newest_first=query_args.sort == "-number",
     )
+    following = query_args.start + len(page.items)
     return QuoteList(
         items=[QuoteOut.of(quote) for quote in page.items],
         total=page.total,
         limit=query_args.limit,
-        offset=query_args.offset,
+        offset=query_args.start,
+        next_cursor=str(following) if following < page.total and page.items else None,
     )
 
 

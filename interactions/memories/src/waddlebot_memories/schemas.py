@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -35,11 +35,17 @@ class QuoteIn(BaseModel):
 
 
 class QuoteQuery(BaseModel):
-    """`GET .../quotes?q=&limit=&offset=`."""
+    """`GET .../quotes?q=&limit=&offset=` (or the portal's `cursor` and `sort`, §12)."""
 
     q: Annotated[str, StringConstraints(max_length=200)] | None = None
     limit: int = Field(default=20, ge=1, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0, le=1_000_000)
+    cursor: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,7}$")] | None = None  # next_cursor
+    sort: Literal["number", "-number"] = "-number"  # oldest or newest first
+
+    @property
+    def start(self) -> int:
+        return int(self.cursor) if self.cursor is not None else self.offset
 
 
 class CreatedByOut(BaseModel):
@@ -76,3 +82,4 @@ class QuoteList(BaseModel):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None  # the next page's `cursor`; None on the last page

@@ -1,0 +1,1 @@
+"""WaddleBot Portal: a core service under `/portal` (ARCHITECTURE §2)."""

@@ -1,0 +1,112 @@
+"""The management screens: one row per screen, each proxied to the service that owns it.
+
+A row says where the screen's data lives (`/<owner>/api/v1/communities/{id}/<resource>`,
+ARCHITECTURE §12), which operations it has, the role that may read and the role that
+may change it, and the models of its items and writes (for a typed OpenAPI). The
+routes of `proxy.py` are generated from this table, so a new screen is one row, and
+moving commands and modules to the marketplace is a change of `owner` (decision 0070).
+
+`paged=False` marks a service that answers its whole (bounded) list in one key today;
+the portal pages it itself with the same `limit/cursor/q/sort` so the SPA sees one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
+
+from flask_core.events import role_at_least
+
+from . import schemas as s
+
+type Op = Literal["list", "get", "create", "update", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    name: str  # the portal path segment: /portal/api/v1/communities/{id}/<name>
+    owner: str  # the owning service's prefix
+    resource: str  # its path segment under /<owner>/api/v1/communities/{id}/
+    ops: tuple[Op, ...] = ("list",)
+    item: type[BaseModel] = s.Item
+    create: type[BaseModel] | None = None
+    update: type[BaseModel] | None = None
+    updated: type[BaseModel] | None = None  # the answer to an update (default: `item`)
+    update_method: Literal["PATCH", "PUT"] = "PATCH"
+    key: Literal["int", "string", "path"] = "int"  # the item's path converter
+    key_field: str = "id"  # the item field the key is (for before/after in the audit)
+    view_role: str = "everyone"
+    write_role: str = "moderator"
+    paged: bool = True
+    list_key: str = "items"
+    search: tuple[str, ...] = ()  # fields `q` searches when the portal pages (paged=False)
+    capability: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.capability:
+            object.__setattr__(self, "capability", self.name)
+
+    @property
+    def writes(self) -> tuple[Op, ...]:
+        return tuple(op for op in self.ops if op in ("create", "update", "delete"))
+
+    def capabilities(self, role: str) -> list[str]:
+        caps = []
+        if role_at_least(role, self.view_role):
+            caps.append(f"{self.capability}:view")
+        if self.writes and role_at_least(role, self.write_role):
+            caps.append(f"{self.capability}:manage")
+        return caps
+
+
+# fmt: off
+SCREENS: tuple[Screen, ...] = (
+    # The router owns commands and modules until the marketplace takes them over (§12):
+    # then `owner="marketplace"` on these two rows is the whole switch.
+    Screen("commands", "router", "commands", ("list", "update"), item=s.CommandItem,
+           update=s.CommandUpdate, updated=s.CommandUpdated, key="path", key_field="path",
+           write_role="broadcaster", paged=False, list_key="commands", search=("path", "description")),
+    Screen("modules", "router", "modules", ("list", "update"), item=s.ModuleItem, update=s.ModuleUpdate,
+           updated=s.ModuleUpdated, update_method="PUT", key="string", key_field="name",
+           write_role="broadcaster"),
+    Screen("aliases", "alias", "aliases", ("list",), item=s.AliasItem, key="string", key_field="name",
+           paged=False, search=("name", "text")),
+    Screen("quotes", "memories", "quotes", ("list", "get", "create", "delete"), item=s.QuoteItem,
+           create=s.QuoteCreate, key_field="number"),
+    Screen("bookmarks", "memories", "bookmarks", ("list", "delete")),
+    Screen("reminders", "memories", "reminders", ("list", "delete"), view_role="moderator"),
+    Screen("inventory", "inventory", "items", ("list", "get", "create", "update", "delete"),
+           create=s.ItemWrite, update=s.ItemWrite),
+    Screen("calendar", "calendar", "events", ("list", "get", "create", "update", "delete"),
+           create=s.ItemWrite, update=s.ItemWrite),
+    Screen("labels", "labels", "labels", ("list", "create", "update", "delete"),
+           create=s.ItemWrite, update=s.ItemWrite),
+    Screen("points", "reputation", "points", ("list",), capability="points"),
+    Screen("ledger", "reputation", "ledger", ("list", "create"), create=s.ItemWrite, capability="points"),
+    Screen("songs", "youtube_music", "queue", ("list", "delete")),
+    Screen("overlays", "browser_source", "overlays", ("list", "update"), update=s.ItemWrite,
+           key="string", key_field="name", view_role="moderator", write_role="broadcaster"),
+    Screen("ai", "ai", "settings", ("list", "update"), update=s.ItemWrite, update_method="PUT",
+           key="string", key_field="name", view_role="moderator", write_role="broadcaster"),
+    Screen("members", "community", "members", ("list", "update", "delete"), update=s.ItemWrite,
+           key="string", view_role="moderator", write_role="broadcaster"),
+)
+# fmt: on
+
+BY_NAME: dict[str, Screen] = {screen.name: screen for screen in SCREENS}
+
+#: Portal-only capabilities beside the screens': (capability, lowest role).
+OWN_CAPABILITIES: tuple[tuple[str, str], ...] = (
+    ("dashboard:view", "moderator"),
+    ("simulator:use", "moderator"),
+    ("audit:view", "moderator"),
+)
+
+
+def capabilities(role: str) -> list[str]:
+    """What `role` may do in a community, e.g. `quotes:view`, `commands:manage`."""
+    caps = {cap for screen in SCREENS for cap in screen.capabilities(role)}
+    caps |= {cap for cap, lowest in OWN_CAPABILITIES if role_at_least(role, lowest)}
+    return sorted(caps)
