@@ -3,7 +3,7 @@
 The spec is taken from the portal app object itself (no server): `create_app()` of
 `waddlebot_portal`, then quart-schema's provider. Paths the app does not serve yet come
 from `openapi/contract.yaml` (the §11/§12 contract the screens are built against); a
-path or schema name the app defines always wins. Each path says where it came from in
+path or schema name the app defines always wins. Each operation says where it came from in
 `x-waddlebot-source` (`app` or `contract`). Output is sorted, so a regeneration that
 changes nothing leaves `git diff` empty.
 
@@ -40,10 +40,16 @@ async def app_spec() -> dict[str, Any] | None:
     return json.loads(json.dumps(spec, default=str))
 
 
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _marked(item: dict[str, Any], source: str) -> dict[str, Any]:
+    return {k: ({**v, "x-waddlebot-source": source} if k in METHODS else v) for k, v in item.items()}
+
+
 def merge(contract: dict[str, Any], real: dict[str, Any] | None) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    for path, item in contract.get("paths", {}).items():
-        paths[path] = {**item, "x-waddlebot-source": "contract"}
+    """The contract's operations, replaced operation by operation by the app's."""
+    paths: dict[str, Any] = {p: _marked(item, "contract") for p, item in contract.get("paths", {}).items()}
     components: dict[str, dict[str, Any]] = {
         kind: dict(entries) for kind, entries in contract.get("components", {}).items()
     }
@@ -51,14 +57,14 @@ def merge(contract: dict[str, Any], real: dict[str, Any] | None) -> dict[str, An
     if real is not None:
         for path, item in real.get("paths", {}).items():
             if path.startswith(PORTAL_PREFIX):  # the portal's API only, not its probes or docs
-                paths[path] = {**item, "x-waddlebot-source": "app"}
+                paths[path] = {**paths.get(path, {}), **_marked(item, "app")}
         for kind, entries in real.get("components", {}).items():
             components.setdefault(kind, {}).update(entries)
         info = {"title": "waddlebot portal", "version": str(real.get("info", {}).get("version", "0.1.0"))}
     return {
         "openapi": "3.1.0",
         "info": info,
-        "paths": dict(sorted(paths.items())),
+        "paths": {p: dict(sorted(item.items())) for p, item in sorted(paths.items())},
         "components": {kind: dict(sorted(entries.items())) for kind, entries in sorted(components.items())},
     }
 
@@ -76,10 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         real = asyncio.run(app_spec())
     document = merge(contract, real)
     args.output.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    served = sum(1 for item in document["paths"].values() if item["x-waddlebot-source"] == "app")
+    sources = [
+        op["x-waddlebot-source"]
+        for item in document["paths"].values()
+        for m, op in item.items()
+        if m in METHODS
+    ]
     print(
-        f"openapi: {len(document['paths'])} paths ({served} from the portal app, "
-        f"{len(document['paths']) - served} from the contract) -> {args.output}",
+        f"openapi: {len(sources)} operations ({sources.count('app')} from the portal app, "
+        f"{sources.count('contract')} from the contract) -> {args.output}",
         file=sys.stderr,
     )
     return 0

@@ -5,6 +5,15 @@ import { me } from "@/test/fixtures";
 import { renderApp } from "@/test/render";
 import { server } from "@/test/server";
 
+const quote = (number: number, text: string) => ({
+  number,
+  text,
+  author: "ada",
+  game: null,
+  created_at: "2026-12-01T10:00:00Z",
+  created_by: { platform: "twitch", user_id: "7", username: "ada" },
+});
+
 test("lists: loading, error with Retry, rows, Load more, empty search", async () => {
   let fail = true;
   server.use(
@@ -12,8 +21,8 @@ test("lists: loading, error with Retry, rows, Load more, empty search", async ()
     on("get", "/portal/api/v1/communities/{community_id}/quotes", ({ url }) => {
       if (fail) return errorResponse(503, "dependency_unavailable", "memories is starting");
       if (url.searchParams.get("q")) return { items: [], next_cursor: null };
-      if (url.searchParams.get("cursor") === "p2") return { items: [{ id: 2, text: "second", author: "bob" }], next_cursor: null };
-      return { items: [{ id: 1, text: "first", author: "ada" }], next_cursor: "p2" };
+      if (url.searchParams.get("cursor") === "p2") return { items: [quote(2, "second")], next_cursor: null };
+      return { items: [quote(1, "first")], next_cursor: "p2" };
     }),
   );
   renderApp("/c/1/quotes");

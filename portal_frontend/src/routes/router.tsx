@@ -140,7 +140,11 @@ function screen<P extends string>(path: P, Render: (props: { communityId: number
   });
 }
 
-const listSearch = z.object({ q: z.string().optional().catch(undefined) });
+const listSearch = z.object({
+  q: z.string().optional().catch(undefined),
+  actor: z.string().optional().catch(undefined),
+  ledger_q: z.string().optional().catch(undefined),
+});
 function listScreen<P extends string>(path: P, Render: (props: { communityId: number }) => React.ReactNode) {
   return createRoute({
     getParentRoute: () => communityRoute,

@@ -10,18 +10,18 @@ import { aliasForm } from "./schemas";
 
 function AddAlias({ communityId }: { communityId: number }) {
   const [name, setName] = useState("");
-  const [target, setTarget] = useState("");
+  const [text, setText] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const client = useQueryClient();
   const toast = useToast();
   const add = useMutation({
-    mutationFn: (body: { name: string; target: string }) =>
+    mutationFn: (body: { name: string; text: string }) =>
       unwrap(api.POST("/portal/api/v1/communities/{community_id}/aliases", { params: { path: { community_id: communityId } }, body })),
     onSettled: () => client.invalidateQueries({ queryKey: ["c", communityId, "aliases"] }),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const parsed = aliasForm.safeParse({ name, target });
+    const parsed = aliasForm.safeParse({ name, text });
     if (!parsed.success) {
       setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
       return;
@@ -29,9 +29,9 @@ function AddAlias({ communityId }: { communityId: number }) {
     setErrors({});
     add.mutate(parsed.data, {
       onSuccess: (alias) => {
-        toast.show(`Added !${alias.name}.`);
+        toast.show(`Added !${String(alias.name ?? parsed.data.name)}.`);
         setName("");
-        setTarget("");
+        setText("");
       },
       onError: (error) => {
         const fields = fieldErrors(error);
@@ -54,9 +54,9 @@ function AddAlias({ communityId }: { communityId: number }) {
         {err("name")}
       </div>
       <div className="field">
-        <label htmlFor="alias-target">Runs command</label>
-        <input id="alias-target" value={target} aria-invalid={errors.target ? true : undefined} aria-describedby={errors.target ? "alias-target-error" : undefined} onChange={(e) => setTarget(e.target.value)} />
-        {err("target")}
+        <label htmlFor="alias-text">Expands to</label>
+        <input id="alias-text" value={text} aria-invalid={errors.text ? true : undefined} aria-describedby={errors.text ? "alias-text-error" : undefined} onChange={(e) => setText(e.target.value)} />
+        {err("text")}
       </div>
       <button type="submit" className="primary" disabled={add.isPending}>
         Add alias
@@ -66,7 +66,7 @@ function AddAlias({ communityId }: { communityId: number }) {
 }
 
 export function AliasesPage({ communityId }: { communityId: number }) {
-  const canEdit = useCan(communityId, "aliases:edit");
+  const canEdit = useCan(communityId, "aliases:manage");
   return (
     <ResourceList
       communityId={communityId}
@@ -74,10 +74,13 @@ export function AliasesPage({ communityId }: { communityId: number }) {
       resource="aliases"
       searchLabel="Search aliases"
       emptyTitle="No aliases yet."
-      emptyHint="An alias is another name for a command: “hi” running “so @me”."
+      emptyHint="An alias is another name for a command line: “hi” running “!so @me”."
+      rowKey={(r) => String(r.name)}
       columns={[
         { key: "name", label: "Alias", render: (r) => `!${String(r.name)}` },
-        { key: "target", label: "Runs", render: (r) => `!${String(r.target)}` },
+        { key: "text", label: "Expands to" },
+        { key: "role", label: "Role" },
+        { key: "uses", label: "Uses" },
       ]}
     >
       {canEdit ? <AddAlias communityId={communityId} /> : <ReadOnlyNote what="aliases" />}

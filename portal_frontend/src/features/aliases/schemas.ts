@@ -10,9 +10,5 @@ export const aliasForm = z.object({
     .refine((v) => !v.startsWith("!"), "Write the name without “!” (e.g. “hi”, not “!hi”).")
     .refine((v) => !/\s/.test(v), "One word, no spaces.")
     .transform((v) => v.toLowerCase()),
-  target: z
-    .string()
-    .trim()
-    .min(1, "Enter the command it runs.")
-    .transform((v) => v.replace(/^!/, "")),
+  text: z.string().trim().min(1, "Enter what the alias runs, e.g. “!so @streamer”.").max(400),
 }) satisfies z.ZodType<components["schemas"]["AliasIn"], unknown>;

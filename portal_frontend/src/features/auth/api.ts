@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/lib/api/client";
-import type { components } from "@/lib/api/schema";
+import type { BodyOf } from "@/lib/api/types";
 import { meQuery } from "@/lib/session";
 
-export type LoginIn = components["schemas"]["LoginIn"];
+export type LoginIn = BodyOf<"/portal/api/v1/auth/login", "post">;
 export const OAUTH_PROVIDERS = [
   { id: "twitch", label: "Twitch" },
   { id: "discord", label: "Discord" },

@@ -42,8 +42,6 @@ describe("sign-in", () => {
       on("get", "/portal/api/v1/communities/{community_id}/commands", () =>
         expired ? errorResponse(401, "unauthorized", "session expired") : { items: [command()], next_cursor: null },
       ),
-      on("get", "/portal/api/v1/communities/{community_id}/status", () => ({ community_id: 2, platforms: [] })),
-      on("get", "/portal/api/v1/communities/{community_id}/events", () => ({ items: [], next_cursor: null })),
     );
     const { history } = renderApp("/c/1/commands");
     expect(await screen.findByRole("cell", { name: "memories" })).toBeInTheDocument();

@@ -1,9 +1,10 @@
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/lib/api/client";
 import type { components } from "@/lib/api/schema";
+import type { BodyOf } from "@/lib/api/types";
 
-export type Command = components["schemas"]["CommandOut"];
-export type CommandPatch = components["schemas"]["CommandPatch"];
+export type Command = components["schemas"]["CommandItem"];
+export type CommandPatch = BodyOf<"/portal/api/v1/communities/{community_id}/commands/{key}", "patch">;
 
 export const commandsQuery = (communityId: number) =>
   queryOptions({
@@ -11,7 +12,7 @@ export const commandsQuery = (communityId: number) =>
     queryFn: () =>
       unwrap(
         api.GET("/portal/api/v1/communities/{community_id}/commands", {
-          params: { path: { community_id: communityId }, query: { limit: 200 } },
+          params: { path: { community_id: communityId }, query: { limit: 500 } },
         }),
       ),
   });
@@ -21,8 +22,8 @@ export function usePatchCommand(communityId: number) {
   return useMutation({
     mutationFn: ({ path, patch }: { path: string; patch: CommandPatch }) =>
       unwrap(
-        api.PATCH("/portal/api/v1/communities/{community_id}/commands/{path}", {
-          params: { path: { community_id: communityId, path } },
+        api.PATCH("/portal/api/v1/communities/{community_id}/commands/{key}", {
+          params: { path: { community_id: communityId, key: path } },
           body: patch,
         }),
       ),

@@ -8,7 +8,7 @@ import { Empty, QueryState, ReadOnlyNote } from "@/components/states";
 import { useToast } from "@/components/toast";
 import { errorMessage, fieldErrors } from "@/lib/api/errors";
 import { cooldownText } from "@/lib/format";
-import { ROLES, useCan } from "@/lib/session";
+import { ROLES, asRole, useCan } from "@/lib/session";
 import { type Command, commandsQuery, usePatchCommand } from "./api";
 import { type CommandFormValues, type CommandsSearch, SORTS, commandForm } from "./schemas";
 
@@ -17,7 +17,7 @@ const SORT_LABEL: Record<(typeof SORTS)[number], string> = { path: "Command", mo
 function sortCommands(items: Command[], sort: CommandsSearch["sort"], dir: CommandsSearch["dir"]): Command[] {
   const key = sort ?? "path";
   const sign = dir === "desc" ? -1 : 1;
-  const value = (c: Command): string | number => (key === "role" ? ROLES.indexOf(c.role) : key === "cost" ? c.cost : c[key]);
+  const value = (c: Command): string | number => (key === "role" ? ROLES.indexOf(asRole(c.role)) : key === "cost" ? (c.cost ?? 0) : c[key]);
   return [...items].sort((a, b) => {
     const [x, y] = [value(a), value(b)];
     return (x < y ? -1 : x > y ? 1 : a.path.localeCompare(b.path)) * sign;
@@ -26,11 +26,11 @@ function sortCommands(items: Command[], sort: CommandsSearch["sort"], dir: Comma
 
 function toForm(c: Command): CommandFormValues {
   return {
-    role: c.role,
-    user_cooldown: c.user_cooldown === null ? "" : String(c.user_cooldown),
-    global_cooldown: c.global_cooldown === null ? "" : String(c.global_cooldown),
-    cost: String(c.cost),
-    enabled: c.enabled,
+    role: asRole(c.role),
+    user_cooldown: c.user_cooldown === null || c.user_cooldown === undefined ? "" : String(c.user_cooldown),
+    global_cooldown: c.global_cooldown === null || c.global_cooldown === undefined ? "" : String(c.global_cooldown),
+    cost: String(c.cost ?? 0),
+    enabled: c.enabled ?? true,
   };
 }
 
@@ -109,7 +109,7 @@ function CommandEditor({ communityId, command, onDone }: { communityId: number; 
 
 export function CommandsPage({ communityId, search }: { communityId: number; search: CommandsSearch }) {
   const query = useQuery(commandsQuery(communityId));
-  const canEdit = useCan(communityId, "commands:edit");
+  const canEdit = useCan(communityId, "commands:manage");
   const navigate = useNavigate();
   const [editing, setEditing] = useState<string | null>(null);
   const setSearch = useCallback(
@@ -120,7 +120,7 @@ export function CommandsPage({ communityId, search }: { communityId: number; sea
   const setQ = useCallback((q: string) => setSearch({ q: q || undefined }), [setSearch]);
   const q = (search.q ?? "").trim().toLowerCase().replace(/^!/, "");
   const rows = useMemo(
-    () => sortCommands((query.data?.items ?? []).filter((c) => !q || c.path.includes(q) || c.aliases.some((a) => a.includes(q))), search.sort, search.dir),
+    () => sortCommands((query.data?.items ?? []).filter((c) => !q || c.path.includes(q) || (c.aliases ?? []).some((a) => a.includes(q))), search.sort, search.dir),
     [query.data, q, search.sort, search.dir],
   );
   const current = rows.find((c) => c.path === editing) ?? query.data?.items.find((c) => c.path === editing);
@@ -177,7 +177,7 @@ export function CommandsPage({ communityId, search }: { communityId: number; sea
                   <tr key={c.path}>
                     <th scope="row" data-label="Command">
                       !{c.path}
-                      {c.aliases.length ? <span className="aliases"> ({c.aliases.map((a) => `!${a}`).join(", ")})</span> : null}
+                      {c.aliases?.length ? <span className="aliases"> ({c.aliases.map((a) => `!${a}`).join(", ")})</span> : null}
                     </th>
                     <td data-label="Module">{c.module}</td>
                     <td data-label="Role">{c.role}</td>

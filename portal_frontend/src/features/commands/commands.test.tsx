@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { on } from "@/test/msw";
+import { errorResponse, on } from "@/test/msw";
 import { command, me } from "@/test/fixtures";
 import { renderApp } from "@/test/render";
 import { server } from "@/test/server";
@@ -15,12 +15,13 @@ function backend(byCommunity: Record<string, Command[]>) {
       reads.push(params.community_id!);
       return { items: byCommunity[params.community_id!] ?? [], next_cursor: null };
     }),
-    on("patch", "/portal/api/v1/communities/{community_id}/commands/{path}", ({ params, body }) => {
-      patches.push({ community: params.community_id!, path: params.path!, body });
+    on("patch", "/portal/api/v1/communities/{community_id}/commands/{key}", ({ params, body }) => {
+      patches.push({ community: params.community_id!, path: params.key!, body });
       const list = byCommunity[params.community_id!]!;
-      const i = list.findIndex((c) => c.path === params.path);
+      const i = list.findIndex((c) => c.path === params.key);
       list[i] = { ...list[i]!, ...(body as Partial<Command>) };
-      return { community_id: Number(params.community_id), path: params.path!, ...body };
+      const defaults = { role: null, user_cooldown: null, global_cooldown: null, cost: null, enabled: null, cooldown_message: null };
+      return { ...defaults, ...body, community_id: Number(params.community_id), path: params.key! };
     }),
   );
   return { patches, reads };
@@ -97,5 +98,20 @@ describe("commands", () => {
     renderApp("/c/2/commands");
     expect(await screen.findByRole("button", { name: "Edit !quote" })).toBeDisabled();
     expect(screen.getByText(/You can view commands but not change it/)).toBeInTheDocument();
+  });
+
+  test("a validation error from the server lands on its field", async () => {
+    backend({ "1": [command()] });
+    server.use(
+      on("patch", "/portal/api/v1/communities/{community_id}/commands/{key}", () =>
+        errorResponse(422, "validation_error", "the request is not valid", [{ loc: ["body", "cost"], msg: "must be at most 1000000" }]),
+      ),
+    );
+    renderApp("/c/1/commands");
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Edit !quote" }));
+    const form = screen.getByRole("form", { name: "Edit !quote" });
+    await user.click(within(form).getByRole("button", { name: "Save" }));
+    expect(await within(form).findByText("must be at most 1000000")).toBeInTheDocument();
   });
 });

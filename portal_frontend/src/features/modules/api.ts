@@ -12,8 +12,8 @@ export function useToggleModule(communityId: number) {
   return useMutation({
     mutationFn: ({ name, enabled }: { name: string; enabled: boolean }) =>
       unwrap(
-        api.PUT("/portal/api/v1/communities/{community_id}/modules/{name}", {
-          params: { path: { community_id: communityId, name } },
+        api.PUT("/portal/api/v1/communities/{community_id}/modules/{key}", {
+          params: { path: { community_id: communityId, key: name } },
           body: { enabled },
         }),
       ),

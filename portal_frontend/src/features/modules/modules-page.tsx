@@ -21,11 +21,15 @@ export function ModulesPage({ communityId }: { communityId: number }) {
               <li key={m.name} className="card">
                 <h2>{m.name}</h2>
                 {m.description ? <p>{m.description}</p> : null}
+                <p className="hint">
+                  Version {m.version}
+                  {m.commands.length ? ` · commands: ${m.commands.map((c) => `!${c}`).join(", ")}` : ""}
+                </p>
                 <label className="check">
                   <input
                     type="checkbox"
                     checked={m.enabled}
-                    disabled={!canManage || m.core || toggle.isPending}
+                    disabled={!canManage || toggle.isPending}
                     onChange={(e) =>
                       toggle.mutate(
                         { name: m.name, enabled: e.target.checked },
@@ -33,7 +37,7 @@ export function ModulesPage({ communityId }: { communityId: number }) {
                       )
                     }
                   />{" "}
-                  Enabled{m.core ? " (core: always on)" : ""}
+                  Enabled
                 </label>
               </li>
             ))}

@@ -9,7 +9,8 @@ export function QuotesPage({ communityId }: { communityId: number }) {
       searchLabel="Search quotes"
       emptyTitle="No quotes yet."
       emptyHint="Viewers add quotes in chat with !quote add <text>."
-      columns={[{ key: "id", label: "#" }, { key: "text", label: "Quote" }, { key: "author", label: "Said by" }, { key: "created_at", label: "Added" }]}
+      rowKey={(r) => String(r.number)}
+      columns={[{ key: "number", label: "#" }, { key: "text", label: "Quote" }, { key: "author", label: "Said by" }, { key: "game", label: "Game" }, { key: "created_at", label: "Added" }]}
     />
   );
 }

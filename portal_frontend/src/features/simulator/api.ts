@@ -1,9 +1,10 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/lib/api/client";
-import type { components } from "@/lib/api/schema";
+import type { BodyOf, ResponseOf } from "@/lib/api/types";
 
-export type SimulateIn = components["schemas"]["SimulateIn"];
-export type SimulateOut = components["schemas"]["SimulateOut"];
+type Simulate = "/portal/api/v1/communities/{community_id}/simulate";
+export type SimulateIn = BodyOf<Simulate, "post">;
+export type SimulateOut = ResponseOf<Simulate, "post">;
 
 export function useSimulate(communityId: number) {
   const client = useQueryClient();

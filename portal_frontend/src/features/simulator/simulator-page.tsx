@@ -2,11 +2,10 @@ import { type FormEvent, useRef, useState } from "react";
 import { Page } from "@/components/page";
 import { RoleSelect } from "@/components/role-select";
 import { errorMessage } from "@/lib/api/errors";
-import { type Role, rolesUpTo, useCommunity, useMe } from "@/lib/session";
+import { type Role, asRole, rolesUpTo, useCommunity, useMe } from "@/lib/session";
 import { type SimulateOut, useSimulate } from "./api";
 
 type Line = { id: number; who: "you" | "bot" | "system"; text: string };
-const PLATFORMS = ["twitch", "discord", "slack"] as const;
 const STATUS_TEXT: Record<string, string> = {
   rate_limited: "(no answer: the command is on cooldown)",
   rejected: "(refused)",
@@ -19,6 +18,8 @@ function answerLines(answer: SimulateOut, next: () => number): Line[] {
     who: "bot",
     text: r.type === "chat" || r.type === "dm" || !r.type ? (r.text ?? "") : `[${r.type}] ${r.text ?? ""}`,
   }));
+  for (const effect of answer.side_effects) lines.push({ id: next(), who: "system", text: `Side effect: ${effect.type}${effect.text ? ` — ${effect.text}` : ""}` });
+  if (answer.pending) lines.push({ id: next(), who: "system", text: "(the command is still running: its answer comes later)" });
   if (lines.length === 0) lines.push({ id: next(), who: "system", text: STATUS_TEXT[answer.status] ?? `(no answer: ${answer.status})` });
   return lines;
 }
@@ -27,23 +28,26 @@ export function SimulatorPage({ communityId }: { communityId: number }) {
   const me = useMe();
   const community = useCommunity(communityId);
   const simulate = useSimulate(communityId);
-  const [platform, setPlatform] = useState<(typeof PLATFORMS)[number]>("twitch");
   const [username, setUsername] = useState("viewer");
   const [role, setRole] = useState<Role>("everyone");
   const [text, setText] = useState("");
   const [lines, setLines] = useState<Line[]>([]);
   const counter = useRef(0);
   const next = () => ++counter.current;
-  const roles = me?.user.is_admin ? rolesUpTo("admin") : rolesUpTo(community?.role ?? "everyone");
+  const roles = me?.user.admin ? rolesUpTo("admin") : rolesUpTo(asRole(community?.role));
 
   const send = (event: FormEvent) => {
     event.preventDefault();
     const message = text.trim();
     if (!message) return;
-    setLines((all) => [...all, { id: next(), who: "you", text: `${username || "viewer"} (${role}): ${message}` }]);
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(username)) {
+      setLines((all) => [...all, { id: next(), who: "system", text: "The user name may use letters, digits, “_”, “.” and “-” only." }]);
+      return;
+    }
+    setLines((all) => [...all, { id: next(), who: "you", text: `${username} (${role}): ${message}` }]);
     setText("");
     simulate.mutate(
-      { text: message, platform, user: { username: username || "viewer", role } },
+      { text: message, user: { username, role } },
       {
         onSuccess: (answer) => setLines((all) => [...all, ...answerLines(answer, next)]),
         onError: (error) => setLines((all) => [...all, { id: next(), who: "system", text: `Error: ${errorMessage(error)}` }]),
@@ -53,16 +57,11 @@ export function SimulatorPage({ communityId }: { communityId: number }) {
 
   return (
     <Page title="Chat simulator">
-      <p className="note">Messages run through the real router as if sent in chat; side effects (points, cooldowns, the song queue) are real.</p>
+      <p className="note">
+        Lines run through the real router as chat from the web platform, as the user and role you pick (never above your own
+        role); side effects such as points, cooldowns and the song queue are real.
+      </p>
       <div className="toolbar">
-        <div className="field">
-          <label htmlFor="sim-platform">Platform</label>
-          <select id="sim-platform" value={platform} onChange={(e) => setPlatform(e.target.value as (typeof PLATFORMS)[number])}>
-            {PLATFORMS.map((p) => (
-              <option key={p}>{p}</option>
-            ))}
-          </select>
-        </div>
         <div className="field">
           <label htmlFor="sim-user">User name</label>
           <input id="sim-user" value={username} onChange={(e) => setUsername(e.target.value)} maxLength={40} />

@@ -11,9 +11,10 @@ test("send a message and read the bot's answer in the log", async () => {
     on("get", "/portal/api/v1/me", () => me()),
     on("post", "/portal/api/v1/communities/{community_id}/simulate", ({ body }) => {
       sent.push(body);
+      const base = { role: body.user.role ?? "everyone", invocation_id: "inv-1", pending: false, side_effects: [] };
       return body.text === "!cooldown"
-        ? { status: "rate_limited", responses: [] }
-        : { status: "answered", responses: [{ type: "chat", text: "Quote #1: waddle on" }] };
+        ? { ...base, status: "rate_limited", responses: [] }
+        : { ...base, status: "answered", responses: [{ type: "chat", text: "Quote #1: waddle on" }, { type: "overlay", text: "confetti" }], side_effects: [{ type: "overlay", text: "confetti" }] };
     }),
   );
   renderApp("/c/2/simulator");
@@ -22,12 +23,12 @@ test("send a message and read the bot's answer in the log", async () => {
   // A moderator cannot play the broadcaster or an admin.
   expect(within(role).getAllByRole("option").map((o) => o.textContent)).toEqual(["everyone", "regular", "subscriber", "vip", "moderator"]);
   await user.selectOptions(role, "vip");
-  await user.selectOptions(screen.getByLabelText("Platform"), "discord");
   await user.type(screen.getByLabelText("Message"), "!quote");
   await user.click(screen.getByRole("button", { name: "Send" }));
   const log = screen.getByRole("log");
   expect(await within(log).findByText("Quote #1: waddle on")).toBeInTheDocument();
-  expect(sent).toEqual([{ text: "!quote", platform: "discord", user: { username: "viewer", role: "vip" } }]);
+  expect(within(log).getByText("Side effect: overlay — confetti")).toBeInTheDocument();
+  expect(sent).toEqual([{ text: "!quote", user: { username: "viewer", role: "vip" } }]);
   expect(screen.getByLabelText("Message")).toHaveValue("");
   await user.type(screen.getByLabelText("Message"), "!cooldown{Enter}");
   expect(await within(log).findByText("(no answer: the command is on cooldown)")).toBeInTheDocument();

@@ -1,46 +1,60 @@
-import { screen, waitFor } from "@testing-library/react";
+import { act, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { HttpResponse } from "msw";
 import { on } from "@/test/msw";
 import { me } from "@/test/fixtures";
 import { renderApp } from "@/test/render";
 import { server } from "@/test/server";
-import type { Song } from "./api";
+
+type Row = { id: number; title: string; requested_by: string; state: string };
 
 function backend() {
-  const songs: Song[] = [
-    { id: 1, title: "Penguin Polka", requested_by: "ada", url: null, state: "playing" },
-    { id: 2, title: "Ice Ice Baby", requested_by: "bob", url: null, state: "pending" },
+  const songs: Row[] = [
+    { id: 1, title: "Penguin Polka", requested_by: "ada", state: "playing" },
+    { id: 2, title: "Ice Ice Baby", requested_by: "bob", state: "pending" },
   ];
-  const changes: [number, string][] = [];
+  const calls: string[] = [];
   server.use(
     on("get", "/portal/api/v1/me", () => me()),
     on("get", "/portal/api/v1/communities/{community_id}/songs", () => ({ items: songs.map((s) => ({ ...s })), next_cursor: null })),
-    on("patch", "/portal/api/v1/communities/{community_id}/songs/{song_id}", ({ params, body }) => {
-      const song = songs.find((s) => s.id === Number(params.song_id))!;
+    on("patch", "/portal/api/v1/communities/{community_id}/songs/{key}", ({ params, body }) => {
+      const song = songs.find((s) => s.id === Number(params.key))!;
       song.state = body.state;
-      changes.push([song.id, body.state]);
+      calls.push(`approve ${song.id}`);
       return { ...song };
     }),
+    on("delete", "/portal/api/v1/communities/{community_id}/songs/{key}", ({ params }) => {
+      calls.push(`delete ${params.key}`);
+      songs.splice(songs.findIndex((s) => s.id === Number(params.key)), 1);
+      return new HttpResponse(null, { status: 204 });
+    }),
   );
-  return changes;
+  return calls;
 }
 
-test("approve, skip, and undo the skip", async () => {
-  const changes = backend();
+afterEach(() => vi.useRealTimers());
+
+test("approve; skip then undo sends nothing; skip and wait removes it", async () => {
+  const calls = backend();
+  vi.useFakeTimers({ shouldAdvanceTime: true });
   renderApp("/c/1/songs");
-  const user = userEvent.setup();
+  const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
   await user.click(await screen.findByRole("button", { name: "Approve Ice Ice Baby" }));
-  await waitFor(() => expect(changes).toEqual([[2, "queued"]]));
+  await waitFor(() => expect(calls).toEqual(["approve 2"]));
+
   await user.click(screen.getByRole("button", { name: "Skip Penguin Polka" }));
-  await waitFor(() => expect(screen.queryByRole("button", { name: "Skip Penguin Polka" })).not.toBeInTheDocument());
+  expect(screen.queryByRole("button", { name: "Skip Penguin Polka" })).not.toBeInTheDocument();
   expect(screen.getByRole("status")).toHaveTextContent("Skipped “Penguin Polka”.");
-  await user.click(await screen.findByRole("button", { name: "Undo" }));
+  await user.click(screen.getByRole("button", { name: "Undo" }));
   expect(await screen.findByRole("button", { name: "Skip Penguin Polka" })).toBeEnabled();
-  expect(changes).toEqual([
-    [2, "queued"],
-    [1, "skipped"],
-    [1, "queued"],
-  ]);
+  await act(() => vi.advanceTimersByTimeAsync(10_000));
+  expect(calls).toEqual(["approve 2"]); // undone: the server never heard of it
+
+  await user.click(screen.getByRole("button", { name: "Skip Penguin Polka" }));
+  await act(() => vi.advanceTimersByTimeAsync(8_100));
+  await waitFor(() => expect(calls).toEqual(["approve 2", "delete 1"]));
+  await waitFor(() => expect(screen.queryByText("Penguin Polka")).not.toBeInTheDocument());
+  expect(screen.getByRole("button", { name: "Skip Ice Ice Baby" })).toBeInTheDocument();
 });
 
 test("a moderator without songs:manage sees the queue read-only", async () => {
@@ -48,4 +62,5 @@ test("a moderator without songs:manage sees the queue read-only", async () => {
   renderApp("/c/2/songs");
   expect(await screen.findByRole("button", { name: "Skip Penguin Polka" })).toBeDisabled();
   expect(screen.getByRole("button", { name: "Approve Ice Ice Baby" })).toBeDisabled();
+  expect(screen.getByText(/You can view the song queue but not change it/)).toBeInTheDocument();
 });
