@@ -89,7 +89,7 @@ export function RowsTable({
       >
         {(data) => (
           <>
-            <div className="table-wrap">
+            <div className="table-wrap" role="region" aria-label={`${caption} table`} tabIndex={0}>
               <table>
                 <caption className="sr-only">{caption}</caption>
                 <thead>

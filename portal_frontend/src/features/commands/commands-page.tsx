@@ -140,8 +140,8 @@ export function CommandsPage({ communityId, search }: { communityId: number; sea
             ))}
           </select>
         </div>
-        <button type="button" aria-label={search.dir === "desc" ? "Sort ascending" : "Sort descending"} onClick={() => setSearch({ dir: search.dir === "desc" ? "asc" : "desc" })}>
-          {search.dir === "desc" ? "↓ Descending" : "↑ Ascending"}
+        <button type="button" aria-pressed={search.dir === "desc"} onClick={() => setSearch({ dir: search.dir === "desc" ? "asc" : "desc" })}>
+          Descending
         </button>
       </div>
       {current && canEdit ? <CommandEditor key={current.path} communityId={communityId} command={current} onDone={() => setEditing(null)} /> : null}
@@ -155,7 +155,7 @@ export function CommandsPage({ communityId, search }: { communityId: number; sea
         }
       >
         {() => (
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label="Commands table" tabIndex={0}>
             <table>
               <caption className="sr-only">Commands, sorted by {SORT_LABEL[search.sort ?? "path"]}</caption>
               <thead>
