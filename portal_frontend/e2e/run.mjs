@@ -234,6 +234,34 @@ async function main() {
       console.log(`     log: ${text.replace(/\s+/g, " ").slice(0, 160)}`);
     });
 
+    await step("the dashboard's feed shows a simulator line live (SSE)", async () => {
+      // Does the server keep the stream open? (portal_api's first version closed it after the
+      // first comment line: its generator reads the app outside the request context.)
+      const held = await page.evaluate(async (c) => {
+        const controller = new AbortController();
+        const answer = await fetch(`/portal/api/v1/communities/${c}/events`, { signal: controller.signal });
+        const reader = answer.body.getReader();
+        const closed = (async () => { try { while (!(await reader.read()).done); return true; } catch { return false; } })();
+        const early = await Promise.race([closed, new Promise((r) => setTimeout(() => r("open"), 1500))]);
+        controller.abort();
+        return early === "open";
+      }, cid);
+      if (!held) return "portal_api closes the SSE feed right after it opens (GET …/events ends at once: its generator needs quart.stream_with_context)";
+      await page.goto(`${url}/c/${cid}`);
+      await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: 10_000 });
+      const status = await page.evaluate(async (c) => {
+        const csrf = document.cookie.split("; ").find((p) => p.startsWith("csrf_token="))?.split("=")[1] ?? "";
+        const answer = await fetch(`/portal/api/v1/communities/${c}/simulate`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": decodeURIComponent(csrf) },
+          body: JSON.stringify({ text: "!help", user: { username: "feedcheck", role: "everyone" } }),
+        });
+        return answer.status;
+      }, cid);
+      expect(status === 200, `simulate answered ${status}`);
+      await page.getByRole("list").getByText(/feedcheck \(everyone\) in the simulator/).waitFor({ timeout: 10_000 });
+    });
+
     await step("song skip and undo", async () => {
       const answer = await page.evaluate(async (c) => (await fetch(`/portal/api/v1/communities/${c}/songs`)).status, cid);
       if (answer !== 200) return `the song queue's backend is not running here (GET …/songs answered ${answer})`;
