@@ -1,9 +1,11 @@
-"""Fixtures for the gateway_admin tests: the app on both backends, and its started Resources."""
+"""Fixtures for the gateway_admin tests: the app in front of a fake Kong Admin API."""
 
 from __future__ import annotations
 
-import uuid
+import importlib.util
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,37 +15,38 @@ from flask_core.testing import started
 from waddlebot_gateway_admin.app import create_app
 from waddlebot_gateway_admin.settings import GatewayAdminSettings
 
+KONG_TOKEN = "kong-admin-test-token"
+
+
+def _load_fake() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "gateway_fake_kong", Path(__file__).with_name("fake_kong.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+FakeKong = _load_fake().FakeKong
+
+
+@pytest_asyncio.fixture
+async def kong() -> AsyncIterator[Any]:
+    server = FakeKong(token=KONG_TOKEN)
+    async with server.serving():
+        yield server
+
 
 @pytest.fixture
-def app(make_settings: Any, backend: dict[str, Any]) -> Any:
-    """The app on SQLite (embedded) and PostgreSQL + Redis (fleet)."""
-    return create_app(make_settings(GatewayAdminSettings, **backend))
+def app(make_settings: Any, backend: dict[str, Any], kong: Any) -> Any:
+    return create_app(
+        make_settings(GatewayAdminSettings, kong_admin_url=kong.url, kong_admin_token=KONG_TOKEN, **backend)
+    )
 
 
 @pytest_asyncio.fixture
 async def res(app: Any) -> AsyncIterator[Any]:
-    """The started app's Resources (migrated, empty tables), for service-level tests."""
     async with started(app, settings=app.extensions["waddlebot.settings"]) as resources:
         yield resources
-
-
-@pytest.fixture
-def command_body() -> Any:
-    """`command_body(command, community_id="1")`: a command request as the router sends it."""
-
-    def build(command: str, community_id: str = "1") -> dict[str, Any]:
-        return {
-            "event": {
-                "event_id": f"twitch:{uuid.uuid4()}",
-                "platform": "twitch",
-                "server_id": "s1",
-                "channel_id": "c1",
-                "user": {"platform_user_id": "u1", "username": "amy", "display_name": "Amy"},
-                "text": f"!{command}",
-            },
-            "community_id": community_id,
-            "command": command,
-            "invocation_id": uuid.uuid4().hex,
-        }
-
-    return build

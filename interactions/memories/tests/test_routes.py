@@ -167,7 +167,7 @@ async def test_rest_pagination_and_search(client: Any) -> None:
     odd = await (await client.get(f"{QUOTES}?q=ODD", headers=auth())).get_json()
     assert [q["number"] for q in odd["items"]] == [5, 3, 1] and odd["total"] == 3
     other = await (await client.get("/memories/api/v1/communities/2/quotes", headers=auth())).get_json()
-    assert other == {"items": [], "total": 0, "limit": 20, "offset": 0}
+    assert other == {"items": [], "total": 0, "limit": 20, "offset": 0, "next_cursor": None}
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,7 @@ async def modules(
             description=m.description,
             enabled=name in enabled,
             commands=[c.path for c in m.commands],
-        )  # fmt: skip
+        )
         for name, m in sorted(registry.manifests.items())
         if name != ROUTER and (not query.q or query.q.lower() in name)
     ]

@@ -12,21 +12,36 @@ import contextlib
 import json
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_core.app import resources
 from flask_core.logging import get_logger
+from flask_core.resources import Resources
 
+from .settings import PortalSettings
 from .web import portal_settings
 
 log = get_logger(__name__)
-_recent: dict[int, deque[str]] = defaultdict(lambda: deque(maxlen=1000))
-_local_subscribers: dict[int, set[asyncio.Queue[str]]] = defaultdict(set)
 
 
-def _keys(community_id: int) -> tuple[str, str]:
-    res = resources()
+@dataclass(slots=True)
+class _Local:
+    """Without Redis: the recent lines and the subscribers, per process (in `Resources`)."""
+
+    recent: dict[int, deque[str]] = field(default_factory=lambda: defaultdict(lambda: deque(maxlen=1000)))
+    subscribers: dict[int, set[asyncio.Queue[str]]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _local(res: Resources) -> _Local:
+    found = res.extras.get("portal.feed")
+    if not isinstance(found, _Local):
+        found = res.extras["portal.feed"] = _Local()
+    return found
+
+
+def _keys(res: Resources, community_id: int) -> tuple[str, str]:
     return res.key("portal", "feed", str(community_id)), res.key("portal", "feed-ch", str(community_id))
 
 
@@ -36,44 +51,52 @@ async def publish(community_id: int, kind: str, data: dict[str, Any]) -> None:
         default=str,
     )
     keep = portal_settings().portal_feed_keep
-    redis = resources().redis
+    res = resources()
+    redis = res.redis
     if redis is None:
-        recent = _recent[community_id]
+        local = _local(res)
+        recent = local.recent[community_id]
         recent.append(line)
         while len(recent) > keep:
             recent.popleft()
-        for queue in list(_local_subscribers[community_id]):
+        for queue in list(local.subscribers[community_id]):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(line)
         return
-    key, channel = _keys(community_id)
+    key, channel = _keys(res, community_id)
     try:
         async with redis.pipeline(transaction=True) as pipe:
-            pipe.lpush(key, line).ltrim(key, 0, keep - 1).expire(key, 86400).publish(channel, line)
+            pipe.lpush(key, line)
+            pipe.ltrim(key, 0, keep - 1)
+            pipe.expire(key, 86400)
+            pipe.publish(channel, line)
             await pipe.execute()
     except Exception as exc:  # the feed is best effort: a change never fails because of it
         log.warning("portal.feed_publish_failed", error=type(exc).__name__)
 
 
-async def recent(community_id: int) -> list[str]:
-    keep = portal_settings().portal_feed_keep
-    redis = resources().redis
+async def recent(res: Resources, settings: PortalSettings, community_id: int) -> list[str]:
+    keep = settings.portal_feed_keep
+    redis = res.redis
     if redis is None:
-        return list(_recent[community_id])[-keep:]
-    key, _ = _keys(community_id)
+        return list(_local(res).recent[community_id])[-keep:]
+    key, _ = _keys(res, community_id)
     lines = await redis.lrange(key, 0, keep - 1)
     return [line.decode() if isinstance(line, bytes) else str(line) for line in reversed(lines)]
 
 
-async def subscribe(community_id: int) -> AsyncIterator[str | None]:
-    """Recent lines, then live ones; None every heartbeat interval without a line."""
-    heartbeat = portal_settings().portal_feed_heartbeat
-    redis = resources().redis
+async def subscribe(res: Resources, settings: PortalSettings, community_id: int) -> AsyncIterator[str | None]:
+    """Recent lines, then live ones; None every heartbeat interval without a line.
+
+    Runs outside the request context (a streamed body): the handles are passed in.
+    """
+    heartbeat = settings.portal_feed_heartbeat
+    redis = res.redis
     if redis is None:
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
-        _local_subscribers[community_id].add(queue)
+        _local(res).subscribers[community_id].add(queue)
         try:
-            for line in await recent(community_id):
+            for line in await recent(res, settings, community_id):
                 yield line
             while True:
                 try:
@@ -81,13 +104,13 @@ async def subscribe(community_id: int) -> AsyncIterator[str | None]:
                 except TimeoutError:
                     yield None
         finally:
-            _local_subscribers[community_id].discard(queue)
+            _local(res).subscribers[community_id].discard(queue)
         return
-    _, channel = _keys(community_id)
+    _, channel = _keys(res, community_id)
     pubsub = redis.pubsub()
     await pubsub.subscribe(channel)
     try:
-        for line in await recent(community_id):
+        for line in await recent(res, settings, community_id):
             yield line
         while True:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=heartbeat)
@@ -98,4 +121,4 @@ async def subscribe(community_id: int) -> AsyncIterator[str | None]:
             yield data.decode() if isinstance(data, bytes) else str(data)
     finally:
         await pubsub.unsubscribe(channel)
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]

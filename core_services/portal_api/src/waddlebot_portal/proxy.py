@@ -27,7 +27,7 @@ from flask_core.openapi import NoContent, error_responses
 from . import audit, feed
 from .schemas import ListQuery
 from .screens import SCREENS, Screen
-from .web import actor, member, portal_settings
+from .web import actor, member, min_role, portal_settings
 
 BASE = "/api/v1/communities/<int:community_id>"
 _CONVERTERS = {"int": "int", "string": "string", "path": "path"}
@@ -180,7 +180,7 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
         view: Any = _named(list_view, f"list_{screen.name}", f"The community's {label} (a page).")
         view = validate_response(page)(validate_querystring(ListQuery)(view))
         view = error_responses(403)(tagged(view))
-        bp.add_url_rule(collection, view.__name__, view, methods=["GET"])
+        bp.add_url_rule(collection, view.__name__, min_role(screen.view_role)(view), methods=["GET"])
 
     if "get" in screen.ops:
 
@@ -191,7 +191,7 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
 
         view = _named(get_view, f"get_{screen.name}_item", f"One of the community's {label}.")
         view = error_responses(403)(tagged(validate_response(screen.item)(view)))
-        bp.add_url_rule(one, view.__name__, view, methods=["GET"])
+        bp.add_url_rule(one, view.__name__, min_role(screen.view_role)(view), methods=["GET"])
 
     if "create" in screen.ops and screen.create is not None:
 
@@ -209,7 +209,7 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
         view = _named(create_view, f"create_{screen.name}_item", f"Add to the community's {label}.")
         view = validate_response(screen.item, 201)(validate_request(screen.create)(view))
         view = error_responses(403)(tagged(view))
-        bp.add_url_rule(collection, view.__name__, view, methods=["POST"])
+        bp.add_url_rule(collection, view.__name__, min_role(screen.write_role)(view), methods=["POST"])
 
     if "update" in screen.ops and screen.update is not None:
         answer_model = screen.updated or screen.item
@@ -228,7 +228,7 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
         view = _named(update_view, f"update_{screen.name}_item", f"Change one of the community's {label}.")
         view = validate_response(answer_model)(validate_request(screen.update)(view))
         view = error_responses(403)(tagged(view))
-        bp.add_url_rule(one, view.__name__, view, methods=[screen.update_method])
+        bp.add_url_rule(one, view.__name__, min_role(screen.write_role)(view), methods=[screen.update_method])
 
     if "delete" in screen.ops:
 
@@ -241,7 +241,7 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
 
         view = _named(delete_view, f"delete_{screen.name}_item", f"Remove one of the community's {label}.")
         view = error_responses(403)(tagged(document_response(NoContent, 204)(view)))
-        bp.add_url_rule(one, view.__name__, view, methods=["DELETE"])
+        bp.add_url_rule(one, view.__name__, min_role(screen.write_role)(view), methods=["DELETE"])
 
 
 def add_screens(bp: Blueprint) -> None:

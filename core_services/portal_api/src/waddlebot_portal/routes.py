@@ -14,7 +14,7 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
-from quart import Blueprint, Response, g, make_response, redirect, request
+from quart import Blueprint, Response, g, make_response, request
 from quart_schema import document_response, tag, validate_querystring, validate_request, validate_response
 
 from flask_core.app import resources
@@ -36,6 +36,7 @@ from .schemas import (
     LoginIn,
     MeOut,
     OAuthCallbackQuery,
+    OAuthStarted,
     OAuthStartQuery,
     SimulateIn,
     SimulateOut,
@@ -47,6 +48,7 @@ from .web import (
     actor,
     clear_session_cookies,
     member,
+    min_role,
     portal_settings,
     session_user,
     set_session_cookies,
@@ -170,9 +172,7 @@ async def login(data: LoginIn) -> Response:
         await _failed(res, email)
         raise Unauthorized("wrong email or password", details={"reason": "credentials"})
     issued = await sessions.start(res.db, settings, account)
-    who = actor(PortalUser(sub=str(account.id), admin=account.admin, communities={}))
-    await audit.record(res.db, dataclasses.replace(who, name=account.email or account.display_name), community_id=None, action="login",
-                       resource="session", resource_id=issued.family)  # fmt: skip
+    await _audit_login(account, issued.family)
     return await _signed_in(issued)
 
 
@@ -220,6 +220,28 @@ async def logout() -> Response:
     return response
 
 
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _redirect(location: str) -> Response:
+    return Response("", status=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+async def _audit_login(account: Account, family: str, after: dict[str, Any] | None = None) -> None:
+    who = actor(PortalUser(sub=str(account.id), admin=account.admin, communities={}))
+    who = dataclasses.replace(who, name=account.email or account.display_name)
+    await audit.record(
+        resources().db,
+        who,
+        community_id=None,
+        action="login",
+        resource="session",
+        resource_id=family,
+        after=after,
+    )
+
+
 def _callback_url(provider: str) -> str:
     settings = portal_settings()
     base = (settings.public_url or settings.service_url("portal")).rstrip("/")
@@ -235,9 +257,12 @@ def _provider(provider: str) -> str:
 @bp.get(f"{API}/auth/oauth/<provider>/start")
 @auth_tag
 @validate_querystring(OAuthStartQuery)
-@document_response(LoggedOut, 302)
+@document_response(OAuthStarted)
+@document_response(OAuthStarted, 302)
 async def oauth_start(provider: str, query_args: OAuthStartQuery) -> Response:
-    """Redirect to the platform's consent page (through identity); `next` is where to land."""
+    """Redirect to the platform's consent page (through identity); `next` is where to land.
+
+    A client that accepts only JSON gets `{authorize_url}` (200) and navigates itself."""
     res, settings = resources(), portal_settings()
     redirect_uri = _callback_url(_provider(provider))
     started = await oauth.start(res, provider, redirect_uri)
@@ -247,7 +272,11 @@ async def oauth_start(provider: str, query_args: OAuthStartQuery) -> Response:
         {"provider": provider, "next": oauth.safe_next(query_args.next), "binding": binding},
         ttl=settings.portal_oauth_state_ttl,
     )
-    response = redirect(started["authorize_url"], 302)
+    if _wants_json():
+        response = await make_response({"authorize_url": started["authorize_url"]}, 200)
+        assert isinstance(response, Response)
+    else:
+        response = _redirect(started["authorize_url"])
     response.set_cookie(oauth.STATE_COOKIE, binding, max_age=settings.portal_oauth_state_ttl,
                         path="/portal/api/v1/auth/oauth", httponly=True,
                         secure=settings.cookie_secure, samesite="Lax")  # fmt: skip
@@ -257,10 +286,13 @@ async def oauth_start(provider: str, query_args: OAuthStartQuery) -> Response:
 @bp.get(f"{API}/auth/oauth/<provider>/callback")
 @auth_tag
 @validate_querystring(OAuthCallbackQuery)
-@document_response(LoggedOut, 302)
+@document_response(MeOut)
+@document_response(OAuthStarted, 302)
 @error_responses(400, 401)
 async def oauth_callback(provider: str, query_args: OAuthCallbackQuery) -> Response:
-    """Finish the sign-in: identity links the platform account, the portal signs its user in."""
+    """Finish the sign-in: identity links the platform account, the portal signs its user in.
+
+    A browser is redirected to `next`; a client that accepts only JSON gets `me` (200)."""
     res, settings = resources(), portal_settings()
     _provider(provider)
     if query_args.error or not query_args.code or not query_args.state:
@@ -290,13 +322,14 @@ async def oauth_callback(provider: str, query_args: OAuthCallbackQuery) -> Respo
     if account.disabled:
         raise Unauthorized("this account is disabled", details={"reason": "disabled"})
     issued = await sessions.start(res.db, settings, account)
-    who = actor(PortalUser(sub=str(account.id), admin=account.admin, communities={}))
-    who = dataclasses.replace(who, name=account.email or account.display_name)
-    await audit.record(res.db, who, community_id=None, action="login", resource="session",
-                       resource_id=issued.family,
-                       after={"provider": provider, "platform_user_id": linked.get("platform_user_id")})  # fmt: skip
-    response = redirect(str(pending.get("next") or "/"), 302)
-    set_session_cookies(response, issued)
+    await _audit_login(
+        account, issued.family, {"provider": provider, "platform_user_id": linked.get("platform_user_id")}
+    )
+    if _wants_json():
+        response = await _signed_in(issued)
+    else:
+        response = _redirect(str(pending.get("next") or "/"))
+        set_session_cookies(response, issued)
     response.delete_cookie(oauth.STATE_COOKIE, path="/portal/api/v1/auth/oauth")
     return response
 
@@ -346,6 +379,7 @@ async def list_communities(query_args: ListQuery) -> CommunityPage:
 
 
 @bp.get(COMMUNITY)
+@min_role("everyone")
 @validate_response(CommunityOut)
 @error_responses(401, 403)
 async def get_community(community_id: int) -> CommunityOut:
@@ -359,6 +393,7 @@ async def get_community(community_id: int) -> CommunityOut:
 
 
 @bp.get(f"{COMMUNITY}/audit")
+@min_role("moderator")
 @tag(["audit"])
 @validate_querystring(AuditQuery)
 @validate_response(AuditPage)
@@ -370,6 +405,7 @@ async def community_audit(community_id: int, query_args: AuditQuery) -> AuditPag
 
 
 @bp.post(f"{COMMUNITY}/simulate")
+@min_role("moderator")
 @tag(["simulator"])
 @validate_request(SimulateIn)
 @validate_response(SimulateOut)
@@ -393,16 +429,18 @@ async def simulate(community_id: int, data: SimulateIn) -> SimulateOut:
 
 
 @bp.get(f"{COMMUNITY}/events")
+@min_role("moderator")
 @tag(["dashboard"])
 @document_response(FeedEvent)
 @error_responses(401, 403)
 async def community_events(community_id: int) -> Response:
     """Server-sent events: the community's recent events, then each new one as it happens."""
     await member(community_id, "moderator")
+    res, settings = resources(), portal_settings()
 
     async def stream() -> AsyncIterator[bytes]:
         yield b": connected\n\n"
-        async for line in feed.subscribe(community_id):
+        async for line in feed.subscribe(res, settings, community_id):
             if line is None:
                 yield b": keep-alive\n\n"
                 continue

@@ -70,6 +70,12 @@ class OAuthStartQuery(BaseModel):
     next: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
+class OAuthStarted(BaseModel):
+    """The consent page to send the browser to (for a client that asked for JSON)."""
+
+    authorize_url: str
+
+
 class OAuthCallbackQuery(BaseModel):
     code: Annotated[str, StringConstraints(max_length=2000)] | None = None
     state: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -245,3 +251,43 @@ class QuoteCreate(BaseModel):
     text: Annotated[str, StringConstraints(min_length=1, max_length=400)]
     author: Annotated[str, StringConstraints(max_length=100)] | None = None
     game: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class BookmarkItem(BaseModel):
+    id: int
+    url: str
+    title: str | None
+    created_by: str | None
+    created_at: datetime
+
+
+class ReminderItem(BaseModel):
+    id: int
+    target: str
+    text: str
+    recurrence: str | None
+    next_at: datetime | None
+    set_by: str | None
+    platform: str
+    channel_id: str
+
+
+class LeaderboardItem(BaseModel):
+    """reputation's leaderboard row."""
+
+    user_id: str
+    name: str | None
+    balance: int
+    position: int
+
+
+class LedgerItem(BaseModel):
+    """reputation's ledger entry (append-only)."""
+
+    id: int
+    user_id: str
+    amount: int
+    reason: str
+    ref: str | None
+    balance_after: int
+    created_at: datetime

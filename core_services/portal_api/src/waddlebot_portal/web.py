@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from quart import Response, g, request
@@ -18,7 +19,7 @@ from quart import Response, g, request
 from flask_core.app import resources, settings_of
 from flask_core.auth import PortalUser, verify_user_token
 from flask_core.errors import Forbidden, NotFound, Unauthorized
-from flask_core.events import role_at_least
+from flask_core.events import ROLE_RANK, role_at_least
 
 from .audit import Actor
 from .sessions import Issued, revoked_key
@@ -119,6 +120,33 @@ async def member(community_id: int, min_role: str) -> tuple[PortalUser, str]:
             f"this needs the {min_role} role in this community", details={"reason": "role", "role": role}
         )
     return user, role
+
+
+MIN_ROLE_ATTRIBUTE = "portal_min_role"
+
+
+def min_role[F](role: str) -> Callable[[F], F]:
+    """Mark a `/communities/<community_id>/...` view with the lowest role that may call it.
+
+    The app checks it before anything else runs (body validation included), so a caller
+    outside the community, or below the role, is refused the same way on every route.
+    """
+    if role not in ROLE_RANK:
+        raise ValueError(f"unknown role {role!r}")
+
+    def mark(view: F) -> F:
+        setattr(view, MIN_ROLE_ATTRIBUTE, role)
+        return view
+
+    return mark
+
+
+async def check_tenancy(view: object) -> None:
+    """The before-request check of `min_role` (the community from the path)."""
+    role = getattr(view, MIN_ROLE_ATTRIBUTE, None)
+    args = request.view_args or {}
+    if role is not None and "community_id" in args:
+        await member(int(args["community_id"]), role)
 
 
 def actor(user: PortalUser | None) -> Actor:

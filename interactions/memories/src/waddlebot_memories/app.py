@@ -9,7 +9,7 @@ from flask_core.app import create_app as core_create_app
 from flask_core.module import module_blueprint
 from flask_core.resources import Resources
 
-from . import reminders
+from . import portal_lists, reminders
 from .manifest import SPEC
 from .models import define_tables
 from .routes import bp
@@ -22,7 +22,7 @@ def create_app(settings: MemoriesSettings | None = None, resources: Resources | 
     app = core_create_app(
         "memories",
         settings,
-        [module_blueprint(SPEC), bp],
+        [module_blueprint(SPEC), bp, portal_lists.bp],
         "memories",
         resources=resources,
         models=[define_tables, scheduler.define_tables],

@@ -1,0 +1,148 @@
+"""The management screens through the portal: paging, writes with audit, missing services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flask_core import service_table
+from waddlebot_portal.screens import SCREENS
+
+
+@pytest.fixture(params=["embedded"])
+def backend(request: Any, data_dir: Any) -> dict[str, Any]:
+    """One backend: the proxy stores nothing of its own beyond the audit (covered on both)."""
+    return {"database_url": f"sqlite://{(data_dir / 'test.sqlite').resolve()}"}
+
+
+async def signed_in(portal_fleet: Any, role: str, email: str | None = None) -> tuple[Any, int]:
+    community = await portal_fleet.community()
+    email = email or f"{role}@example.com"
+    await portal_fleet.user(email, roles={community: role})
+    browser = portal_fleet.browser()
+    assert (await browser.login(email)).status_code == 200
+    return browser, community
+
+
+async def test_commands_page_search_and_a_change_that_takes_effect(portal_fleet: Any) -> None:
+    browser, c = await signed_in(portal_fleet, "broadcaster")
+    first = (await browser.get(f"/communities/{c}/commands", params={"limit": 2})).json()
+    assert len(first["items"]) == 2 and first["next_cursor"] == first["items"][1]["path"]
+    second = (
+        await browser.get(f"/communities/{c}/commands", params={"limit": 2, "cursor": first["next_cursor"]})
+    ).json()
+    assert second["items"][0]["path"] > first["items"][1]["path"]
+    found = (await browser.get(f"/communities/{c}/commands", params={"q": "quote add"})).json()["items"]
+    assert [i["path"] for i in found] == ["quote add"] and found[0]["role"] == "moderator"
+
+    changed = await browser.send("PATCH", f"/communities/{c}/commands/quote/add", {"role": "vip", "cost": 0})
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {"community_id": c, "path": "quote add", "role": "vip", "cost": 0,
+                              "user_cooldown": None, "global_cooldown": None, "enabled": None,
+                              "cooldown_message": None}  # fmt: skip
+    line = {"text": "!quote add vips may now", "user": {"username": "vee", "role": "vip"}}
+    assert (await browser.send("POST", f"/communities/{c}/simulate", line)).json()["status"] == "processed"
+    [entry] = (await browser.get(f"/communities/{c}/audit", params={"resource": "commands"})).json()["items"]
+    assert entry["action"] == "update" and entry["resource_id"] == "quote/add"
+    assert entry["before"]["role"] == "moderator" and entry["after"]["role"] == "vip"
+    bad = await browser.send("PATCH", f"/communities/{c}/commands/quote/add", {"role": "overlord"})
+    assert bad.status_code == 422
+    missing = await browser.send("PATCH", f"/communities/{c}/commands/no/such", {"role": "vip"})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_a_moderator_reads_commands_but_only_the_broadcaster_changes_them(portal_fleet: Any) -> None:
+    browser, c = await signed_in(portal_fleet, "moderator")
+    assert (await browser.get(f"/communities/{c}/commands")).status_code == 200
+    refused = await browser.send("PATCH", f"/communities/{c}/commands/quote", {"enabled": False})
+    assert refused.status_code == 403 and refused.json()["error"]["details"]["reason"] == "role"
+
+
+async def test_modules_are_listed_and_switched(portal_fleet: Any) -> None:
+    browser, c = await signed_in(portal_fleet, "broadcaster")
+    modules = {m["name"]: m for m in (await browser.get(f"/communities/{c}/modules")).json()["items"]}
+    assert modules["memories"]["enabled"] and "quote" in modules["memories"]["commands"]
+    off = await browser.send("PUT", f"/communities/{c}/modules/memories", {"enabled": False})
+    assert off.json() == {"community_id": c, "module": "memories", "enabled": False}
+    line = {"text": "!quote", "user": {"username": "amy"}}
+    assert (await browser.send("POST", f"/communities/{c}/simulate", line)).json()["status"] == "ignored"
+    [entry] = (await browser.get(f"/communities/{c}/audit", params={"resource": "modules"})).json()["items"]
+    assert entry["before"]["enabled"] is True and entry["after"]["enabled"] is False
+
+
+async def test_quotes_and_bookmarks_page_with_a_cursor(portal_fleet: Any) -> None:
+    browser, c = await signed_in(portal_fleet, "moderator")
+    for text in ("alpha one", "beta two", "gamma three"):
+        assert (await browser.send("POST", f"/communities/{c}/quotes", {"text": text})).status_code == 201
+    newest = (await browser.get(f"/communities/{c}/quotes", params={"limit": 2})).json()
+    assert [q["number"] for q in newest["items"]] == [3, 2] and newest["next_cursor"]
+    rest = (
+        await browser.get(f"/communities/{c}/quotes", params={"limit": 2, "cursor": newest["next_cursor"]})
+    ).json()
+    assert [q["number"] for q in rest["items"]] == [1] and rest["next_cursor"] is None
+    oldest = (await browser.get(f"/communities/{c}/quotes", params={"sort": "number", "q": "two"})).json()
+    assert [q["text"] for q in oldest["items"]] == ["beta two"]
+    assert (await browser.get(f"/communities/{c}/quotes/2")).json()["text"] == "beta two"
+    assert (await browser.get(f"/communities/{c}/quotes/9")).status_code == 404
+
+    for n in range(3):
+        line = {
+            "text": f"!bookmark add https://example.com/{n} Page {n}",
+            "user": {"username": "m", "role": "moderator"},
+        }
+        assert (await browser.send("POST", f"/communities/{c}/simulate", line)).json()[
+            "status"
+        ] == "processed"
+    page = (await browser.get(f"/communities/{c}/bookmarks", params={"limit": 2})).json()
+    assert [b["title"] for b in page["items"]] == ["Page 2", "Page 1"] and page["next_cursor"]
+    last = (await browser.get(f"/communities/{c}/bookmarks", params={"cursor": page["next_cursor"]})).json()
+    assert [b["title"] for b in last["items"]] == ["Page 0"]
+    removed = await browser.send("DELETE", f"/communities/{c}/bookmarks/{last['items'][0]['id']}")
+    assert removed.status_code == 204
+    [entry] = (await browser.get(f"/communities/{c}/audit", params={"resource": "bookmarks"})).json()["items"]
+    assert entry["before"]["title"] == "Page 0" and entry["action"] == "delete"
+    assert (await browser.get(f"/communities/{c}/reminders")).json() == {"items": [], "next_cursor": None}
+    assert (await browser.get(f"/communities/{c}/aliases")).json() == {"items": [], "next_cursor": None}
+
+
+async def test_a_screen_whose_service_is_not_installed_answers_503(portal_fleet: Any) -> None:
+    browser, c = await signed_in(portal_fleet, "broadcaster")
+    absent = [s for s in SCREENS if s.owner not in service_table.installed()]
+    for screen in absent:
+        answer = await browser.get(f"/communities/{c}/{screen.name}")
+        assert answer.status_code == 503, screen.name
+        error = answer.json()["error"]
+        assert error["code"] == "dependency_unavailable" and error["details"]["service"] == screen.owner
+    present = [s for s in SCREENS if s.owner in service_table.installed()]
+    assert {s.name for s in present} >= {"commands", "modules", "quotes", "aliases"}
+
+
+async def test_points_and_ledger_come_from_reputation(make_settings: Any, common: Any, app: Any) -> None:
+    from flask_core.app import resources
+    from waddlebot_cli.testing import run_fleet
+    from waddlebot_portal import accounts
+    from waddlebot_reputation.app import create_app as create_reputation
+    from waddlebot_reputation.settings import ReputationSettings
+
+    apps = {"reputation": create_reputation(make_settings(ReputationSettings, **common)), "portal": app}
+    async with run_fleet(app.extensions["waddlebot.settings"], apps) as fleet:
+        await accounts.create_user(resources(app).db, app.extensions["waddlebot.settings"], "viewer@example.com",
+                                   "correct horse battery")  # fmt: skip
+        account = await accounts.find_by_email(resources(app).db, "viewer@example.com")
+        assert account is not None
+        await accounts.grant(resources(app).db, account.id, 5, "everyone", by="test")
+        import httpx
+
+        async with httpx.AsyncClient(base_url=fleet.url) as http:
+            signed = await http.post("/portal/api/v1/auth/login",
+                                     json={"email": "viewer@example.com", "password": "correct horse battery"})  # fmt: skip
+            assert signed.status_code == 200
+            board = await http.get("/portal/api/v1/communities/5/points", params={"sort": "-balance"})
+            assert board.status_code == 200, board.text
+            assert board.json() == {"items": [], "next_cursor": None}
+            ledger = await http.get("/portal/api/v1/communities/5/ledger")
+            assert ledger.json() == {"items": [], "next_cursor": None}
+            refused = await http.get("/portal/api/v1/communities/5/ledger", params={"sort": "sideways"})
+            assert refused.status_code == 422  # reputation's own validation, passed on
+            assert "points:view" in signed.json()["communities"][0]["capabilities"]
