@@ -3,7 +3,7 @@
 //
 // Starts `waddlebot run` (ENV=dev, its own free PORT and a throwaway DATA_DIR, serving
 // portal_frontend/dist at /), seeds a portal user with the broadcaster role in the dev
-// `web:demo` community (e2e/seed.py), then drives Debian's Chromium with playwright-core
+// `web:demo` community (`waddlebot users create/grant`), then drives Debian's Chromium with playwright-core
 // (never a downloaded browser): sign in, edit a command's cooldown, use the chat simulator,
 // song skip + undo and the overlay preview when those backends answer, and an axe scan,
 // a one-h1 check and screenshots (desktop and 375 px) of every screen.
@@ -149,10 +149,20 @@ async function main() {
     console.log(`e2e: waddlebot run on ${url} (DATA_DIR ${dataDir})`);
     const email = "e2e-broadcaster@example.test";
     const password = "waddle-e2e-password-1";
-    const seeded = spawnSync(uv[0], [...uv.slice(1), "run", "--no-sync", "python", "portal_frontend/e2e/seed.py", "--email", email, "--password", password], { cwd: root, env, encoding: "utf8" });
-    if (seeded.status !== 0) throw new Error(`seeding failed:\n${seeded.stderr}`);
-    const { community_id: cid } = JSON.parse(seeded.stdout.trim().split("\n").at(-1));
-    console.log(`e2e: seeded ${email} as broadcaster of community ${cid}`);
+    // The seed: a portal account with the broadcaster role in the dev `web:demo` community,
+    // made with the real CLI on the same DATA_DIR (ARCHITECTURE §11).
+    const cli = (...args) => {
+      const done = spawnSync(uv[0], [...uv.slice(1), "run", "--no-sync", "waddlebot", ...args], { cwd: root, env, encoding: "utf8" });
+      if (done.status !== 0) throw new Error(`waddlebot ${args.slice(0, 2).join(" ")} failed:\n${done.stdout}\n${done.stderr}`);
+      return done.stdout;
+    };
+    cli("users", "create", "--email", email, "--password", password);
+    cli("users", "grant", "--email", email, "--community", "web:demo", "--role", "broadcaster");
+    const signedIn = await fetch(`${url}/portal/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }) });
+    expect(signedIn.ok, `the seeded account cannot sign in (${signedIn.status})`);
+    const cid = (await signedIn.json()).communities.find((c) => c.role === "broadcaster")?.id;
+    expect(cid, "the seeded account has no community");
+    console.log(`e2e: seeded ${email} (waddlebot users create/grant) as broadcaster of community ${cid}`);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
@@ -235,18 +245,6 @@ async function main() {
     });
 
     await step("the dashboard's feed shows a simulator line live (SSE)", async () => {
-      // Does the server keep the stream open? (portal_api's first version closed it after the
-      // first comment line: its generator reads the app outside the request context.)
-      const held = await page.evaluate(async (c) => {
-        const controller = new AbortController();
-        const answer = await fetch(`/portal/api/v1/communities/${c}/events`, { signal: controller.signal });
-        const reader = answer.body.getReader();
-        const closed = (async () => { try { while (!(await reader.read()).done); return true; } catch { return false; } })();
-        const early = await Promise.race([closed, new Promise((r) => setTimeout(() => r("open"), 1500))]);
-        controller.abort();
-        return early === "open";
-      }, cid);
-      if (!held) return "portal_api closes the SSE feed right after it opens (GET …/events ends at once: its generator needs quart.stream_with_context)";
       await page.goto(`${url}/c/${cid}`);
       await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: 10_000 });
       const status = await page.evaluate(async (c) => {

@@ -45,7 +45,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Finish the sign-in: identity links the platform account, the portal signs its user in. */
+        /**
+         * Finish the sign-in: identity links the platform account, the portal signs its user in.
+         * @description A browser is redirected to `next`; a client that accepts only JSON gets `me` (200).
+         */
         get: operations["get_oauth_callback"];
         put?: never;
         post?: never;
@@ -62,7 +65,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redirect to the platform's consent page (through identity); `next` is where to land. */
+        /**
+         * Redirect to the platform's consent page (through identity); `next` is where to land.
+         * @description A client that accepts only JSON gets `{authorize_url}` (200) and navigates itself.
+         */
         get: operations["get_oauth_start"];
         put?: never;
         post?: never;
@@ -243,7 +249,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** One of the community's bookmarks. */
+        get: operations["get_get_bookmarks_item"];
         put?: never;
         post?: never;
         /** Remove one of the community's bookmarks. */
@@ -424,8 +431,7 @@ export interface paths {
         /** The community's ledger (a page). */
         get: operations["get_list_ledger"];
         put?: never;
-        /** Add to the community's ledger. */
-        post: operations["post_create_ledger_item"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -692,7 +698,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** One of the community's reminders. */
+        get: operations["get_get_reminders_item"];
         put?: never;
         post?: never;
         /** Remove one of the community's reminders. */
@@ -859,6 +866,22 @@ export interface components {
             /** User Agent */
             user_agent: string | null;
         };
+        /** BookmarkItem */
+        BookmarkItem: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Id */
+            id: number;
+            /** Title */
+            title: string | null;
+            /** Url */
+            url: string;
+        };
         /**
          * BotResponse
          * @description One of the bot's responses (§4.4): chat, dm, overlay, error or moderation.
@@ -967,6 +990,43 @@ export interface components {
         Item: {
             [key: string]: unknown;
         };
+        /**
+         * LeaderboardItem
+         * @description reputation's leaderboard row.
+         */
+        LeaderboardItem: {
+            /** Balance */
+            balance: number;
+            /** Name */
+            name: string | null;
+            /** Position */
+            position: number;
+            /** User Id */
+            user_id: string;
+        };
+        /**
+         * LedgerItem
+         * @description reputation's ledger entry (append-only).
+         */
+        LedgerItem: {
+            /** Amount */
+            amount: number;
+            /** Balance After */
+            balance_after: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string;
+            /** Ref */
+            ref: string | null;
+            /** User Id */
+            user_id: string;
+        };
         /** ModuleItem */
         ModuleItem: {
             /** Commands */
@@ -1013,6 +1073,25 @@ export interface components {
             game: string | null;
             /** Number */
             number: number;
+            /** Text */
+            text: string;
+        };
+        /** ReminderItem */
+        ReminderItem: {
+            /** Channel Id */
+            channel_id: string;
+            /** Id */
+            id: number;
+            /** Next At */
+            next_at: string | null;
+            /** Platform */
+            platform: string;
+            /** Recurrence */
+            recurrence: string | null;
+            /** Set By */
+            set_by: string | null;
+            /** Target */
+            target: string;
             /** Text */
             text: string;
         };
@@ -1238,14 +1317,27 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Communities */
+                        communities: components["schemas"]["CommunityOut"][];
+                        user: components["schemas"]["UserOut"];
+                    };
+                };
+            };
+            /** @description The consent page to send the browser to (for a client that asked for JSON). */
             302: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** Logged Out */
-                        logged_out: boolean;
+                        /** Authorize Url */
+                        authorize_url: string;
                     };
                 };
             };
@@ -1318,14 +1410,27 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The consent page to send the browser to (for a client that asked for JSON). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Authorize Url */
+                        authorize_url: string;
+                    };
+                };
+            };
+            /** @description The consent page to send the browser to (for a client that asked for JSON). */
             302: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** Logged Out */
-                        logged_out: boolean;
+                        /** Authorize Url */
+                        authorize_url: string;
                     };
                 };
             };
@@ -1991,12 +2096,102 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Items */
-                        items: components["schemas"]["Item"][];
+                        items: components["schemas"]["BookmarkItem"][];
                         /**
                          * Next Cursor
                          * @default null
                          */
                         next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a dependency is unavailable (or the service is starting or disabled) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_get_bookmarks_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: number;
+                key: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at: string;
+                        /** Created By */
+                        created_by: string | null;
+                        /** Id */
+                        id: number;
+                        /** Title */
+                        title: string | null;
+                        /** Url */
+                        url: string;
                     };
                 };
             };
@@ -3824,7 +4019,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Items */
-                        items: components["schemas"]["Item"][];
+                        items: components["schemas"]["LedgerItem"][];
                         /**
                          * Next Cursor
                          * @default null
@@ -3853,117 +4048,6 @@ export interface operations {
             };
             /** @description not found */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description the request is not valid */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description internal error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description a dependency is unavailable (or the service is starting or disabled) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    post_create_ledger_item: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                community_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description bad request or invalid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description missing or invalid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description the request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description expected application/json */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4703,7 +4787,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Items */
-                        items: components["schemas"]["Item"][];
+                        items: components["schemas"]["LeaderboardItem"][];
                         /**
                          * Next Cursor
                          * @default null
@@ -5179,12 +5263,105 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Items */
-                        items: components["schemas"]["Item"][];
+                        items: components["schemas"]["ReminderItem"][];
                         /**
                          * Next Cursor
                          * @default null
                          */
                         next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a dependency is unavailable (or the service is starting or disabled) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_get_reminders_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: number;
+                key: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Channel Id */
+                        channel_id: string;
+                        /** Id */
+                        id: number;
+                        /** Next At */
+                        next_at: string | null;
+                        /** Platform */
+                        platform: string;
+                        /** Recurrence */
+                        recurrence: string | null;
+                        /** Set By */
+                        set_by: string | null;
+                        /** Target */
+                        target: string;
+                        /** Text */
+                        text: string;
                     };
                 };
             };
