@@ -83,3 +83,23 @@ describe("sign-in", () => {
     expect(safeRedirect(undefined)).toBe("/");
   });
 });
+
+test("an expired access token is refreshed once and the request retried, without a trip to sign-in", async () => {
+  let fresh = false;
+  const refreshes: number[] = [];
+  server.use(
+    on("get", "/portal/api/v1/me", () => me()),
+    on("post", "/portal/api/v1/auth/refresh", () => {
+      refreshes.push(1);
+      fresh = true;
+      return me();
+    }),
+    on("get", "/portal/api/v1/communities/{community_id}/commands", () =>
+      fresh ? { items: [command({ path: "lurk" })], next_cursor: null } : errorResponse(401, "unauthorized", "token expired"),
+    ),
+  );
+  const { history } = renderApp("/c/1/commands");
+  expect(await screen.findByRole("rowheader", { name: "!lurk" })).toBeInTheDocument();
+  expect(history.location.pathname).toBe("/c/1/commands");
+  expect(refreshes).toHaveLength(1);
+});

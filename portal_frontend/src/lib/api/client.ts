@@ -21,17 +21,47 @@ export function setUnauthorizedHandler(handler: UnauthorizedHandler): void {
   onUnauthorized = handler;
 }
 
+/** One refresh at a time: concurrent 401s wait for the same `auth/refresh`. */
+let refreshing: Promise<boolean> | null = null;
+function refreshSession(): Promise<boolean> {
+  refreshing ??= globalThis
+    .fetch(`${API}/auth/refresh`, { method: "POST", credentials: "same-origin", headers: csrfHeader() })
+    .then((answer) => answer.ok)
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+function csrfHeader(): Record<string, string> {
+  const token = csrfToken();
+  return token ? { "X-CSRF-Token": token } : {};
+}
+
+const copies = new WeakMap<Request, Request>();
+
 const middleware: Middleware = {
   onRequest({ request }) {
     if (UNSAFE.has(request.method)) {
       const token = csrfToken();
       if (token) request.headers.set("X-CSRF-Token", token);
     }
+    copies.set(request, request.clone()); // for one retry after a refresh
     return request;
   },
-  onResponse({ request, response }) {
+  async onResponse({ request, response }) {
     // A wrong password at sign-in is a 401 too; only an expired session sends you to sign-in.
-    if (response.status === 401 && !new URL(request.url).pathname.startsWith(`${API}/auth/`)) onUnauthorized();
+    if (response.status !== 401 || new URL(request.url).pathname.startsWith(`${API}/auth/`)) return response;
+    // The access token lives minutes; the refresh cookie gets a new one. Then retry once.
+    const copy = copies.get(request);
+    if (copy && (await refreshSession())) {
+      const token = csrfToken();
+      if (token && UNSAFE.has(copy.method)) copy.headers.set("X-CSRF-Token", token);
+      const again = await globalThis.fetch(copy);
+      if (again.status !== 401) return again;
+    }
+    onUnauthorized();
     return response;
   },
 };
