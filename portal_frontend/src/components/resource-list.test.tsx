@@ -27,7 +27,7 @@ test("lists: loading, error with Retry, rows, Load more, empty search", async ()
   );
   renderApp("/c/1/quotes");
   expect(await screen.findByRole("heading", { level: 1, name: "Quotes" })).toBeInTheDocument();
-  expect(await screen.findByRole("alert")).toHaveTextContent("memories is starting");
+  expect(await screen.findByRole("alert")).toHaveTextContent("This part of WaddleBot is not running here yet.memories is starting");
   fail = false;
   const user = userEvent.setup();
   await user.click(screen.getByRole("button", { name: "Retry" }));

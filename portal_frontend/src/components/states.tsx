@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { errorMessage } from "@/lib/api/errors";
+import { ApiError, errorMessage } from "@/lib/api/errors";
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
@@ -20,9 +20,11 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
 }
 
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  // The owning service is not installed or not running (Firebot#2308): say so, not "error".
+  const unavailable = error instanceof ApiError && error.code === "dependency_unavailable";
   return (
     <div className="state state-error" role="alert">
-      <p className="state-title">Could not load this.</p>
+      <p className="state-title">{unavailable ? "This part of WaddleBot is not running here yet." : "Could not load this."}</p>
       <p>{errorMessage(error)}</p>
       {onRetry ? (
         <button type="button" onClick={onRetry}>
