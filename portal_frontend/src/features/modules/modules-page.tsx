@@ -37,7 +37,7 @@ export function ModulesPage({ communityId }: { communityId: number }) {
                       )
                     }
                   />{" "}
-                  Enabled
+                  Enabled <span className="sr-only">{m.name}</span>
                 </label>
               </li>
             ))}
