@@ -17,7 +17,9 @@ from . import chat, commands, deploy, fleet, keys, outbox, proxy, serve, users
 if TYPE_CHECKING:
     from flask_core.settings import CoreSettings
 
-BUILTIN = ("run", "migrate", "chat", "commands", "keys", "outbox", "serve", "fleet", "proxy", "deploy", "users")
+BUILTIN = (
+    "run", "migrate", "chat", "commands", "keys", "outbox", "serve", "fleet", "proxy", "deploy", "users",
+)  # fmt: skip
 
 
 def _settings() -> CoreSettings:

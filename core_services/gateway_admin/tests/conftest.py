@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,22 +11,9 @@ import pytest_asyncio
 from flask_core.testing import started
 from waddlebot_gateway_admin.app import create_app
 from waddlebot_gateway_admin.settings import GatewayAdminSettings
+from waddlebot_gateway_admin.testing import FakeKong
 
 KONG_TOKEN = "kong-admin-test-token"
-
-
-def _load_fake() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "gateway_fake_kong", Path(__file__).with_name("fake_kong.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-FakeKong = _load_fake().FakeKong
 
 
 @pytest_asyncio.fixture

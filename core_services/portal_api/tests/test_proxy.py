@@ -146,3 +146,123 @@ async def test_points_and_ledger_come_from_reputation(make_settings: Any, common
             refused = await http.get("/portal/api/v1/communities/5/ledger", params={"sort": "sideways"})
             assert refused.status_code == 422  # reputation's own validation, passed on
             assert "points:view" in signed.json()["communities"][0]["capabilities"]
+
+
+def fake_owners(settings: Any) -> dict[str, Any]:
+    """browser_source and ai as their portal-facing routes answer (those services are built
+    on other branches): overlay reveal/rotate actions and the AI settings object."""
+    from quart import Blueprint, request
+
+    from flask_core import create_app as core_app
+    from flask_core import require_service
+
+    overlays = Blueprint("browser_source", __name__)
+    token = {"value": "tok-1", "calls": []}
+
+    def listing(masked: bool) -> dict[str, Any]:
+        shown = "tok-•••" if masked else str(token["value"])
+        url = f"http://x/browser_source/overlay/{shown}/alert"
+        return {
+            "items": [{"kind": "alert", "url": url, "preview_url": f"{url}?preview=1"}],
+            "next_cursor": None,
+        }
+
+    @overlays.get("/api/v1/communities/<int:community_id>/overlays")
+    @require_service
+    async def list_overlays(community_id: int) -> Any:
+        return listing(True)
+
+    @overlays.post("/api/v1/communities/<int:community_id>/overlays/reveal")
+    @require_service
+    async def reveal(community_id: int) -> Any:
+        return listing(False)
+
+    @overlays.post("/api/v1/communities/<int:community_id>/overlays/rotate")
+    @require_service
+    async def rotate(community_id: int) -> Any:
+        token["value"] = "tok-2"
+        return {**listing(False), "grace_seconds": 300.0}
+
+    ai = Blueprint("ai", __name__)
+    stored: dict[str, Any] = {"persona": None}
+
+    def ai_out(community_id: int) -> dict[str, Any]:
+        return {"community_id": community_id, "provider": None, "model": None, "persona": stored["persona"],
+                "system_prompt": None, "mentions": True, "greetings": {"raid": True},
+                "effective": {"provider": "ollama", "model": "llama3"}}  # fmt: skip
+
+    @ai.get("/api/v1/communities/<int:community_id>/settings")
+    @require_service
+    async def get_ai(community_id: int) -> Any:
+        return ai_out(community_id)
+
+    @ai.put("/api/v1/communities/<int:community_id>/settings")
+    @require_service
+    async def put_ai(community_id: int) -> Any:
+        stored.update(await request.get_json())
+        return ai_out(community_id)
+
+    return {
+        "browser_source": core_app("browser_source", settings, [overlays], "browser_source"),
+        "ai": core_app("ai", settings, [ai], "ai"),
+    }
+
+
+async def test_whole_object_screens_and_actions(
+    make_settings: Any, common: Any, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from flask_core import CoreSettings
+    from flask_core.app import resources
+    from waddlebot_cli.testing import run_fleet
+    from waddlebot_portal import accounts, proxy
+
+    present = service_table.installed() | {"browser_source", "ai"}
+    monkeypatch.setattr(proxy.service_table, "installed", lambda: present)
+    apps = {**fake_owners(make_settings(CoreSettings, **common)), "portal": app}
+    async with run_fleet(app.extensions["waddlebot.settings"], apps) as fleet:
+        db, settings = resources(app).db, app.extensions["waddlebot.settings"]
+        for email, role in (("owner@example.com", "broadcaster"), ("mod@example.com", "moderator")):
+            account = await accounts.create_user(db, settings, email, "correct horse battery")
+            await accounts.grant(db, account.id, 3, role, by="test")
+        async with (
+            httpx.AsyncClient(base_url=fleet.url) as owner,
+            httpx.AsyncClient(base_url=fleet.url) as mod,
+        ):
+            for http, email in ((owner, "owner@example.com"), (mod, "mod@example.com")):
+                signed = await http.post(
+                    "/portal/api/v1/auth/login", json={"email": email, "password": "correct horse battery"}
+                )
+                assert signed.status_code == 200
+            csrf = {"X-CSRF-Token": owner.cookies["csrf_token"]}
+            mod_csrf = {"X-CSRF-Token": mod.cookies["csrf_token"]}
+            base = "/portal/api/v1/communities/3"
+            listed = (await mod.get(f"{base}/overlays")).json()
+            assert "tok-1" not in str(listed) and listed["items"][0]["kind"] == "alert"
+            revealed = (await mod.post(f"{base}/overlays/reveal", headers=mod_csrf)).json()
+            assert "tok-1" in revealed["items"][0]["url"]
+            assert (await mod.post(f"{base}/overlays/rotate", headers=mod_csrf)).status_code == 403
+            rotated = (await owner.post(f"{base}/overlays/rotate", headers=csrf)).json()
+            assert "tok-2" in rotated["items"][0]["url"] and rotated["grace_seconds"] == 300.0
+
+            assert (await mod.get(f"{base}/ai")).json()["effective"]["model"] == "llama3"
+            assert (await mod.put(f"{base}/ai", json={"persona": "x"}, headers=mod_csrf)).status_code == 403
+            changed = await owner.put(f"{base}/ai", json={"persona": "A cheerful penguin"}, headers=csrf)
+            assert changed.status_code == 200 and changed.json()["persona"] == "A cheerful penguin"
+            assert (
+                await owner.put(f"{base}/ai", json={"provider": "skynet"}, headers=csrf)
+            ).status_code == 422
+
+            trail = (await owner.get(f"{base}/audit")).json()["items"]
+            assert [(e["resource"], e["action"]) for e in reversed(trail)] == [
+                ("overlays", "reveal"),
+                ("overlays", "rotate"),
+                ("ai", "update"),
+            ]
+            assert trail[-1]["after"] is None  # the revealed URLs are not kept in the audit
+            assert (
+                trail[0]["before"]["persona"] is None and trail[0]["after"]["persona"] == "A cheerful penguin"
+            )
+            me = (await mod.get("/portal/api/v1/me")).json()["communities"][0]["capabilities"]
+            assert "overlays:reveal" in me and "overlays:rotate" not in me and "ai:view" in me

@@ -90,6 +90,13 @@ async def test_the_simulated_role_is_capped_at_the_callers_own(portal_fleet: Any
     assert as_viewer.json()["status"] == "rejected"
     bad = await browser.send("POST", path, {"text": "", "user": {"username": "v"}})
     assert bad.status_code == 422
+    await portal_fleet.user("root@example.com", admin=True)
+    admin = portal_fleet.browser()
+    assert (await admin.login("root@example.com")).status_code == 200
+    as_admin = await admin.send(
+        "POST", path, {"text": "!quote 1", "user": {"username": "r", "role": "admin"}}
+    )
+    assert as_admin.json()["role"] == "admin" and as_admin.json()["status"] == "processed"
     # the simulated line stays in its community: the router provisioned nothing for `web`
     listed = (await portal_fleet.fleet.http.get("/router/api/v1/communities", headers=_router())).json()
     assert [c["name"] for c in listed["items"]] == [

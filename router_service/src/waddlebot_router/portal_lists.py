@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from flask_core.errors import ValidationFailed
 from flask_core.resources import Resources
 
 from .communities import load_config
@@ -54,15 +55,21 @@ class ModulePage(BaseModel):
     next_cursor: str | None = None
 
 
+MAX_ID = 2**63 - 1
+
+
 def _ids(text: str | None) -> list[int] | None:
     if text is None:
         return None
-    return [int(part) for part in text.split(",") if part.strip().isdigit()][:1000]
+    found = [int(part) for part in text.split(",") if part.strip().isdigit() and len(part.strip()) <= 19]
+    return [i for i in found if i <= MAX_ID][:1000]
 
 
 async def communities(res: Resources, query: ListQuery) -> CommunityPage:
     descending = (query.sort or "id").startswith("-")
-    after = int(query.cursor) if query.cursor and query.cursor.isdigit() else None
+    after = int(query.cursor) if query.cursor and query.cursor.isdigit() and len(query.cursor) <= 19 else None
+    if query.cursor and (after is None or after > MAX_ID):
+        raise ValidationFailed("not a cursor this list gave", details={"cursor": query.cursor[:40]})
     wanted = _ids(query.ids)
 
     def read(db: Any) -> CommunityPage:

@@ -164,6 +164,7 @@ async def verify_key(data: VerifyIn) -> Verified:
 @validate_response(AuditPage)
 async def audit(query_args: PageQuery) -> AuditPage:
     """Every change made through this service, newest first."""
-    cursor = int(query_args.cursor) if query_args.cursor and query_args.cursor.isdigit() else None
+    raw = query_args.cursor
+    cursor = int(raw) if raw and raw.isdigit() and len(raw) <= 18 else None
     items, following = await service.audit_page(resources().db, query_args.limit, cursor)
     return AuditPage.model_validate({"items": items, "next_cursor": following})

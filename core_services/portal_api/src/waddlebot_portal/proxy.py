@@ -135,9 +135,10 @@ async def _before(screen: Screen, community_id: int, key: str) -> Any:
 
 
 async def _audited(
-    screen: Screen, community_id: int, action: str, key: str | None, before: Any, after: Any
-) -> None:
-    user, _ = await member(community_id, screen.write_role)
+    screen: Screen, community_id: int, action: str, key: str | None, before: Any, after: Any,
+    *, role: str | None = None,
+) -> None:  # fmt: skip
+    user, _ = await member(community_id, role or screen.write_role)
     who = actor(user)
     await audit.record(
         resources().db, who, community_id=community_id, action=action, resource=screen.name,
@@ -170,6 +171,9 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
     page = page_model(screen)
     label = screen.name.replace("_", " ")
     tagged = tag([screen.name])
+    _add_whole(bp, screen, collection, tagged)
+    for action, role in screen.actions:
+        _add_action(bp, screen, collection, action, role, tagged)
 
     if "list" in screen.ops:
 
@@ -198,8 +202,8 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
         async def create_view(community_id: int, data: BaseModel) -> Any:
             user, _ = await member(community_id, screen.write_role)
             body = data.model_dump(mode="json", exclude_unset=True)
-            if screen.name == "quotes":  # the quote keeps who added it: the portal's user
-                body["created_by"] = {"platform": "web", "user_id": f"portal:{user.sub}",
+            if screen.creator_field:  # the item keeps who added it: the portal's user
+                body[screen.creator_field] = {"platform": "web", "user_id": f"portal:{user.sub}",
                                       "username": actor(user).name or user.sub}  # fmt: skip
             created = _json(screen, await _call(screen, "POST", _url(screen, community_id), json=body))
             key = str(created.get(screen.key_field)) if isinstance(created, dict) else None
@@ -242,6 +246,56 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
         view = _named(delete_view, f"delete_{screen.name}_item", f"Remove one of the community's {label}.")
         view = error_responses(403)(tagged(document_response(NoContent, 204)(view)))
         bp.add_url_rule(one, view.__name__, min_role(screen.write_role)(view), methods=["DELETE"])
+
+
+def _add_whole(bp: Blueprint, screen: Screen, path: str, tagged: Any) -> None:
+    """A screen that is one object (`show`: GET, `replace`: PUT), e.g. AI settings."""
+    label = screen.name.replace("_", " ")
+    if "show" in screen.ops:
+
+        async def show_view(community_id: int) -> Any:
+            await member(community_id, screen.view_role)
+            return _as(screen.item, _json(screen, await _call(screen, "GET", _url(screen, community_id))))
+
+        view: Any = _named(show_view, f"get_{screen.name}", f"The community's {label}.")
+        view = error_responses(403)(tagged(validate_response(screen.item)(view)))
+        bp.add_url_rule(path, view.__name__, min_role(screen.view_role)(view), methods=["GET"])
+    if "replace" in screen.ops and screen.update is not None:
+
+        async def replace_view(community_id: int, data: BaseModel) -> Any:
+            await member(community_id, screen.write_role)
+            url = _url(screen, community_id)
+            before = _json(screen, await _call(screen, "GET", url))
+            body = data.model_dump(mode="json", exclude_unset=True)
+            after = _json(screen, await _call(screen, screen.update_method, url, json=body))
+            await _audited(screen, community_id, "update", None, before, after)
+            return _as(screen.item, after)
+
+        view = _named(replace_view, f"update_{screen.name}", f"Change the community's {label}.")
+        view = validate_response(screen.item)(validate_request(screen.update)(view))
+        view = error_responses(403)(tagged(view))
+        bp.add_url_rule(
+            path, view.__name__, min_role(screen.write_role)(view), methods=[screen.update_method]
+        )
+
+
+def _add_action(bp: Blueprint, screen: Screen, path: str, action: str, role: str, tagged: Any) -> None:
+    """POST `/<screen>/<action>` → the owner's `/<resource>/<action>` (no body), audited."""
+
+    async def action_view(community_id: int) -> Any:
+        await member(community_id, role)
+        url = _url(screen, community_id) + f"/{action}"
+        answer = _json(screen, await _call(screen, "POST", url))
+        after = None if action == "reveal" else answer  # a revealed secret is not kept in the audit
+        await _audited(screen, community_id, action, None, None, after, role=role)
+        return _as(screen.action_answer, answer)
+
+    name = f"{action}_{screen.name}"
+    view: Any = _named(
+        action_view, name, f"{action.capitalize()} the community's {screen.name} ({role} and up)."
+    )
+    view = error_responses(403)(tagged(validate_response(screen.action_answer)(view)))
+    bp.add_url_rule(f"{path}/{action}", view.__name__, min_role(role)(view), methods=["POST"])
 
 
 def add_screens(bp: Blueprint) -> None:

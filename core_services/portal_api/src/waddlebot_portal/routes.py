@@ -144,17 +144,11 @@ async def _failed(res: Resources, email: str) -> None:
 
 async def _signed_in(issued: sessions.Issued, status: int = 200) -> Response:
     res = resources()
-    me = MeOut(
-        user=_user_out(issued.account), communities=await _visible(res, issued.account, issued.communities)
-    )
+    me = MeOut(user=_user_out(issued.account), communities=await _named(res, issued.communities))
     response = await make_response(me.model_dump(mode="json"), status)
     assert isinstance(response, Response)
     set_session_cookies(response, issued)
     return response
-
-
-async def _visible(res: Resources, account: Account, roles: dict[int, str]) -> list[CommunityOut]:
-    return await _named(res, roles)
 
 
 @bp.post(f"{API}/auth/login")

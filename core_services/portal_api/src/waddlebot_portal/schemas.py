@@ -53,9 +53,10 @@ class LoggedOut(BaseModel):
 
 
 class ListQuery(BaseModel):
-    """`limit`, `cursor` (the previous page's `next_cursor`), `q` (search), `sort`."""
+    """`limit`, `cursor` (the previous page's `next_cursor`), `q` (search), `sort` (§12; as
+    `flask_core.pagination`: 1-100, default 50)."""
 
-    limit: int = Field(default=50, ge=1, le=500)
+    limit: int = Field(default=50, ge=1, le=100)
     cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
     q: Text | None = None
     sort: Annotated[str, StringConstraints(pattern=r"^-?[a-z_]{1,40}$")] | None = None
@@ -91,7 +92,7 @@ class AuditQuery(BaseModel):
     action: Text | None = None
     since: datetime | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,19}$")] | None = None
+    cursor: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,18}$")] | None = None
 
 
 class AuditOut(BaseModel):
@@ -291,3 +292,42 @@ class LedgerItem(BaseModel):
     ref: str | None
     balance_after: int
     created_at: datetime
+
+
+class OverlayItem(BaseModel):
+    """browser_source's overlay URL (masked in lists; `reveal` shows it)."""
+
+    kind: str
+    url: str
+    preview_url: str
+
+
+class OverlayPage(BaseModel):
+    items: list[OverlayItem]
+    next_cursor: str | None = None
+    grace_seconds: float | None = None  # after `rotate`: how long the old URLs keep working
+
+
+class AiSettings(BaseModel):
+    """ai's per-community settings and what it effectively uses."""
+
+    community_id: int
+    provider: str | None
+    model: str | None
+    persona: str | None
+    system_prompt: str | None
+    mentions: bool
+    greetings: dict[str, bool]
+    effective: dict[str, str]
+
+
+class AiSettingsUpdate(BaseModel):
+    """The fields given change; `null` goes back to the service default."""
+
+    model_config = ConfigDict(extra="forbid")
+    provider: Literal["ollama", "waddleai"] | None = None
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    persona: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    system_prompt: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    mentions: bool | None = None
+    greetings: dict[str, bool | None] | None = None

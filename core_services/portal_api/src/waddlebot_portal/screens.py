@@ -21,7 +21,7 @@ from flask_core.events import role_at_least
 
 from . import schemas as s
 
-type Op = Literal["list", "get", "create", "update", "delete"]
+type Op = Literal["list", "get", "create", "update", "delete", "show", "replace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,10 @@ class Screen:
     paged: bool = True
     list_key: str = "items"
     search: tuple[str, ...] = ()  # fields `q` searches when the portal pages (paged=False)
+    creator_field: str | None = None  # a create carries the portal user here (`created_by`)
+    #: POST `/<name>/<action>` → the owner's `/<resource>/<action>`: (action, lowest role).
+    actions: tuple[tuple[str, str], ...] = ()
+    action_answer: type[BaseModel] = s.Item
     capability: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -50,14 +54,15 @@ class Screen:
 
     @property
     def writes(self) -> tuple[Op, ...]:
-        return tuple(op for op in self.ops if op in ("create", "update", "delete"))
+        return tuple(op for op in self.ops if op in ("create", "update", "delete", "replace"))
 
     def capabilities(self, role: str) -> list[str]:
         caps = []
         if role_at_least(role, self.view_role):
             caps.append(f"{self.capability}:view")
-        if self.writes and role_at_least(role, self.write_role):
+        if (self.writes or self.actions) and role_at_least(role, self.write_role):
             caps.append(f"{self.capability}:manage")
+        caps += [f"{self.capability}:{name}" for name, lowest in self.actions if role_at_least(role, lowest)]
         return caps
 
 
@@ -74,7 +79,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("aliases", "alias", "aliases", ("list",), item=s.AliasItem, key="string", key_field="name",
            paged=False, search=("name", "text")),
     Screen("quotes", "memories", "quotes", ("list", "get", "create", "delete"), item=s.QuoteItem,
-           create=s.QuoteCreate, key_field="number"),
+           create=s.QuoteCreate, key_field="number", creator_field="created_by"),
     Screen("bookmarks", "memories", "bookmarks", ("list", "get", "delete"), item=s.BookmarkItem),
     Screen("reminders", "memories", "reminders", ("list", "get", "delete"), item=s.ReminderItem,
            view_role="moderator"),
@@ -87,11 +92,12 @@ SCREENS: tuple[Screen, ...] = (
     Screen("points", "reputation", "leaderboard", ("list",), item=s.LeaderboardItem, key="string",
            key_field="user_id"),
     Screen("ledger", "reputation", "ledger", ("list",), item=s.LedgerItem, capability="points"),
-    Screen("songs", "youtube_music", "queue", ("list", "delete")),
-    Screen("overlays", "browser_source", "overlays", ("list", "update"), update=s.ItemWrite,
-           key="string", key_field="name", view_role="moderator", write_role="broadcaster"),
-    Screen("ai", "ai", "settings", ("list", "update"), update=s.ItemWrite, update_method="PUT",
-           key="string", key_field="name", view_role="moderator", write_role="broadcaster"),
+    Screen("songs", "youtube_music", "queue", ("list", "update", "delete"), update=s.ItemWrite),
+    Screen("overlays", "browser_source", "overlays", ("list",), item=s.OverlayItem, key="string",
+           key_field="kind", view_role="moderator", write_role="broadcaster",
+           actions=(("reveal", "moderator"), ("rotate", "broadcaster")), action_answer=s.OverlayPage),
+    Screen("ai", "ai", "settings", ("show", "replace"), item=s.AiSettings, update=s.AiSettingsUpdate,
+           update_method="PUT", view_role="moderator", write_role="broadcaster"),
     Screen("members", "community", "members", ("list", "update", "delete"), update=s.ItemWrite,
            key="string", view_role="moderator", write_role="broadcaster"),
 )

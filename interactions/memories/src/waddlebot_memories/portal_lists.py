@@ -37,7 +37,7 @@ MAX_ID = 2**63 - 1
 
 class PageQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=100)
-    cursor: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,19}$")] | None = None
+    cursor: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,18}$")] | None = None
     q: Annotated[str, StringConstraints(max_length=200)] | None = None
     sort: Literal["id", "-id"] = "-id"
 
