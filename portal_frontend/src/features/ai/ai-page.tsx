@@ -1,61 +1,94 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { z } from "zod";
 import { Page } from "@/components/page";
-import { Empty, QueryState, ReadOnlyNote } from "@/components/states";
+import { QueryState, ReadOnlyNote } from "@/components/states";
 import { useToast } from "@/components/toast";
 import { api, unwrap } from "@/lib/api/client";
-import { errorMessage } from "@/lib/api/errors";
+import { errorMessage, fieldErrors } from "@/lib/api/errors";
+import type { BodyOf, ResponseOf } from "@/lib/api/types";
 import { useCan } from "@/lib/session";
 
-/** The AI service's settings are named values (`provider`, `model`, `persona`, …), one PUT each. */
-const setting = z.object({
-  name: z.string(),
-  value: z.unknown(),
-  description: z.string().optional().catch(undefined),
-});
-type Setting = z.infer<typeof setting>;
-const LABELS: Record<string, string> = { provider: "Provider", model: "Model", persona: "Persona" };
-const ORDER = ["provider", "model", "persona"];
+type Ai = "/portal/api/v1/communities/{community_id}/ai";
+type AiSettings = ResponseOf<Ai>;
+type AiPatch = BodyOf<Ai, "put">;
+const PROVIDERS = ["waddleai", "ollama"] as const satisfies readonly NonNullable<AiPatch["provider"]>[];
 
-function SettingField({ communityId, item, canEdit }: { communityId: number; item: Setting; canEdit: boolean }) {
-  const initial = typeof item.value === "string" ? item.value : JSON.stringify(item.value ?? "");
-  const [value, setValue] = useState(initial);
+export const aiQuery = (communityId: number) => ({
+  queryKey: ["c", communityId, "ai"] as const,
+  queryFn: () => unwrap(api.GET("/portal/api/v1/communities/{community_id}/ai", { params: { path: { community_id: communityId } } })),
+});
+
+/** Empty text goes back to the service's default (`null`); the hint shows what that default is. */
+const orNull = (text: string): string | null => (text.trim() === "" ? null : text.trim());
+
+function AiForm({ communityId, settings, canEdit }: { communityId: number; settings: AiSettings; canEdit: boolean }) {
+  const [provider, setProvider] = useState(settings.provider ?? "");
+  const [model, setModel] = useState(settings.model ?? "");
+  const [persona, setPersona] = useState(settings.persona ?? "");
+  const [mentions, setMentions] = useState(settings.mentions);
+  const [errors, setErrors] = useState<Record<string, string>>({});
   const client = useQueryClient();
   const toast = useToast();
   const save = useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.PUT("/portal/api/v1/communities/{community_id}/ai/{key}", {
-          params: { path: { community_id: communityId, key: item.name } },
-          body: { value: value.trim() },
-        }),
-      ),
-    onSuccess: () => toast.show(`Saved ${LABELS[item.name] ?? item.name}.`),
-    onError: (error) => toast.show(`Could not save: ${errorMessage(error)}`),
-    onSettled: () => client.invalidateQueries({ queryKey: ["c", communityId, "ai"] }),
+    mutationFn: (body: AiPatch) => unwrap(api.PUT("/portal/api/v1/communities/{community_id}/ai", { params: { path: { community_id: communityId } }, body })),
+    onSuccess: () => {
+      setErrors({});
+      toast.show("Saved the AI settings.");
+    },
+    onError: (error) => {
+      const fields = fieldErrors(error);
+      if (Object.keys(fields).length) setErrors(fields);
+      else toast.show(`Could not save: ${errorMessage(error)}`);
+    },
+    onSettled: () => client.invalidateQueries({ queryKey: aiQuery(communityId).queryKey }),
   });
-  const id = `ai-${item.name}`;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    save.mutate();
+    save.mutate({
+      provider: (orNull(provider) as AiPatch["provider"]) ?? null,
+      model: orNull(model),
+      persona: orNull(persona),
+      mentions,
+    });
   };
+  const effective = (key: string) => settings.effective[key];
+  const error = (key: string) => (errors[key] ? <span className="error">{errors[key]}</span> : null);
   return (
-    <form className="card form" aria-label={LABELS[item.name] ?? item.name} onSubmit={submit}>
+    <form className="card form" aria-label="AI settings" onSubmit={submit} noValidate>
       <fieldset disabled={!canEdit}>
         <div className="field">
-          <label htmlFor={id}>{LABELS[item.name] ?? item.name}</label>
-          {item.name === "persona" ? (
-            <textarea id={id} rows={5} maxLength={2000} value={value} onChange={(e) => setValue(e.target.value)} aria-describedby={`${id}-hint`} />
-          ) : (
-            <input id={id} value={value} onChange={(e) => setValue(e.target.value)} aria-describedby={`${id}-hint`} />
-          )}
-          <span id={`${id}-hint`} className="hint">
-            {item.description ?? (item.name === "persona" ? "How the bot talks: a few sentences." : "")}
-          </span>
+          <label htmlFor="ai-provider">Provider</label>
+          <select id="ai-provider" value={provider} onChange={(e) => setProvider(e.target.value)}>
+            <option value="">Default{effective("provider") ? ` (${effective("provider")})` : ""}</option>
+            {PROVIDERS.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+          {error("provider")}
         </div>
-        <button type="submit" className="primary" disabled={save.isPending || value === initial}>
-          Save
+        <div className="field">
+          <label htmlFor="ai-model">Model</label>
+          <input id="ai-model" value={model} maxLength={200} placeholder={effective("model") ?? ""} onChange={(e) => setModel(e.target.value)} aria-describedby="ai-model-hint" />
+          <span id="ai-model-hint" className="hint">
+            Empty: the default{effective("model") ? ` (${effective("model")})` : ""}.
+          </span>
+          {error("model")}
+        </div>
+        <div className="field">
+          <label htmlFor="ai-persona">Persona</label>
+          <textarea id="ai-persona" rows={5} maxLength={2000} value={persona} onChange={(e) => setPersona(e.target.value)} aria-describedby="ai-persona-hint" />
+          <span id="ai-persona-hint" className="hint">
+            How the bot talks, in a few sentences. {2000 - persona.length} characters left.
+          </span>
+          {error("persona")}
+        </div>
+        <label className="check">
+          <input type="checkbox" checked={mentions} onChange={(e) => setMentions(e.target.checked)} /> Answer when mentioned in chat
+        </label>
+        <button type="submit" className="primary" disabled={save.isPending}>
+          {save.isPending ? "Saving…" : "Save"}
         </button>
       </fieldset>
     </form>
@@ -64,22 +97,12 @@ function SettingField({ communityId, item, canEdit }: { communityId: number; ite
 
 export function AiPage({ communityId }: { communityId: number }) {
   const canEdit = useCan(communityId, "ai:manage");
-  const query = useQuery({
-    queryKey: ["c", communityId, "ai"],
-    queryFn: async () => {
-      const page = await unwrap(api.GET("/portal/api/v1/communities/{community_id}/ai", { params: { path: { community_id: communityId } } }));
-      const items = page.items.flatMap((raw) => { const p = setting.safeParse(raw); return p.success ? [p.data] : []; });
-      const rank = (n: string) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
-      return items.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
-    },
-  });
+  const query = useQuery(aiQuery(communityId));
   return (
     <Page title="AI settings">
       {!canEdit ? <ReadOnlyNote what="the AI settings" /> : null}
       <p className="note">To try a prompt with these settings, send “!ai your question” in the chat simulator.</p>
-      <QueryState query={query} isEmpty={(d) => d.length === 0} empty={<Empty title="No AI settings yet.">Enable the AI module; its provider, model and persona show here.</Empty>}>
-        {(d) => d.map((item) => <SettingField key={`${item.name}:${String(item.value)}`} communityId={communityId} item={item} canEdit={canEdit} />)}
-      </QueryState>
+      <QueryState query={query}>{(settings) => <AiForm key={JSON.stringify(settings)} communityId={communityId} settings={settings} canEdit={canEdit} />}</QueryState>
     </Page>
   );
 }

@@ -13,11 +13,11 @@ test("URLs stay masked until shown; copy reveals; regenerate asks first", async 
     on("get", "/portal/api/v1/communities/{community_id}/overlays", () => ({ items: [masked], next_cursor: null })),
     on("post", "/portal/api/v1/communities/{community_id}/overlays/reveal", () => {
       calls.push("reveal");
-      return { items: [{ ...masked, url: "http://localhost/browser_source/overlay/s3cret/alerts" }] };
+      return { items: [{ ...masked, url: "http://localhost/browser_source/overlay/s3cret/alerts" }], next_cursor: null, grace_seconds: null };
     }),
     on("post", "/portal/api/v1/communities/{community_id}/overlays/rotate", () => {
       calls.push("rotate");
-      return { items: [{ ...masked, url: "http://localhost/browser_source/overlay/n3w/alerts" }] };
+      return { items: [{ ...masked, url: "http://localhost/browser_source/overlay/n3w/alerts" }], next_cursor: null, grace_seconds: 300 };
     }),
   );
   const confirm = vi.spyOn(window, "confirm").mockReturnValue(false);

@@ -19,7 +19,7 @@ function backend() {
     on("get", "/portal/api/v1/communities/{community_id}/songs", () => ({ items: songs.map((s) => ({ ...s })), next_cursor: null })),
     on("patch", "/portal/api/v1/communities/{community_id}/songs/{key}", ({ params, body }) => {
       const song = songs.find((s) => s.id === Number(params.key))!;
-      song.state = body.state;
+      song.state = String(body.state);
       calls.push(`approve ${song.id}`);
       return { ...song };
     }),

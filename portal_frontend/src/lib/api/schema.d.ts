@@ -136,26 +136,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The community's ai (a page). */
-        get: operations["get_list_ai"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/portal/api/v1/communities/{community_id}/ai/{key}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Change one of the community's ai. */
-        put: operations["put_update_ai_item"];
+        /** The community's ai. */
+        get: operations["get_get_ai"];
+        /** Change the community's ai. */
+        put: operations["put_update_ai"];
         post?: never;
         delete?: never;
         options?: never;
@@ -524,7 +508,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/portal/api/v1/communities/{community_id}/overlays/{key}": {
+    "/portal/api/v1/communities/{community_id}/overlays/reveal": {
         parameters: {
             query?: never;
             header?: never;
@@ -533,48 +517,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Change one of the community's overlays. */
-        patch: operations["patch_update_overlays_item"];
-        trace?: never;
-    };
-    "/portal/api/v1/communities/{community_id}/overlays/reveal": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                community_id: number;
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    community_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description the overlay URLs themselves (secrets) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["OverlayPage"];
-                    };
-                };
-                403: components["responses"]["Error"];
-            };
-        };
+        /** Reveal the community's overlays (moderator and up). */
+        post: operations["post_reveal_overlays"];
         delete?: never;
         options?: never;
         head?: never;
@@ -585,36 +529,13 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                community_id: number;
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    community_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description new URLs (the old token keeps working for a grace period) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["OverlayPage"];
-                    };
-                };
-                403: components["responses"]["Error"];
-            };
-        };
+        /** Rotate the community's overlays (broadcaster and up). */
+        post: operations["post_rotate_overlays"];
         delete?: never;
         options?: never;
         head?: never;
@@ -747,10 +668,7 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                community_id: number;
-                key: number;
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
@@ -760,34 +678,8 @@ export interface paths {
         delete: operations["delete_delete_songs_item"];
         options?: never;
         head?: never;
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    community_id: number;
-                    key: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["SongPatch"];
-                };
-            };
-            responses: {
-                /** @description the song's new state */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Item"];
-                    };
-                };
-                403: components["responses"]["Error"];
-            };
-        };
+        /** Change one of the community's songs. */
+        patch: operations["patch_update_songs_item"];
         trace?: never;
     };
     "/portal/api/v1/me": {
@@ -1040,15 +932,17 @@ export interface components {
             /** Version */
             version: string;
         };
-        Overlay: {
+        /**
+         * OverlayItem
+         * @description browser_source's overlay URL (masked in lists; `reveal` shows it).
+         */
+        OverlayItem: {
+            /** Kind */
             kind: string;
+            /** Preview Url */
             preview_url: string;
+            /** Url */
             url: string;
-        };
-        OverlayPage: {
-            grace_seconds?: number | null;
-            items: components["schemas"]["Overlay"][];
-            next_cursor?: string | null;
         };
         /** QuoteCreator */
         QuoteCreator: {
@@ -1105,10 +999,6 @@ export interface components {
             role: "everyone" | "regular" | "subscriber" | "vip" | "moderator" | "broadcaster" | "admin";
             /** Username */
             username: string;
-        };
-        SongPatch: {
-            /** @enum {string} */
-            state: "queued";
         };
         /** UserOut */
         UserOut: {
@@ -1695,14 +1585,9 @@ export interface operations {
             };
         };
     };
-    get_list_ai: {
+    get_get_ai: {
         parameters: {
-            query?: {
-                cursor?: string | null;
-                limit?: number;
-                q?: string | null;
-                sort?: string | null;
-            };
+            query?: never;
             header?: never;
             path: {
                 community_id: number;
@@ -1711,19 +1596,33 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description ai's per-community settings and what it effectively uses. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** Items */
-                        items: components["schemas"]["Item"][];
-                        /**
-                         * Next Cursor
-                         * @default null
-                         */
-                        next_cursor: string | null;
+                        /** Community Id */
+                        community_id: number;
+                        /** Effective */
+                        effective: {
+                            [key: string]: string;
+                        };
+                        /** Greetings */
+                        greetings: {
+                            [key: string]: boolean;
+                        };
+                        /** Mentions */
+                        mentions: boolean;
+                        /** Model */
+                        model: string | null;
+                        /** Persona */
+                        persona: string | null;
+                        /** Provider */
+                        provider: string | null;
+                        /** System Prompt */
+                        system_prompt: string | null;
                     };
                 };
             };
@@ -1783,32 +1682,81 @@ export interface operations {
             };
         };
     };
-    put_update_ai_item: {
+    put_update_ai: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 community_id: number;
-                key: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    /**
+                     * Greetings
+                     * @default null
+                     */
+                    greetings?: {
+                        [key: string]: boolean | null;
+                    } | null;
+                    /**
+                     * Mentions
+                     * @default null
+                     */
+                    mentions?: boolean | null;
+                    /**
+                     * Model
+                     * @default null
+                     */
+                    model?: string | null;
+                    /**
+                     * Persona
+                     * @default null
+                     */
+                    persona?: string | null;
+                    /**
+                     * Provider
+                     * @default null
+                     */
+                    provider?: ("ollama" | "waddleai") | null;
+                    /**
+                     * System Prompt
+                     * @default null
+                     */
+                    system_prompt?: string | null;
                 };
             };
         };
         responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
+            /** @description ai's per-community settings and what it effectively uses. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Community Id */
+                        community_id: number;
+                        /** Effective */
+                        effective: {
+                            [key: string]: string;
+                        };
+                        /** Greetings */
+                        greetings: {
+                            [key: string]: boolean;
+                        };
+                        /** Mentions */
+                        mentions: boolean;
+                        /** Model */
+                        model: string | null;
+                        /** Persona */
+                        persona: string | null;
+                        /** Provider */
+                        provider: string | null;
+                        /** System Prompt */
+                        system_prompt: string | null;
                     };
                 };
             };
@@ -4587,7 +4535,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Items */
-                        items: components["schemas"]["Item"][];
+                        items: components["schemas"]["OverlayItem"][];
                         /**
                          * Next Cursor
                          * @default null
@@ -4652,42 +4600,36 @@ export interface operations {
             };
         };
     };
-    patch_update_overlays_item: {
+    post_reveal_overlays: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 community_id: number;
-                key: string;
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /**
+                         * Grace Seconds
+                         * @default null
+                         */
+                        grace_seconds: number | null;
+                        /** Items */
+                        items: components["schemas"]["OverlayItem"][];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: string | null;
                     };
-                };
-            };
-            /** @description bad request or invalid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description missing or invalid credentials */
@@ -4717,8 +4659,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the request body is too large */
-            413: {
+            /** @description the request is not valid */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4726,8 +4668,78 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description expected application/json */
-            415: {
+            /** @description internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a dependency is unavailable (or the service is starting or disabled) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_rotate_overlays: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Grace Seconds
+                         * @default null
+                         */
+                        grace_seconds: number | null;
+                        /** Items */
+                        items: components["schemas"]["OverlayItem"][];
+                        /**
+                         * Next Cursor
+                         * @default null
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5755,6 +5767,118 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a dependency is unavailable (or the service is starting or disabled) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patch_update_songs_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: number;
+                key: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description bad request or invalid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description expected application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
