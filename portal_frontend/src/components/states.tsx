@@ -54,5 +54,5 @@ export function QueryState<T>({
 }
 
 export function ReadOnlyNote({ what }: { what: string }) {
-  return <p className="note">You can view {what} but not change it: your role lacks the permission.</p>;
+  return <p className="note">Read-only: your role cannot change {what} here (the server checks every change too).</p>;
 }

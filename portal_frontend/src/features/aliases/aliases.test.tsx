@@ -42,5 +42,5 @@ test("without aliases:edit there is no form", async () => {
   renderApp("/c/2/aliases");
   expect(await screen.findByText("No aliases yet.")).toBeInTheDocument();
   expect(screen.queryByLabelText("Alias name")).not.toBeInTheDocument();
-  expect(screen.getByText(/You can view aliases but not change it/)).toBeInTheDocument();
+  expect(screen.getByText(/Read-only: your role cannot change aliases here/)).toBeInTheDocument();
 });

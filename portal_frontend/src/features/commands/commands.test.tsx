@@ -97,7 +97,7 @@ describe("commands", () => {
     backend({ "2": [command()] });
     renderApp("/c/2/commands");
     expect(await screen.findByRole("button", { name: "Edit !quote" })).toBeDisabled();
-    expect(screen.getByText(/You can view commands but not change it/)).toBeInTheDocument();
+    expect(screen.getByText(/Read-only: your role cannot change commands here/)).toBeInTheDocument();
   });
 
   test("a validation error from the server lands on its field", async () => {

@@ -62,5 +62,5 @@ test("a moderator without songs:manage sees the queue read-only", async () => {
   renderApp("/c/2/songs");
   expect(await screen.findByRole("button", { name: "Skip Penguin Polka" })).toBeDisabled();
   expect(screen.getByRole("button", { name: "Approve Ice Ice Baby" })).toBeDisabled();
-  expect(screen.getByText(/You can view the song queue but not change it/)).toBeInTheDocument();
+  expect(screen.getByText(/Read-only: your role cannot change the song queue here/)).toBeInTheDocument();
 });
