@@ -19,11 +19,19 @@ from .registry import ROUTER, ModuleRegistry
 
 
 class ListQuery(BaseModel):
+    """Modules: sorted by `name` (or `-name`)."""
+
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=200)
     q: str | None = Field(default=None, max_length=200)
-    sort: str | None = Field(default=None, pattern=r"^-?(id|name)$")
-    ids: str | None = Field(default=None, max_length=20_000)  # comma-separated community ids
+    sort: str | None = Field(default=None, pattern=r"^-?name$")
+
+
+class CommunityQuery(ListQuery):
+    """Communities: sorted by `id` (or `-id`); `ids` keeps only those (comma-separated)."""
+
+    sort: str | None = Field(default=None, pattern=r"^-?id$")
+    ids: str | None = Field(default=None, max_length=20_000)
 
 
 class EntityOut(BaseModel):
@@ -65,7 +73,7 @@ def _ids(text: str | None) -> list[int] | None:
     return [i for i in found if i <= MAX_ID][:1000]
 
 
-async def communities(res: Resources, query: ListQuery) -> CommunityPage:
+async def communities(res: Resources, query: CommunityQuery) -> CommunityPage:
     descending = (query.sort or "id").startswith("-")
     after = int(query.cursor) if query.cursor and query.cursor.isdigit() and len(query.cursor) <= 19 else None
     if query.cursor and (after is None or after > MAX_ID):

@@ -221,9 +221,9 @@ async def patch_settings(community_id: int, data: CommunitySettingsPatch) -> Any
 
 @bp.get("/api/v1/communities")
 @require_service
-@validate_querystring(portal_lists.ListQuery)
+@validate_querystring(portal_lists.CommunityQuery)
 @validate_response(portal_lists.CommunityPage)
-async def list_communities(query_args: portal_lists.ListQuery) -> Any:
+async def list_communities(query_args: portal_lists.CommunityQuery) -> Any:
     """Communities with their platform servers (the portal's community list)."""
     return await portal_lists.communities(resources(), query_args)
 

@@ -355,7 +355,7 @@ async def list_communities(query_args: ListQuery) -> CommunityPage:
     res = resources()
     if user.admin:
         params = {k: v for k, v in query_args.model_dump().items() if v is not None}
-        if params.get("sort") not in (None, "id", "-id", "name", "-name"):
+        if params.get("sort") not in (None, "id", "-id"):
             params.pop("sort")
         body = await _router_communities(res, params)
         return CommunityPage(
