@@ -9,7 +9,7 @@ TEST_ENV := if [ -z "$${TEST_DATABASE_URL:-}" ]; then \
 	  bash scripts/ensure-services.sh >/dev/null 2>&1 || echo "note: could not prepare PostgreSQL/Redis; storage tests will skip"; \
 	  [ -f var/ci/test-env.sh ] && source var/ci/test-env.sh; fi
 
-.PHONY: help uv install run test lint fmt migrate bench load clean service faults fleet k8s-check
+.PHONY: help uv install run test lint fmt migrate bench load clean service faults fleet k8s-check e2e portal-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,6 +21,7 @@ uv: ## make sure uv is installed (pip installs it when missing)
 install: uv ## install the workspace (all services, dev tools) from uv.lock
 	@echo "==> uv sync (workspace, locked)"
 	@$(UV) sync --locked --all-packages
+	@bash portal_frontend/scripts/build.sh
 
 run: install ## run the whole fleet in one process on http://127.0.0.1:8080 (SQLite, in-process cache)
 	@echo "==> waddlebot run (ENV=$${ENV:-dev}, PORT=$${PORT:-8080}, DATA_DIR=$${DATA_DIR:-./var})"
@@ -49,6 +50,13 @@ fmt: install ## format and autofix with ruff
 migrate: install ## create or update the tables in DATABASE_URL (default: SQLite under ./var)
 	@echo "==> waddlebot migrate"
 	@$(UV) run --no-sync waddlebot migrate
+
+e2e: install ## the portal in Chromium against a real `waddlebot run` (own PORT and DATA_DIR, seeded)
+	@echo "==> portal e2e (playwright-core + Debian's /usr/bin/chromium; screenshots in portal_frontend/e2e/screenshots)"
+	@cd portal_frontend && node e2e/run.mjs
+
+portal-check: install ## the portal's drift gate (OpenAPI -> types, git diff, tsc), feature boundaries and vitest
+	@cd portal_frontend && bash scripts/gen-api.sh --check && node scripts/check-feature-imports.mjs && npx --no-install vitest run
 
 faults: install ## fault drills: every command answered once through crashes and outages (private Redis/PostgreSQL)
 	@echo "==> fault suite ($${FAULTS_EVENTS:-2000} signed notifications per fault)"

@@ -21,6 +21,7 @@ from flask_core.errors import error_body
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
 from flask_core.settings import CoreSettings
+from flask_core.spa import SpaASGI
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -38,6 +39,8 @@ class Dispatcher:
         self.resources: Resources | None = None
         self.started = False
         self._running: list[Quart] = []
+        # The portal's built SPA at `/` (ARCHITECTURE §12), when portal_frontend/dist exists.
+        self.spa = SpaASGI.from_env(reserved=apps)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -51,6 +54,9 @@ class Dispatcher:
             return
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 4404})
+            return
+        probe = path in ("/healthz", "/readyz", "/metrics")
+        if self.spa is not None and not probe and await self.spa.serve(scope, receive, send):
             return
         if path in ("/healthz", "/readyz", "/metrics") and scope["method"] not in PROBE_METHODS:
             allowed = ", ".join(PROBE_METHODS)

@@ -19,7 +19,7 @@ import sys
 import uuid
 from typing import TYPE_CHECKING
 
-from flask_core import service_table
+from flask_core import service_table, spa
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -69,6 +69,8 @@ def build_app(routes: dict[str, str], *, timeout: float = 60.0) -> web.Applicati
 
     app = web.Application(client_max_size=8 * 1024 * 1024)
     state: dict[str, aiohttp.ClientSession] = {}
+    dist = spa.default_dist()  # the portal's built SPA at `/` (ARCHITECTURE §12), when built
+    reserved = spa.service_prefixes() | set(routes)
 
     async def _session(app: web.Application) -> AsyncIterator[None]:
         state["http"] = aiohttp.ClientSession(
@@ -143,6 +145,12 @@ def build_app(routes: dict[str, str], *, timeout: float = 60.0) -> web.Applicati
             return await healthz(request)
         if request.path == "/readyz":
             return await readyz(request)
+        if dist is not None and request.method in spa.METHODS:
+            found = spa.resolve(dist, request.path, request.headers.get("Accept", ""), reserved)
+            if found is not None:
+                if spa.not_modified(found, request.headers.get("If-None-Match", "")):
+                    return web.Response(status=304, headers=found.headers())
+                return web.FileResponse(found.path, headers=found.headers())
         base = pick(routes, request.path)
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming or uuid.uuid4().hex

@@ -1,0 +1,341 @@
+#!/usr/bin/env node
+// The portal in a real browser against a real `waddlebot run` (decision 0074).
+//
+// Starts `waddlebot run` (ENV=dev, its own free PORT and a throwaway DATA_DIR, serving
+// portal_frontend/dist at /), seeds a portal user with the broadcaster role in the dev
+// `web:demo` community (`waddlebot users create/grant`), then drives Debian's Chromium with playwright-core
+// (never a downloaded browser): sign in, edit a command's cooldown, use the chat simulator,
+// song skip + undo and the overlay preview when those backends answer, and an axe scan,
+// a one-h1 check and screenshots (desktop and 375 px) of every screen.
+// Prints one plain line `N passed, N failed` (and the skipped steps with their reasons).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const frontend = resolve(here, "..");
+const root = resolve(frontend, "..");
+const dist = join(frontend, "dist");
+const shots = join(here, "screenshots");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"];
+const DEADLINE_MS = Number(process.env.E2E_DEADLINE_MS ?? 240_000);
+const started = Date.now();
+const uv = spawnSync("python3", ["-m", "uv", "--version"]).status === 0 ? ["python3", "-m", "uv"] : ["uv"];
+
+const SCREENS = [
+  ["", "Dashboard"], ["commands", "Commands"], ["simulator", "Chat simulator"], ["modules", "Modules"],
+  ["points", "Points"], ["songs", "Song queue"], ["overlays", "Overlays"], ["quotes", "Quotes"],
+  ["bookmarks", "Bookmarks"], ["reminders", "Reminders"], ["inventory", "Inventory"], ["calendar", "Calendar"],
+  ["labels", "Labels"], ["aliases", "Aliases"], ["ai", "AI settings"], ["members", "Members and roles"], ["audit", "Audit log"],
+];
+
+const results = { passed: 0, failed: 0, skipped: [] };
+async function step(name, fn) {
+  if (Date.now() - started > DEADLINE_MS) {
+    results.failed += 1;
+    console.log(`FAIL ${name}: the e2e time budget (${DEADLINE_MS / 1000} s) ran out`);
+    return;
+  }
+  const t0 = Date.now();
+  try {
+    const skipped = await fn();
+    if (typeof skipped === "string") {
+      results.skipped.push(`${name} (${skipped})`);
+      console.log(`SKIP ${name}: ${skipped}`);
+      return;
+    }
+    results.passed += 1;
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (error) {
+    results.failed += 1;
+    console.log(`FAIL ${name}: ${error instanceof Error ? error.message.split("\n").slice(0, 6).join("\n     ") : error}`);
+  }
+}
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+async function waitHealthy(url, child, ms = 90_000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`waddlebot run exited with ${child.exitCode}`);
+    try {
+      const answer = await fetch(`${url}/healthz`);
+      if (answer.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`waddlebot run did not answer /healthz within ${ms / 1000} s`);
+}
+
+async function axe(page, label) {
+  const source = readFileSync(join(frontend, "node_modules", "axe-core", "axe.min.js"), "utf8");
+  // Evaluated through the DevTools protocol, so the page's CSP (no inline scripts) stays on.
+  await page.evaluate(source);
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
+  const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.length === 0, `${label}: axe found ${serious.map((v) => `${v.id} (${v.impact}, ${v.nodes}×: ${v.help})`).join("; ")}`);
+  return violations.length;
+}
+
+async function oneH1(page, title) {
+  const h1 = page.getByRole("heading", { level: 1 });
+  await h1.first().waitFor({ timeout: 10_000 });
+  const count = await h1.count();
+  expect(count === 1, `expected one h1, found ${count}`);
+  const text = (await h1.textContent())?.trim();
+  expect(text === title, `h1 is "${text}", expected "${title}"`);
+  const docTitle = await page.title();
+  expect(docTitle.startsWith(title), `document title "${docTitle}" does not start with "${title}"`);
+}
+
+async function main() {
+  if (!existsSync(join(dist, "index.html"))) {
+    console.log("e2e: building the portal first (vite build)");
+    const built = spawnSync("npx", ["--no-install", "vite", "build", "--logLevel", "warn"], { cwd: frontend, stdio: "inherit" });
+    if (built.status !== 0) throw new Error("vite build failed");
+  }
+  expect(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH); never download one`);
+  rmSync(shots, { recursive: true, force: true });
+  mkdirSync(shots, { recursive: true });
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "waddlebot-e2e-"));
+  const url = `http://127.0.0.1:${port}`;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.endsWith("_URL") && !["ENV", "DATA_DIR", "PORT"].includes(k)));
+  Object.assign(env, {
+    ENV: "dev", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_FORMAT: "json", LOG_LEVEL: "WARNING",
+    ROUTER_DEFAULT_COOLDOWN: "0", PORTAL_DIST_DIR: dist, PORTAL_COOKIE_SECURE: "false",
+    PORTAL_ARGON2_TIME_COST: "1", PORTAL_ARGON2_MEMORY_COST: "8", PORTAL_ARGON2_PARALLELISM: "1",
+  });
+  const log = join(dataDir, "server.log");
+  const out = [];
+  const server = spawn(uv[0], [...uv.slice(1), "run", "--no-sync", "waddlebot", "run"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  server.stdout.on("data", (d) => out.push(d));
+  server.stderr.on("data", (d) => out.push(d));
+  const stop = () => {
+    try {
+      process.kill(-server.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
+  process.on("exit", stop);
+  let browser;
+  try {
+    await waitHealthy(url, server);
+    console.log(`e2e: waddlebot run on ${url} (DATA_DIR ${dataDir})`);
+    const email = "e2e-broadcaster@example.test";
+    const password = "waddle-e2e-password-1";
+    // The seed: a portal account with the broadcaster role in the dev `web:demo` community,
+    // made with the real CLI on the same DATA_DIR (ARCHITECTURE §11).
+    const cli = (...args) => {
+      const done = spawnSync(uv[0], [...uv.slice(1), "run", "--no-sync", "waddlebot", ...args], { cwd: root, env, encoding: "utf8" });
+      if (done.status !== 0) throw new Error(`waddlebot ${args.slice(0, 2).join(" ")} failed:\n${done.stdout}\n${done.stderr}`);
+      return done.stdout;
+    };
+    cli("users", "create", "--email", email, "--password", password);
+    cli("users", "grant", "--email", email, "--community", "web:demo", "--role", "broadcaster");
+    const signedIn = await fetch(`${url}/portal/api/v1/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }) });
+    expect(signedIn.ok, `the seeded account cannot sign in (${signedIn.status})`);
+    const cid = (await signedIn.json()).communities.find((c) => c.role === "broadcaster")?.id;
+    expect(cid, "the seeded account has no community");
+    console.log(`e2e: seeded ${email} (waddlebot users create/grant) as broadcaster of community ${cid}`);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    const pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+
+    await step("the SPA is served at / with cache headers; a deep link falls back to index.html", async () => {
+      const index = await fetch(`${url}/c/${cid}/commands`, { headers: { Accept: "text/html" } });
+      expect(index.status === 200, `deep link answered ${index.status}`);
+      expect(index.headers.get("cache-control") === "no-cache", `index.html Cache-Control: ${index.headers.get("cache-control")}`);
+      const html = await index.text();
+      const asset = html.match(/\/assets\/[^"]+\.js/)?.[0];
+      expect(asset, "no hashed script in index.html");
+      const js = await fetch(`${url}${asset}`);
+      expect(js.status === 200 && js.headers.get("cache-control")?.includes("immutable"), `asset ${asset}: ${js.status} ${js.headers.get("cache-control")}`);
+      const api = await fetch(`${url}/portal/api/v1/me`, { headers: { Accept: "text/html" } });
+      expect(api.status === 401, `the API stays under its prefix: /portal/api/v1/me answered ${api.status}`);
+      const missing = await fetch(`${url}/assets/nope-123.js`);
+      expect(missing.status === 404, `a missing asset answered ${missing.status}`);
+    });
+
+    await step("a deep link while signed out goes to sign-in (axe, screenshots)", async () => {
+      await page.goto(`${url}/c/${cid}/commands?sort=cost`);
+      await page.getByRole("button", { name: "Sign in" }).waitFor();
+      const here = new URL(page.url());
+      expect(here.pathname === "/login", `landed on ${here.pathname}`);
+      expect(here.searchParams.get("redirect")?.startsWith(`/c/${cid}/commands`), `redirect=${here.searchParams.get("redirect")}`);
+      await oneH1(page, "Sign in");
+      await axe(page, "sign-in");
+      await page.screenshot({ path: join(shots, "login-desktop.png"), fullPage: true });
+      await page.setViewportSize({ width: 375, height: 740 });
+      await page.screenshot({ path: join(shots, "login-375.png"), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 860 });
+    });
+
+    await step("sign in and come back to the deep link", async () => {
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill(password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { level: 1, name: "Commands" }).waitFor();
+      const here = new URL(page.url());
+      expect(here.pathname === `/c/${cid}/commands` && here.searchParams.get("sort") === "cost", `after sign-in: ${page.url()}`);
+    });
+
+    let commandPath = null;
+    await step("edit a command's cooldown to 0; it survives a reload", async () => {
+      await page.goto(`${url}/c/${cid}/commands?q=quote`);
+      const edit = page.getByRole("button", { name: /^Edit !quote$/ }).first();
+      await edit.waitFor();
+      commandPath = (await edit.getAttribute("aria-label")).replace(/^Edit !/, "");
+      await edit.click();
+      const form = page.getByRole("form", { name: `Edit !${commandPath}` });
+      await form.getByLabel("User cooldown (seconds)").fill("0");
+      await form.getByLabel("Cost (points)").fill("0");
+      await form.getByRole("button", { name: "Save" }).click();
+      await page.getByRole("status").getByText(`Saved !${commandPath}.`).waitFor();
+      await page.reload();
+      const row = page.getByRole("row").filter({ has: page.getByRole("rowheader", { name: new RegExp(`^!${commandPath}( \\(|$)`) }) });
+      await row.getByRole("cell").nth(2).filter({ hasText: "none" }).waitFor();
+      await page.getByRole("button", { name: `Edit !${commandPath}`, exact: true }).click();
+      const value = await page.getByRole("form", { name: `Edit !${commandPath}` }).getByLabel("User cooldown (seconds)").inputValue();
+      expect(value === "0", `after a reload the cooldown reads "${value}"`);
+    });
+
+    await step("the chat simulator answers in the log", async () => {
+      await page.goto(`${url}/c/${cid}/simulator`);
+      await page.getByLabel("Message").fill("!commands");
+      await page.getByRole("button", { name: "Send" }).click();
+      const log = page.getByRole("log");
+      await page.waitForFunction(() => {
+        const text = document.querySelector("[role=log]")?.textContent ?? "";
+        return !text.includes("Waiting for the bot") && /Bot:|Note:/.test(text);
+      }, null, { timeout: 20_000 });
+      const text = (await log.textContent()) ?? "";
+      expect(/Bot:/.test(text), `no bot answer in the log: ${text.slice(0, 300)}`);
+      expect(!/Error:/.test(text), `the simulator answered an error: ${text.slice(0, 300)}`);
+      console.log(`     log: ${text.replace(/\s+/g, " ").slice(0, 160)}`);
+    });
+
+    await step("the dashboard's feed shows a simulator line live (SSE)", async () => {
+      await page.goto(`${url}/c/${cid}`);
+      await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: 10_000 });
+      const status = await page.evaluate(async (c) => {
+        const csrf = document.cookie.split("; ").find((p) => p.startsWith("csrf_token="))?.split("=")[1] ?? "";
+        const answer = await fetch(`/portal/api/v1/communities/${c}/simulate`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": decodeURIComponent(csrf) },
+          body: JSON.stringify({ text: "!help", user: { username: "feedcheck", role: "everyone" } }),
+        });
+        return answer.status;
+      }, cid);
+      expect(status === 200, `simulate answered ${status}`);
+      await page.getByRole("list").getByText(/feedcheck \(everyone\) in the simulator/).waitFor({ timeout: 10_000 });
+    });
+
+    await step("song skip and undo", async () => {
+      const answer = await page.evaluate(async (c) => (await fetch(`/portal/api/v1/communities/${c}/songs`)).status, cid);
+      if (answer !== 200) return `the song queue's backend is not running here (GET …/songs answered ${answer})`;
+      await page.goto(`${url}/c/${cid}/songs`);
+      const skip = page.getByRole("button", { name: /^Skip / }).first();
+      if ((await skip.count()) === 0) return "the song queue is empty (no music module seeded)";
+      const name = await skip.textContent();
+      await skip.click();
+      await page.getByRole("button", { name: "Undo" }).click();
+      await page.getByRole("button", { name }).waitFor();
+    });
+
+    await step("overlay preview frame loads", async () => {
+      const answer = await page.evaluate(async (c) => (await fetch(`/portal/api/v1/communities/${c}/overlays`)).status, cid);
+      if (answer !== 200) return `the overlay backend (browser_source) is not running here (GET …/overlays answered ${answer})`;
+      await page.goto(`${url}/c/${cid}/overlays`);
+      const preview = page.getByRole("button", { name: "Preview" }).first();
+      if ((await preview.count()) === 0) return "no overlay listed";
+      await preview.click();
+      const frame = page.locator("iframe.preview").first();
+      await frame.waitFor();
+      expect(await frame.getAttribute("src"), "the preview frame has no src");
+    });
+
+    for (const [path, title] of SCREENS) {
+      await step(`screen ${title}: one h1, title, axe (no serious), desktop + 375 px screenshots`, async () => {
+        await page.setViewportSize({ width: 1280, height: 860 });
+        await page.goto(`${url}/c/${cid}${path ? `/${path}` : ""}`);
+        await oneH1(page, title);
+        await page.waitForFunction(() => !document.querySelector(".state-loading"), null, { timeout: 15_000 });
+        const name = path || "dashboard";
+        await axe(page, title);
+        await page.screenshot({ path: join(shots, `${name}-desktop.png`), fullPage: true });
+        await page.setViewportSize({ width: 375, height: 740 });
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow <= 1, `${title} scrolls sideways at 375 px (${overflow} px too wide)`);
+        await page.screenshot({ path: join(shots, `${name}-375.png`), fullPage: true });
+      });
+    }
+
+    await step("keyboard: the skip link and the menu work without a mouse at 375 px", async () => {
+      await page.setViewportSize({ width: 375, height: 740 });
+      await page.goto(`${url}/c/${cid}`);
+      await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+      await page.keyboard.press("Tab");
+      const first = await page.evaluate(() => document.activeElement?.textContent);
+      expect(first === "Skip to main content", `first Tab stop: ${first}`);
+      await page.getByRole("button", { name: "Menu" }).focus();
+      await page.keyboard.press("Enter");
+      await page.getByRole("link", { name: "Commands" }).focus();
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { level: 1, name: "Commands" }).waitFor();
+      await page.getByRole("button", { name: "Menu" }).focus();
+      await page.keyboard.press("Enter");
+      await page.screenshot({ path: join(shots, "menu-375.png") });
+    });
+
+    await step("no uncaught error in the page", async () => {
+      expect(pageErrors.length === 0, pageErrors.join("\n"));
+    });
+  } finally {
+    if (browser) await browser.close();
+    stop();
+    writeFileSync(join(here, "screenshots", "server.log"), Buffer.concat(out));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main()
+  .catch((error) => {
+    results.failed += 1;
+    console.log(`FAIL e2e set-up: ${error instanceof Error ? error.message : error}`);
+  })
+  .finally(() => {
+    if (results.skipped.length) console.log(`skipped ${results.skipped.length}: ${results.skipped.join("; ")}`);
+    console.log(`e2e (Playwright, Chromium): ${Date.now() - started} ms`);
+    console.log(`${results.passed} passed, ${results.failed} failed`);
+    process.exit(results.failed ? 1 : 0);
+  });

@@ -1,0 +1,20 @@
+/** The screens under /c/<communityId> (ARCHITECTURE §11), in the sidebar's order. */
+export const SCREENS = [
+  { path: "", label: "Dashboard" },
+  { path: "commands", label: "Commands" },
+  { path: "simulator", label: "Chat simulator" },
+  { path: "modules", label: "Modules" },
+  { path: "points", label: "Points" },
+  { path: "songs", label: "Song queue" },
+  { path: "overlays", label: "Overlays" },
+  { path: "quotes", label: "Quotes" },
+  { path: "bookmarks", label: "Bookmarks" },
+  { path: "reminders", label: "Reminders" },
+  { path: "inventory", label: "Inventory" },
+  { path: "calendar", label: "Calendar" },
+  { path: "labels", label: "Labels" },
+  { path: "aliases", label: "Aliases" },
+  { path: "ai", label: "AI settings" },
+  { path: "members", label: "Members and roles" },
+  { path: "audit", label: "Audit log" },
+] as const;

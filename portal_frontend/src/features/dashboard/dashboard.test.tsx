@@ -1,0 +1,66 @@
+import { act, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { on } from "@/test/msw";
+import { me } from "@/test/fixtures";
+import { renderApp } from "@/test/render";
+import { server } from "@/test/server";
+
+/** A stand-in for the browser's EventSource (jsdom has none): the test pushes the server's lines. */
+class FakeEventSource {
+  static opened: FakeEventSource[] = [];
+  listeners = new Map<string, ((e: MessageEvent<string>) => void)[]>();
+  onopen: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  closed = false;
+  constructor(readonly url: string) {
+    FakeEventSource.opened.push(this);
+  }
+  addEventListener(kind: string, fn: (e: MessageEvent<string>) => void) {
+    this.listeners.set(kind, [...(this.listeners.get(kind) ?? []), fn]);
+  }
+  close() {
+    this.closed = true;
+  }
+  emit(kind: string, data: unknown) {
+    for (const fn of this.listeners.get(kind) ?? []) fn(new MessageEvent(kind, { data: typeof data === "string" ? data : JSON.stringify(data) }));
+  }
+}
+
+beforeEach(() => {
+  FakeEventSource.opened = [];
+  vi.stubGlobal("EventSource", FakeEventSource);
+});
+afterEach(() => vi.unstubAllGlobals());
+
+test("linked platforms, and the feed shows events live, validated, filterable; a switch opens the other community's feed", async () => {
+  server.use(
+    on("get", "/portal/api/v1/me", () => me()),
+    on("get", "/portal/api/v1/communities/{community_id}", ({ params }) => ({
+      ...me().communities.find((c) => String(c.id) === params.community_id)!,
+    })),
+  );
+  renderApp("/c/1");
+  expect(await screen.findByText("twitch")).toBeInTheDocument();
+  expect(screen.getByText("1001")).toBeInTheDocument();
+  expect(screen.getByText("No events yet.")).toBeInTheDocument();
+  const source = FakeEventSource.opened.at(-1)!;
+  expect(source.url).toBe("/portal/api/v1/communities/1/events");
+  act(() => {
+    source.onopen?.();
+    source.emit("simulation", { kind: "simulation", community_id: 1, at: "2026-12-01T10:00:00Z", data: { text: "!quote", username: "ada", role: "vip", status: "answered", responses: [{}] } });
+    source.emit("change", "not json");
+    source.emit("change", { kind: "nope" });
+    source.emit("change", { kind: "change", community_id: 1, at: "2026-12-01T10:01:00Z", data: { actor: "mod", action: "update", resource: "commands", resource_id: "quote" } });
+  });
+  expect(screen.getByText(/ada \(vip\) in the simulator: “!quote” → answered, 1 answer$/)).toBeInTheDocument();
+  expect(screen.getByText(/mod: update commands quote/)).toBeInTheDocument();
+  expect(screen.getAllByRole("listitem").filter((li) => li.closest(".events"))).toHaveLength(2);
+  expect(screen.getByText("Live")).toBeInTheDocument();
+  const user = userEvent.setup();
+  await user.click(screen.getByRole("checkbox", { name: "Simulator" }));
+  expect(screen.queryByText(/in the simulator/)).not.toBeInTheDocument();
+  await user.selectOptions(screen.getByLabelText("Community"), "2");
+  expect(await screen.findByText("No platform is linked yet.")).toBeInTheDocument();
+  expect(source.closed).toBe(true);
+  expect(FakeEventSource.opened.at(-1)!.url).toBe("/portal/api/v1/communities/2/events");
+});

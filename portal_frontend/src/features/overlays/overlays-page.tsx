@@ -1,0 +1,117 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { z } from "zod";
+import { Page } from "@/components/page";
+import { Empty, QueryState, ReadOnlyNote } from "@/components/states";
+import { useToast } from "@/components/toast";
+import { api, unwrap } from "@/lib/api/client";
+import { errorMessage } from "@/lib/api/errors";
+import { useCan } from "@/lib/session";
+
+/** browser_source's overlay rows: the list's `url` is masked; `reveal` answers the real ones. */
+const overlay = z.object({ kind: z.string(), url: z.string(), preview_url: z.string().optional().catch(undefined) });
+type Overlay = z.infer<typeof overlay>;
+const parseAll = (items: unknown[]): Overlay[] => items.flatMap((raw) => { const p = overlay.safeParse(raw); return p.success ? [p.data] : []; });
+
+function useOverlayActions(communityId: number) {
+  const client = useQueryClient();
+  const path = { params: { path: { community_id: communityId } } };
+  const reveal = useMutation({
+    mutationFn: async () => parseAll((await unwrap(api.POST("/portal/api/v1/communities/{community_id}/overlays/reveal", path))).items),
+  });
+  const rotate = useMutation({
+    mutationFn: async () => parseAll((await unwrap(api.POST("/portal/api/v1/communities/{community_id}/overlays/rotate", path))).items),
+    onSettled: () => client.invalidateQueries({ queryKey: ["c", communityId, "overlays"] }),
+  });
+  return { reveal, rotate };
+}
+
+function OverlayCard({ item, revealed, onReveal }: { item: Overlay; revealed: string | undefined; onReveal: () => Promise<string | undefined> }) {
+  const [shown, setShown] = useState(false);
+  const [preview, setPreview] = useState(false);
+  const toast = useToast();
+  const copy = async () => {
+    try {
+      const url = revealed ?? (await onReveal());
+      if (!url) throw new Error("no URL");
+      await navigator.clipboard.writeText(url);
+      toast.show(`Copied the ${item.kind} URL.`);
+    } catch (error) {
+      toast.show(`Could not copy: ${errorMessage(error)}. Show the URL and copy it by hand.`);
+    }
+  };
+  return (
+    <li className="card">
+      <h2>{item.kind}</h2>
+      <div className="field">
+        <label htmlFor={`overlay-${item.kind}`}>Browser-source URL</label>
+        <input id={`overlay-${item.kind}`} readOnly value={shown && revealed ? revealed : item.url} />
+      </div>
+      <div className="buttons">
+        <button
+          type="button"
+          aria-pressed={shown}
+          onClick={async () => {
+            if (!shown && !revealed) await onReveal().catch((e: unknown) => toast.show(`Could not show the URL: ${errorMessage(e)}`));
+            setShown(!shown);
+          }}
+        >
+          {shown ? "Hide URL" : "Show URL"}
+        </button>
+        <button type="button" onClick={() => void copy()}>
+          Copy URL
+        </button>
+        <button type="button" aria-expanded={preview} disabled={!item.preview_url} onClick={() => setPreview(!preview)}>
+          {preview ? "Close preview" : "Preview"}
+        </button>
+      </div>
+      {preview && item.preview_url ? (
+        <iframe className="preview" title={`Preview of the ${item.kind} overlay`} src={item.preview_url} sandbox="allow-scripts allow-same-origin" />
+      ) : null}
+    </li>
+  );
+}
+
+export function OverlaysPage({ communityId }: { communityId: number }) {
+  const canManage = useCan(communityId, "overlays:manage");
+  const toast = useToast();
+  const { reveal, rotate } = useOverlayActions(communityId);
+  const query = useQuery({
+    queryKey: ["c", communityId, "overlays"],
+    queryFn: async () => parseAll((await unwrap(api.GET("/portal/api/v1/communities/{community_id}/overlays", { params: { path: { community_id: communityId } } }))).items),
+  });
+  const urls = Object.fromEntries((rotate.data ?? reveal.data ?? []).map((o) => [o.kind, o.url]));
+  const onReveal = (kind: string) => async () => (await reveal.mutateAsync()).find((o) => o.kind === kind)?.url;
+  return (
+    <Page
+      title="Overlays"
+      actions={
+        <button
+          type="button"
+          disabled={!canManage || rotate.isPending}
+          onClick={() => {
+            if (window.confirm("Make new overlay URLs? The current ones stop working after a short grace period."))
+              rotate.mutate(undefined, {
+                onSuccess: () => toast.show("New overlay URLs made. Update the browser sources in your streaming software."),
+                onError: (error) => toast.show(`Could not regenerate: ${errorMessage(error)}`),
+              });
+          }}
+        >
+          Regenerate URLs
+        </button>
+      }
+    >
+      <p className="note">Add these URLs as browser sources in OBS. Each URL is a secret: anyone with it can show your overlay, so it stays hidden until you ask.</p>
+      {!canManage ? <ReadOnlyNote what="overlays" /> : null}
+      <QueryState query={query} isEmpty={(d) => d.length === 0} empty={<Empty title="No overlays yet.">The browser-source module makes them; once it runs they show here.</Empty>}>
+        {(d) => (
+          <ul className="cards">
+            {d.map((o) => (
+              <OverlayCard key={o.kind} item={o} revealed={urls[o.kind]} onReveal={onReveal(o.kind)} />
+            ))}
+          </ul>
+        )}
+      </QueryState>
+    </Page>
+  );
+}
