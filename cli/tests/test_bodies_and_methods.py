@@ -21,8 +21,14 @@ def json_operations(document: dict[str, Any]) -> list[tuple[str, str]]:
     for path, item in document["paths"].items():
         for method, op in item.items():
             if "application/json" in op.get("requestBody", {}).get("content", {}):
-                concrete = re.sub(r"\{community_id\}|\{number\}", "1", path)
-                found.append((method.upper(), re.sub(r"\{[^}]+\}", "quote", concrete)))
+                # integers as 1, anything else as "quote" (a command path, a name …)
+                numbers = {
+                    p["name"]
+                    for p in op.get("parameters", [])
+                    if p.get("schema", {}).get("type") == "integer"
+                }
+                concrete = re.sub(r"\{([^}]+)\}", lambda m: "1" if m.group(1) in numbers else "quote", path)
+                found.append((method.upper(), concrete))
     return found
 
 

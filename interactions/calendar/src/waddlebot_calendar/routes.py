@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from quart import Blueprint, Response
-from quart_schema import validate_querystring, validate_response
+from quart_schema import hide, validate_querystring, validate_response
 
 from flask_core import NotFound, require_service
 from flask_core.app import resources
@@ -44,6 +44,7 @@ async def _event(community_id: int, event_id: int) -> service.Event:
 
 
 @bp.get("/ical/<token>.ics")
+@hide  # a calendar file for calendar apps (its token is the credential), not API
 async def ical_feed(token: str) -> Response:
     """The community's events as iCalendar (RFC 5545), `text/calendar`."""
     res = resources()

@@ -36,7 +36,8 @@ BASE = "/api/v1/communities/<int:community_id>"
 LABELS = BASE + "/labels"
 LABEL = LABELS + "/<int:label_id>"
 ENTITIES = BASE + "/entities"
-ENTITY = ENTITIES + "/<entity_type>/<entity_id>/labels"
+# `string:` on every part: quart-schema's path regex would swallow untyped parts before a typed one.
+ENTITY = ENTITIES + "/<string:entity_type>/<string:entity_id>/labels"
 MAX_ID = 2**63 - 1  # bigint columns: larger ids cannot exist
 
 

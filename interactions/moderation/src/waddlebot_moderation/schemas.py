@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -111,9 +111,21 @@ class LogEntryOut(BaseModel):
 
     @classmethod
     def of(cls, e: LogEntry) -> LogEntryOut:
-        return cls(id=e.id, event_id=e.event_id, platform=e.platform, channel_id=e.channel_id,
-                   user_id=e.user_id, username=e.username, rule=e.rule, action=e.action,
-                   duration=e.duration, message=e.message, created_at=e.created_at)  # fmt: skip
+        return cls(
+            id=e.id,
+            event_id=e.event_id,
+            platform=e.platform,
+            channel_id=e.channel_id,
+            user_id=e.user_id,
+            username=e.username,
+            rule=e.rule,
+            action=e.action,
+            duration=e.duration,
+            message=e.message,
+            created_at=e.created_at.replace(tzinfo=UTC)
+            if e.created_at and e.created_at.tzinfo is None
+            else e.created_at,
+        )  # fmt: skip  (stored as naive UTC)
 
 
 class LogPage(BaseModel):
