@@ -49,7 +49,9 @@ async def remote() -> AsyncIterator[tuple[FakeHttpServer, asyncio.Event]]:
 
 def _pointed_at(make_settings: Any, url: str, **values: Any) -> RouterSettings:
     # The owners of the community tables stay in this process (library mode, decision 0053).
-    urls = {f"{p}_url": url for p in service_table.PREFIXES if p not in ("router", "community", "marketplace")}
+    urls = {
+        f"{p}_url": url for p in service_table.PREFIXES if p not in ("router", "community", "marketplace")
+    }
     settings: RouterSettings = make_settings(
         RouterSettings, default_modules=["memories"], router_manifest_interval=60, **urls, **values
     )
