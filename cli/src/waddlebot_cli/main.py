@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from . import chat, commands, deploy, fleet, outbox, proxy, serve
+from . import chat, commands, deploy, fleet, keys, outbox, proxy, serve
 
 if TYPE_CHECKING:
     from flask_core.settings import CoreSettings
 
-BUILTIN = ("run", "migrate", "chat", "commands", "outbox", "serve", "fleet", "proxy", "deploy")
+BUILTIN = ("run", "migrate", "chat", "commands", "keys", "outbox", "serve", "fleet", "proxy", "deploy")
 
 
 def _settings() -> CoreSettings:
@@ -100,6 +100,7 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     commands.register(sub)
     sub.choices["commands"].set_defaults(func=cmd_commands)
     outbox.register(sub)
+    keys.register(sub)
     for deploy_verb in (serve, fleet, proxy, deploy):
         deploy_verb.register(sub)
     if plugins:

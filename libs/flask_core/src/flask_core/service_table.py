@@ -108,10 +108,10 @@ SERVICES: Final[tuple[Service, ...]] = (
     Service("browser_source", "interaction", 8128, calls=("router",)),
     Service("timers", "interaction", 8129, calls=("router",)),
     Service("moderation", "interaction", 8130, calls=("router",)),
-    Service("identity", "core", 8140, module=True, calls=("router",)),
+    Service("identity", "core", 8140, module=True, calls=("router", "reputation")),
     Service("community", "core", 8141, module=True, calls=("router", "marketplace")),
     Service("marketplace", "core", 8142, module=True, calls=("router", EVERY_MODULE)),
-    Service("reputation", "core", 8143, module=True, calls=("router",)),
+    Service("reputation", "core", 8143, module=True, calls=("router", "identity")),
     Service("portal", "core", 8144, calls=(EVERY_SERVICE,), folder="core_services/portal_api"),
     Service("gateway_admin", "core", 8145, calls=("identity",)),
     # make service: new rows go above this line

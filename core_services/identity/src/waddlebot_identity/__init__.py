@@ -1,0 +1,1 @@
+"""WaddleBot Identity: a core service under `/identity` (ARCHITECTURE §2)."""

@@ -1,0 +1,1 @@
+"""WaddleBot Reputation: a core service under `/reputation` (ARCHITECTURE §2)."""
