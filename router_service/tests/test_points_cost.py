@@ -28,7 +28,13 @@ BROADCASTER = ["broadcaster"]
 
 @asynccontextmanager
 async def points_fleet(
-    make_settings: Any, free_port: int, data_dir: Any, module_factory: Any, router_factory: Any, *, reputation: bool = True
+    make_settings: Any,
+    free_port: int,
+    data_dir: Any,
+    module_factory: Any,
+    router_factory: Any,
+    *,
+    reputation: bool = True,
 ) -> AsyncIterator[Fleet]:
     common = {"port": free_port, "database_url": f"sqlite://{(data_dir / 'points.sqlite').resolve()}"}
     router = make_settings(
@@ -38,7 +44,9 @@ async def points_fleet(
     apps = {
         "router": router_factory(router),
         "community": create_community(make_settings(CommunitySettings, **common)),
-        "marketplace": create_marketplace(make_settings(MarketplaceSettings, marketplace_manifest_interval=0.3, **common)),
+        "marketplace": create_marketplace(
+            make_settings(MarketplaceSettings, marketplace_manifest_interval=0.3, **common)
+        ),
         "identity": create_identity(make_settings(IdentitySettings, **common)),
         "shoutout": module_factory(router, "shoutout"),
     }
@@ -69,10 +77,17 @@ async def set_cost(fleet: Fleet, community_id: int, path: str, cost: int) -> Non
 
 
 async def test_a_cost_is_debited_once_refunded_on_failure_and_refused_when_short(
-    make_settings: Any, free_port: int, data_dir: Any, module_factory: Any, router_factory: Any, make_event: Any
+    make_settings: Any,
+    free_port: int,
+    data_dir: Any,
+    module_factory: Any,
+    router_factory: Any,
+    make_event: Any,
 ) -> None:
     async with points_fleet(make_settings, free_port, data_dir, module_factory, router_factory) as fleet:
-        assert texts(await say(fleet, make_event, "!shoutout_ping hi")) == ["pong hi"]  # provisions; amy is known
+        assert texts(await say(fleet, make_event, "!shoutout_ping hi")) == [
+            "pong hi"
+        ]  # provisions; amy is known
         await set_cost(fleet, 1, "shoutout_ping", 5)
         await set_cost(fleet, 1, "shoutout_boom", 5)
 
@@ -98,7 +113,9 @@ async def test_a_cost_is_debited_once_refunded_on_failure_and_refused_when_short
         await say(fleet, make_event, "!points add @alice 10", user="streamer", roles=BROADCASTER)
         batch = await fleet.batch([make_event("!shoutout_ping b1"), make_event("!shoutout_boom")])
         assert [r["status"] for r in batch.json()["results"]] == ["processed", "processed"]
-        assert texts(await say(fleet, make_event, "!points")) == ["Alice has 12 points."]  # one paid, one refunded
+        assert texts(await say(fleet, make_event, "!points")) == [
+            "Alice has 12 points."
+        ]  # one paid, one refunded
         await set_cost(fleet, 1, "shoutout_ping", 50)
         refused = await say(fleet, make_event, "!shoutout_ping")
         assert texts(refused) == ["@alice, !shoutout_ping costs 50 points; you have 12."]
@@ -108,7 +125,12 @@ async def test_a_cost_is_debited_once_refunded_on_failure_and_refused_when_short
 
 
 async def test_a_cost_without_reputation_is_refused_never_run_free(
-    make_settings: Any, free_port: int, data_dir: Any, module_factory: Any, router_factory: Any, make_event: Any
+    make_settings: Any,
+    free_port: int,
+    data_dir: Any,
+    module_factory: Any,
+    router_factory: Any,
+    make_event: Any,
 ) -> None:
     async with points_fleet(
         make_settings, free_port, data_dir, module_factory, router_factory, reputation=False
@@ -117,6 +139,8 @@ async def test_a_cost_without_reputation_is_refused_never_run_free(
         await set_cost(fleet, 1, "shoutout_ping", 1)
         refused = await say(fleet, make_event, "!shoutout_ping again")
         assert refused["status"] == "rejected"
-        assert texts(refused) == ["@alice, !shoutout_ping costs 1 points, and points are unavailable right now."]
+        assert texts(refused) == [
+            "@alice, !shoutout_ping costs 1 points, and points are unavailable right now."
+        ]
         calls = fleet.dispatcher.apps["shoutout"].extensions["test.calls"]
         assert [c["args_text"] for c in calls] == [""]

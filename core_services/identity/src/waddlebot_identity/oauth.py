@@ -25,7 +25,6 @@ from .settings import IdentitySettings
 
 with warnings.catch_warnings():
     # authlib 1.9 warns that its httpx integration prefers httpx2 (decision 0050).
-    import authlib.deprecate  # its import puts an "always" filter first: ours goes after it
 
     warnings.filterwarnings("ignore", message="The httpx module is deprecated")
     from authlib.integrations.httpx_client import (  # type: ignore[import-untyped]
