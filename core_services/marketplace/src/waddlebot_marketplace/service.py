@@ -149,12 +149,13 @@ def _paths(manifest: dict[str, Any]) -> set[str]:
     return found
 
 
-def _known(db: Any, name: str) -> dict[str, Any] | None:
-    """The module's catalogue entry; a table module not probed yet counts, manifest unknown."""
+def _known(db: Any, name: str, *, catalogued: bool) -> dict[str, Any] | None:
+    """The module's catalogue entry; unless `catalogued`, a table module whose manifest was
+    not read yet (down at provisioning) counts too, its manifest unknown."""
     entry = catalogue(db).get(name)
     if entry is not None:
         return entry
-    if name in service_table.PREFIXES and service_table.service(name).serves_commands:
+    if not catalogued and name in service_table.PREFIXES and service_table.service(name).serves_commands:
         return {"manifest": {}, "kind": "builtin", "base_url": None}
     return None
 
@@ -185,6 +186,7 @@ def install(
     *,
     enabled: bool = True,
     settings: dict[str, Any] | None = None,
+    catalogued: bool = True,
 ) -> Installation:
     """Install (or change) one module for a community; 409 when its commands collide."""
     if name in CORE:
@@ -193,7 +195,7 @@ def install(
             code="core_module",
             details={"module": name},
         )
-    entry = _known(db, name)
+    entry = _known(db, name, catalogued=catalogued)
     if entry is None:
         raise NotFound("unknown module", details={"module": name})
     serialize_on(db, "marketplace", community_id)  # two installs at once see each other
@@ -250,7 +252,7 @@ def install_defaults(db: Any, community_id: int, modules: list[str]) -> dict[str
     skipped: list[str] = []
     for name in modules:
         try:
-            install(db, community_id, name)
+            install(db, community_id, name, catalogued=False)
         except ServiceError as exc:
             log.warning(
                 "marketplace.default_skipped", community_id=community_id, module=name, reason=exc.code
