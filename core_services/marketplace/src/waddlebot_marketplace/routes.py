@@ -73,6 +73,7 @@ async def register_external(data: ExternalIn) -> Any:
     """Register an external module: its manifest is read from `{url}/{name}/api/v1/manifest`,
     signed with the module's own new secret (answered once)."""
     res = resources()
+    service.check_external_name(data.name)
     url = str(data.url).rstrip("/")
     secret = service.new_secret()
     try:

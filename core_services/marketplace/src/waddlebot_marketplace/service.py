@@ -77,9 +77,13 @@ def catalogue(db: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-def register_external(db: Any, name: str, url: str, manifest: dict[str, Any], secret: str) -> None:
+def check_external_name(name: str) -> None:
     if name in service_table.PREFIXES or name in CORE:
         raise Conflict("that name belongs to a built-in service", details={"module": name})
+
+
+def register_external(db: Any, name: str, url: str, manifest: dict[str, Any], secret: str) -> None:
+    check_external_name(name)
     row = db(db.modules.name == name).select().first()
     if row is not None and row.kind != "external":
         raise Conflict("that name belongs to a built-in module", details={"module": name})
