@@ -74,9 +74,13 @@ async def test_installs_conflicts_music_and_settings(client: Any) -> None:
     config = await (await client.get(f"{BASE}/communities/1/config", headers=auth())).get_json()
     assert config["modules"] == ["memories", "youtube_music"]
 
-    page = await (await client.get(f"{BASE}/communities/1/modules?limit=2&sort=-module", headers=auth())).get_json()
+    page = await (
+        await client.get(f"{BASE}/communities/1/modules?limit=2&sort=-module", headers=auth())
+    ).get_json()
     assert [m["module"] for m in page["items"]] == ["youtube_music", "spotify"]
-    rest = await client.get(f"{BASE}/communities/1/modules?limit=2&sort=-module&cursor={page['next_cursor']}", headers=auth())
+    rest = await client.get(
+        f"{BASE}/communities/1/modules?limit=2&sort=-module&cursor={page['next_cursor']}", headers=auth()
+    )
     assert [m["module"] for m in (await rest.get_json())["items"]] == ["shoutout", "memories"]
     found = await (await client.get(f"{BASE}/catalogue?q=spotify", headers=auth())).get_json()
     assert [m["name"] for m in found["items"]] == ["spotify"] and found["next_cursor"] is None
@@ -91,19 +95,36 @@ async def test_command_settings_and_defaults_and_tenancy(client: Any) -> None:
         headers=auth(),
     )  # fmt: skip
     assert await defaults.get_json() == {"installed": ["memories", "alias"], "skipped": ["shoutout"]}
-    patched = await client.patch(f"{BASE}/communities/2/commands/quote/add", json={"cost": 3, "role": "vip"}, headers=auth())
+    patched = await client.patch(
+        f"{BASE}/communities/2/commands/quote/add", json={"cost": 3, "role": "vip"}, headers=auth()
+    )
     state = await patched.get_json()
-    assert (state["path"], state["module"], state["cost"], state["role"]) == ("quote add", "memories", 3, "vip")
-    cleared = await client.patch(f"{BASE}/communities/2/commands/quote add", json={"role": None}, headers=auth())
+    assert (state["path"], state["module"], state["cost"], state["role"]) == (
+        "quote add",
+        "memories",
+        3,
+        "vip",
+    )
+    cleared = await client.patch(
+        f"{BASE}/communities/2/commands/quote add", json={"role": None}, headers=auth()
+    )
     assert cleared.status_code == 200
-    assert (await client.patch(f"{BASE}/communities/2/commands/nosuch", json={"cost": 1}, headers=auth())).status_code == 404
-    core = await client.patch(f"{BASE}/communities/2/commands/community info", json={"enabled": False}, headers=auth())
+    assert (
+        await client.patch(f"{BASE}/communities/2/commands/nosuch", json={"cost": 1}, headers=auth())
+    ).status_code == 404
+    core = await client.patch(
+        f"{BASE}/communities/2/commands/community info", json={"enabled": False}, headers=auth()
+    )
     assert core.status_code == 409
 
     # Another community's ids are never reached through this one.
     mine = await (await client.get(f"{BASE}/communities/2/config", headers=auth())).get_json()
     theirs = await (await client.get(f"{BASE}/communities/3/config", headers=auth())).get_json()
-    assert mine["overrides"] == {"quote add": {"cost": 3}} and theirs == {"modules": [], "installed": [], "overrides": {}}
+    assert mine["overrides"] == {"quote add": {"cost": 3}} and theirs == {
+        "modules": [],
+        "installed": [],
+        "overrides": {},
+    }
     assert (await client.delete(f"{BASE}/communities/3/modules/memories", headers=auth())).status_code == 404
     assert (await client.get(f"{BASE}/communities/2/config", headers=auth())).status_code == 200
     listed = await (await client.get(f"{BASE}/communities/3/commands?q=quote", headers=auth())).get_json()
@@ -122,7 +143,9 @@ async def test_an_external_module_is_registered_by_url_and_signed_with_its_own_s
         return web.json_response(manifest("trivia", "trivia"))
 
     fake_http.route("GET", "/trivia/api/v1/manifest", manifest_route)
-    answer = await client.post(f"{BASE}/modules", json={"name": "trivia", "url": fake_http.url}, headers=auth())
+    answer = await client.post(
+        f"{BASE}/modules", json={"name": "trivia", "url": fake_http.url}, headers=auth()
+    )
     assert answer.status_code == 201, await answer.get_data(as_text=True)
     body = await answer.get_json()
     secret = body["secret"]
@@ -132,6 +155,8 @@ async def test_an_external_module_is_registered_by_url_and_signed_with_its_own_s
     assert secret != client.app.extensions["waddlebot.settings"].internal_jwt_secret.get_secret_value()
     res = client.app.extensions["waddlebot.resources"]
     assert await res.db.read(service.module_secret, "trivia") == secret
-    taken = await client.post(f"{BASE}/modules", json={"name": "memories", "url": fake_http.url}, headers=auth())
+    taken = await client.post(
+        f"{BASE}/modules", json={"name": "memories", "url": fake_http.url}, headers=auth()
+    )
     assert taken.status_code == 409  # a built-in's name
     assert (await put(client, 5, "trivia")).status_code == 200
