@@ -48,7 +48,9 @@ async def test_modules_and_commands_set_change_the_marketplaces_settings(
     assert capsys.readouterr().out.strip() == "!quote in twitch:9001: role=moderator"
     assert (await say(whole_fleet, "!quote"))["status"] == "rejected"
     listed = await whole_fleet.http.get(
-        "/marketplace/api/v1/communities/1/commands", params={"q": "quote"}, headers=service_headers("marketplace")
+        "/marketplace/api/v1/communities/1/commands",
+        params={"q": "quote"},
+        headers=service_headers("marketplace"),
     )
     [quote] = [c for c in listed.json()["items"] if c["path"] == "quote"]
     assert quote["role"] == "moderator" and quote["module"] == "memories"

@@ -99,11 +99,11 @@ async def charge(
         return Charge.UNAVAILABLE, {}
     if response.status_code == 200:
         return Charge.PAID, _json(response)
-    payload = _json(response)
-    error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+    error = _json(response).get("error")
+    error = error if isinstance(error, dict) else {}
     if response.status_code == 409 and error.get("code") == "insufficient_points":
-        details = error.get("details") if isinstance(error.get("details"), dict) else {}
-        return Charge.SHORT, details
+        details = error.get("details")
+        return Charge.SHORT, details if isinstance(details, dict) else {}
     log.warning("router.charge_failed", status=response.status_code)
     return Charge.UNAVAILABLE, {}
 

@@ -62,7 +62,8 @@ async def patch_settings(
     res: Resources, caller: str, community_id: int, values: dict[str, Any]
 ) -> dict[str, Any]:
     if not deployed(res, PREFIX):
-        return (await ops.patch(res, community_id, None, values))["settings"]
+        changed: dict[str, Any] = (await ops.patch(res, community_id, None, values))["settings"]
+        return changed
     answer = await _call(res, caller, "PATCH", f"/communities/{community_id}", {"settings": values})
     found: dict[str, Any] = answer["settings"]
     return found
