@@ -144,3 +144,22 @@ async def test_a_cost_without_reputation_is_refused_never_run_free(
         ]
         calls = fleet.dispatcher.apps["shoutout"].extensions["test.calls"]
         assert [c["args_text"] for c in calls] == [""]
+        assert calls[0]["identity"]["linked"] is False  # identity answers; reputation is not here
+
+        # The community's own prefix (the community service's setting) reads as `!`.
+        headers = service_headers("community", issuer="portal")
+        prefix = {"settings": {"command_prefix": "?"}}
+        assert (
+            await fleet.http.patch("/community/api/v1/communities/1", json=prefix, headers=headers)
+        ).is_success
+        assert texts(await say(fleet, make_event, "?shoutout_mod x", roles=["moderator"])) == ["pong x"]
+        # The router's first-wave routes refuse a community that does not exist.
+        router = service_headers("router")
+        off = await fleet.http.put(
+            "/router/api/v1/communities/9/modules/shoutout", json={"enabled": False}, headers=router
+        )
+        assert off.status_code == 404
+        patched = await fleet.http.patch(
+            "/router/api/v1/communities/9/commands/shoutout_ping", json={"cost": 1}, headers=router
+        )
+        assert patched.status_code == 404
