@@ -24,6 +24,8 @@ from .settings import RouterSettings
 
 log = get_logger(__name__)
 ROUTER = "router"
+#: `res.extras` key: name → (base URL, own secret) of the external modules (decision 0056).
+EXTERNALS = "router.externals"
 _GONE = object()  # the service answered 404: not deployed
 _UNREACHABLE = object()  # refused, timed out or failing: keep what we knew
 
@@ -78,6 +80,7 @@ class ModuleRegistry:
                 elif manifest is _UNREACHABLE and prefix in self.manifests:
                     log.warning("router.module_unreachable", module=prefix)
                     manifests[prefix] = self.manifests[prefix]
+            await self._add_externals(manifests)
             changed = {k: m.model_dump() for k, m in manifests.items()} != {
                 k: m.model_dump() for k, m in self.manifests.items()
             }
@@ -87,6 +90,28 @@ class ModuleRegistry:
                 log.info("router.manifests_changed", modules=sorted(manifests))
                 await _store_modules(self.res, manifests, self.settings)
             self.loaded.set()
+
+    async def _add_externals(self, manifests: dict[str, Manifest]) -> None:
+        """External modules from the marketplace: their manifests, URLs and own secrets.
+        When the marketplace cannot say, the ones known stay as they were."""
+        known: dict[str, tuple[str, str]] = self.res.extras.get(EXTERNALS, {})
+        try:
+            found = await marketplace.externals(self.res, ROUTER)
+        except Exception as exc:
+            log.warning("router.externals_not_loaded", error=str(exc)[:200])
+            manifests.update({n: self.manifests[n] for n in known if n in self.manifests})
+            return
+        external: dict[str, tuple[str, str]] = {}
+        prefixes = set(service_table.PREFIXES)
+        for name, entry in found.items():
+            if name in prefixes or not entry.get("base_url") or not entry.get("secret"):
+                continue
+            try:
+                manifests[name] = Manifest.model_validate(entry["manifest"])
+            except ValidationError:
+                continue
+            external[name] = (str(entry["base_url"]).rstrip("/"), str(entry["secret"]))
+        self.res.extras[EXTERNALS] = external
 
     async def _seed_from_database(self) -> None:
         """Last known manifests (the marketplace's catalogue), so a router restarted during
@@ -186,5 +211,8 @@ def _module_prefixes() -> list[str]:
 async def _store_modules(res: Resources, manifests: dict[str, Manifest], settings: RouterSettings) -> None:
     """What was probed goes to the catalogue when the marketplace is not deployed (it
     probes for itself when it is, decision 0053)."""
-    raw = {name: m.model_dump(mode="json") for name, m in manifests.items() if name != ROUTER}
+    table = set(service_table.PREFIXES)  # external modules are the marketplace's own rows
+    raw = {
+        name: m.model_dump(mode="json") for name, m in manifests.items() if name != ROUTER and name in table
+    }
     await marketplace.store_manifests(res, raw, {name: settings.service_url(name) for name in raw})

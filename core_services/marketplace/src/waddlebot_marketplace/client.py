@@ -104,6 +104,16 @@ async def catalogue(res: Resources, caller: str) -> dict[str, dict[str, Any]]:
     return await ops.catalogue(res)
 
 
+async def externals(res: Resources, caller: str) -> dict[str, dict[str, Any]]:
+    """name → {manifest, base_url, secret} of the external modules (the router calls them)."""
+    if deployed(res, PREFIX):
+        answer = await _call(res, caller, "GET", "/externals")
+        found: dict[str, dict[str, Any]] = answer["items"]
+        return found
+    rows: dict[str, dict[str, Any]] = await res.db.read(service.externals)
+    return rows
+
+
 async def store_manifests(res: Resources, manifests: dict[str, dict[str, Any]], urls: dict[str, str]) -> None:
     """Library mode only: the router records what it probed (the service probes for itself)."""
     if not deployed(res, PREFIX):

@@ -12,8 +12,8 @@ from quart_schema import validate_request, validate_response
 
 from flask_core import NotFound, require_service
 from flask_core.app import resources
-from flask_core.auth import mint_service_token
-from flask_core.errors import DependencyUnavailable, ServiceError
+from flask_core.auth import current_service, mint_service_token
+from flask_core.errors import DependencyUnavailable, Forbidden, ServiceError
 from flask_core.events import Manifest
 from flask_core.openapi import error_responses
 
@@ -96,6 +96,16 @@ async def register_external(data: ExternalIn) -> Any:
     await res.db.run(service.register_external, data.name, url, manifest, secret)
     await res.cache.invalidate(service.CATALOGUE_KEY)
     return {"name": data.name, "url": url, "secret": secret, "manifest": manifest}, 201
+
+
+@bp.get("/api/v1/externals")
+@require_service
+@error_responses(403)
+async def externals() -> Any:
+    """External modules with their base URL and signing secret: the router's only."""
+    if current_service() != "router":
+        raise Forbidden("only the router calls external modules")
+    return {"items": await resources().db.read(service.externals)}
 
 
 @bp.get(f"{COMMUNITY}/config")

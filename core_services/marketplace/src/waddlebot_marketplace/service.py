@@ -106,6 +106,12 @@ def new_secret() -> str:
     return "wbm_" + secrets.token_urlsafe(32)
 
 
+def externals(db: Any) -> dict[str, dict[str, Any]]:
+    """name → {manifest, base_url, secret} of every external module (for the router only)."""
+    rows = db(db.modules.kind == "external").select()
+    return {r.name: {"manifest": r.manifest or {}, "base_url": r.base_url, "secret": r.secret} for r in rows}
+
+
 def module_secret(db: Any, name: str) -> str | None:
     row = db((db.modules.name == name) & (db.modules.kind == "external")).select(db.modules.secret).first()
     return str(row.secret) if row is not None and row.secret else None
