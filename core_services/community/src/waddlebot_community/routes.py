@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, request
-from quart_schema import validate_request, validate_response
+from quart import Blueprint
+from quart_schema import validate_querystring, validate_request, validate_response
 
 from flask_core import NotFound, require_service
 from flask_core.app import resources, settings_of
 from flask_core.openapi import error_responses
-from waddlebot_marketplace.paging import page_from, paginate
+from waddlebot_marketplace.paging import ListQuery, page_from, paginate
 
 from . import ops, service
 from .schemas import (
@@ -71,11 +71,12 @@ async def by_platform(platform: str, server_id: str) -> Any:
 
 @bp.get("/api/v1/communities")
 @require_service
+@validate_querystring(ListQuery)
 @validate_response(CommunityList)
-async def list_communities() -> Any:
+async def list_communities(query_args: ListQuery) -> Any:
     """Every community (the portal's admin list); `q` over name and platforms."""
     rows = await resources().db.read(service.all_communities)
-    page = page_from(request.args, ("id", "name", "created_at"), "id")
+    page = page_from(query_args, ("id", "name", "created_at"), "id")
     chunk, cursor = paginate(rows, page, _key, lambda i: f"{i['name']} {' '.join(i['platforms'])}")
     return {"items": chunk, "next_cursor": cursor}
 
@@ -111,11 +112,12 @@ async def time_zone(community_id: int) -> Any:
 
 @bp.get(f"{COMMUNITY}/entities")
 @require_service
+@validate_querystring(ListQuery)
 @validate_response(EntityList)
 @error_responses(404)
-async def list_entities(community_id: int) -> Any:
+async def list_entities(community_id: int, query_args: ListQuery) -> Any:
     rows = await resources().db.read(service.entities, community_id)
-    page = page_from(request.args, ("id", "platform", "server_id", "created_at"), "id")
+    page = page_from(query_args, ("id", "platform", "server_id", "created_at"), "id")
     chunk, cursor = paginate(rows, page, _key, lambda i: f"{i['platform']} {i['server_id']}")
     return {"items": chunk, "next_cursor": cursor}
 
@@ -130,11 +132,12 @@ async def get_entity(community_id: int, entity_id: int) -> Any:
 
 @bp.get(f"{COMMUNITY}/members")
 @require_service
+@validate_querystring(ListQuery)
 @validate_response(MemberList)
 @error_responses(404)
-async def list_members(community_id: int) -> Any:
+async def list_members(community_id: int, query_args: ListQuery) -> Any:
     rows = await resources().db.read(service.members, community_id)
-    page = page_from(request.args, ("id", "username", "role", "last_seen"), "id")
+    page = page_from(query_args, ("id", "username", "role", "last_seen"), "id")
     chunk, cursor = paginate(rows, page, _key, lambda i: f"{i['username']} {i['platform']}")
     return {"items": chunk, "next_cursor": cursor}
 

@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
 
 from flask_core.errors import ServiceError
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+
+
+class ListQuery(BaseModel):
+    """`?limit=&cursor=&q=&sort=` of every portal-facing list (declared in the OpenAPI)."""
+
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: Annotated[str, StringConstraints(max_length=200)] | None = None
+    q: Annotated[str, StringConstraints(max_length=100)] | None = None
+    sort: Annotated[str, StringConstraints(max_length=40)] | None = None
 
 
 def _invalid(message: str, **details: Any) -> ServiceError:
@@ -52,22 +63,15 @@ def _decode_cursor(cursor: str) -> int:
     return int(number)
 
 
-def page_from(args: Mapping[str, str], sorts: Sequence[str], default_sort: str) -> Page:
-    """The page asked for by a request's query arguments."""
-    raw_limit = args.get("limit", str(DEFAULT_LIMIT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise _invalid(f"limit must be 1..{MAX_LIMIT}", limit=raw_limit[:20])
-    cursor = args.get("cursor") or ""
-    sort = args.get("sort") or default_sort
+def page_from(args: ListQuery, sorts: Sequence[str], default_sort: str) -> Page:
+    """The page asked for by a request's (validated) query arguments."""
+    sort = args.sort or default_sort
     field = sort.removeprefix("-")
     if field not in sorts:
-        raise _invalid("unknown sort", sort=sort[:40], allowed=list(sorts))
-    q = (args.get("q") or "").strip()
-    if len(q) > 100:
-        raise _invalid("q is longer than 100 characters")
-    return Page(
-        int(raw_limit), _decode_cursor(cursor) if cursor else 0, q.lower(), field, sort.startswith("-")
-    )
+        raise _invalid("unknown sort", sort=sort, allowed=list(sorts))
+    offset = _decode_cursor(args.cursor) if args.cursor else 0
+    q = (args.q or "").strip().lower()
+    return Page(args.limit, offset, q, field, sort.startswith("-"))
 
 
 def paginate[T](

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, request
-from quart_schema import validate_request, validate_response
+from quart import Blueprint
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
 from flask_core import NotFound, require_service
 from flask_core.app import resources
@@ -18,7 +18,7 @@ from flask_core.events import Manifest
 from flask_core.openapi import error_responses
 
 from . import ops, service
-from .paging import page_from, paginate
+from .paging import ListQuery, page_from, paginate
 from .schemas import (
     CatalogueList,
     CommandList,
@@ -29,9 +29,11 @@ from .schemas import (
     DefaultsOut,
     ExternalIn,
     ExternalOut,
+    ExternalsOut,
     InstallationList,
     InstallationOut,
     ModuleIn,
+    NoContent,
 )
 
 bp = Blueprint("marketplace", __name__)
@@ -52,12 +54,13 @@ def _text(value: Any) -> Any:
 
 @bp.get("/api/v1/catalogue")
 @require_service
+@validate_querystring(ListQuery)
 @validate_response(CatalogueList)
-async def catalogue() -> Any:
+async def catalogue(query_args: ListQuery) -> Any:
     """Every module in the catalogue with its manifest (`q` over name and description)."""
     found = await ops.catalogue(resources())
     items = [{"name": n, **e} for n, e in found.items()]
-    page = page_from(request.args, ("name", "kind"), "name")
+    page = page_from(query_args, ("name", "kind"), "name")
     chunk, cursor = paginate(
         items, page, lambda i, f: i[f], lambda i: f"{i['name']} {i['manifest'].get('description', '')}"
     )
@@ -100,6 +103,7 @@ async def register_external(data: ExternalIn) -> Any:
 
 @bp.get("/api/v1/externals")
 @require_service
+@validate_response(ExternalsOut)
 @error_responses(403)
 async def externals() -> Any:
     """External modules with their base URL and signing secret: the router's only."""
@@ -118,10 +122,11 @@ async def config(community_id: int) -> Any:
 
 @bp.get(f"{COMMUNITY}/modules")
 @require_service
+@validate_querystring(ListQuery)
 @validate_response(InstallationList)
-async def list_modules(community_id: int) -> Any:
+async def list_modules(community_id: int, query_args: ListQuery) -> Any:
     rows = await resources().db.read(service.installations, _check(community_id))
-    page = page_from(request.args, ("module", "enabled", "updated_at"), "module")
+    page = page_from(query_args, ("module", "enabled", "updated_at"), "module")
     chunk, cursor = paginate(
         rows, page, lambda i, f: _text(i[f]), lambda i: f"{i['module']} {i['description']}"
     )
@@ -143,6 +148,7 @@ async def put_module(community_id: int, name: str, data: ModuleIn) -> Any:
 
 @bp.delete(f"{COMMUNITY}/modules/<name>")
 @require_service
+@document_response(NoContent, 204)
 @error_responses(404)
 async def delete_module(community_id: int, name: str) -> Any:
     if not await ops.uninstall(resources(), _check(community_id), name):
@@ -161,10 +167,11 @@ async def install_defaults(community_id: int, data: DefaultsIn) -> Any:
 
 @bp.get(f"{COMMUNITY}/commands")
 @require_service
+@validate_querystring(ListQuery)
 @validate_response(CommandList)
-async def list_commands(community_id: int) -> Any:
+async def list_commands(community_id: int, query_args: ListQuery) -> Any:
     rows = await resources().db.read(service.commands, _check(community_id))
-    page = page_from(request.args, ("path", "module", "role", "cost"), "path")
+    page = page_from(query_args, ("path", "module", "role", "cost"), "path")
     chunk, cursor = paginate(
         rows, page, lambda i, f: _text(i[f]), lambda i: f"{i['path']} {i['description']}"
     )

@@ -124,3 +124,19 @@ class CommandItem(BaseModel):
 class CommandList(BaseModel):
     items: list[CommandItem]
     next_cursor: str | None = None
+
+
+class NoContent(BaseModel):
+    """204: nothing to answer."""
+
+
+class ExternalItem(BaseModel):
+    manifest: dict[str, Any]
+    base_url: str | None = None
+    secret: str | None = None
+
+
+class ExternalsOut(BaseModel):
+    """`GET /marketplace/api/v1/externals`: name → the module's URL and own secret."""
+
+    items: dict[str, ExternalItem]
