@@ -28,6 +28,7 @@ from .settings import RouterSettings
 
 log = get_logger(__name__)
 CALLER = "router"
+DEMO_SERVER = "demo"
 COMMAND_FIELDS = ("role", "user_cooldown", "global_cooldown", "cost", "enabled", "cooldown_message")
 
 
@@ -140,8 +141,8 @@ async def ensure_demo_community(res: Resources, settings: RouterSettings) -> int
         {
             "event_id": "web:demo-provisioning",
             "platform": "web",
-            "server_id": "demo",
-            "channel_id": "demo",
+            "server_id": DEMO_SERVER,
+            "channel_id": DEMO_SERVER,
             "user": {"platform_user_id": "demo-owner", "username": "demo"},
         }
     )

@@ -18,7 +18,7 @@ from flask_core.resources import Resources
 from flask_core.settings import parse_rate
 
 from . import accounts, aliases, builtins, checks, dispatch
-from .communities import load_config, resolve_community
+from .communities import DEMO_SERVER, load_config, resolve_community
 from .parsing import Match, longest_match, parse
 from .registry import ROUTER, CommandSpec, ModuleRegistry
 from .sessions import Sessions
@@ -147,9 +147,13 @@ class Router:
     async def resolve(self, work: Work) -> None:
         """Community, then the command: reserved → enabled modules → aliases → ignored."""
         event = work.event
+        # `web` never provisions (§12), except the `web:demo` community `waddlebot chat`
+        # talks to by default outside prod (made at start in dev, on first use in test).
+        demo = event.platform == "web" and event.server_id == DEMO_SERVER and self.settings.env != "prod"
         community_id = await resolve_community(
-            self.res, event, self.settings.default_modules, self.settings.router_table_ttl
-        )
+            self.res, event, self.settings.default_modules, self.settings.router_table_ttl,
+            provision=True if demo else None,
+        )  # fmt: skip
         if community_id is None:  # a `web` server without a community (§12)
             work.finish("ignored")
             return
