@@ -58,7 +58,7 @@ async def resolve(data: ResolveIn) -> Any:
     return {"community_id": found}
 
 
-@bp.get("/api/v1/communities/by-platform/<platform>/<path:server_id>")
+@bp.get("/api/v1/communities/by-platform/<platform>/<server_id>")
 @require_service
 @validate_response(ResolveOut)
 @error_responses(404)

@@ -15,7 +15,7 @@ from flask_core.app import resources
 from flask_core.auth import current_service, mint_service_token
 from flask_core.errors import DependencyUnavailable, Forbidden, ServiceError
 from flask_core.events import Manifest
-from flask_core.openapi import error_responses
+from flask_core.openapi import NoContent, error_responses
 
 from . import ops, service
 from .paging import ListQuery, page_from, paginate
@@ -33,7 +33,6 @@ from .schemas import (
     InstallationList,
     InstallationOut,
     ModuleIn,
-    NoContent,
 )
 
 bp = Blueprint("marketplace", __name__)
@@ -71,7 +70,7 @@ async def catalogue(query_args: ListQuery) -> Any:
 @require_service
 @validate_request(ExternalIn)
 @validate_response(ExternalOut, 201)
-@error_responses(409, 503)
+@error_responses(409)
 async def register_external(data: ExternalIn) -> Any:
     """Register an external module: its manifest is read from `{url}/{name}/api/v1/manifest`,
     signed with the module's own new secret (answered once)."""
@@ -85,8 +84,10 @@ async def register_external(data: ExternalIn) -> Any:
             headers={"Authorization": f"Bearer {mint_service_token(secret, 'marketplace', data.name)}"},
             breaker_key=f"external:{data.name}",
         )  # fmt: skip
-    except DependencyUnavailable:
-        raise DependencyUnavailable("the module did not answer", details={"url": url}) from None
+    except DependencyUnavailable:  # the caller's URL, not our outage: a 422
+        raise ServiceError(
+            "the module did not answer at that URL", code="bad_module", status=422, details={"url": url[:200]}
+        ) from None
     if response.status_code != 200:
         raise ServiceError(
             "the module's manifest could not be read", code="bad_module", status=422,

@@ -126,10 +126,6 @@ class CommandList(BaseModel):
     next_cursor: str | None = None
 
 
-class NoContent(BaseModel):
-    """204: nothing to answer."""
-
-
 class ExternalItem(BaseModel):
     manifest: dict[str, Any]
     base_url: str | None = None
