@@ -95,6 +95,14 @@ async def test_command_settings_and_defaults_and_tenancy(client: Any) -> None:
         headers=auth(),
     )  # fmt: skip
     assert await defaults.get_json() == {"installed": ["memories", "alias"], "skipped": ["shoutout"]}
+    assert (await put(client, 2, "alias", enabled=False)).status_code == 200
+    again = await client.post(
+        f"{BASE}/communities/2/modules:install-defaults", json={"modules": ["alias"]}, headers=auth()
+    )  # a retried provisioning never undoes the community's choice
+    assert await again.get_json() == {"installed": [], "skipped": []}
+    assert (await (await client.get(f"{BASE}/communities/2/config", headers=auth())).get_json())[
+        "modules"
+    ] == ["memories"]
     patched = await client.patch(
         f"{BASE}/communities/2/commands/quote/add", json={"cost": 3, "role": "vip"}, headers=auth()
     )

@@ -80,7 +80,9 @@ def provision(db: Any, platform: str, server_id: str, owner: dict[str, Any] | No
     row = db(query).select(db.entities.community_id, limitby=(0, 1)).first()
     if row is not None:
         community = db.communities(row.community_id)
-        return int(row.community_id), bool(community.provisioned) if community is not None else True
+        # NULL: a community of the first wave, provisioned by the router back then.
+        done = community is None or community.provisioned is None or bool(community.provisioned)
+        return int(row.community_id), done
     now = _now()
     owner_id = (owner or {}).get("platform_user_id")
     # The Twitch broadcaster owns the channel's community; on Discord and Slack the

@@ -260,7 +260,11 @@ def install_defaults(db: Any, community_id: int, modules: list[str]) -> dict[str
     """DEFAULT_MODULES for a new community, skipping any that conflict or are unknown (§12)."""
     installed: list[str] = []
     skipped: list[str] = []
+    table = db.community_modules
+    present = {r.module for r in db(table.community_id == community_id).select(table.module)}
     for name in modules:
+        if name in present:  # a choice the community made already stands (a retried provisioning)
+            continue
         try:
             install(db, community_id, name, catalogued=False)
         except ServiceError as exc:
