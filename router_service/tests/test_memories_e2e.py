@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from flask_core.testing import FakeHttpServer, Recorded
+from flask_core.testing import FakeHttpServer, Recorded, service_headers
 from waddlebot_cli.testing import run_fleet
 from waddlebot_memories.app import create_app as create_memories
 from waddlebot_memories.settings import MemoriesSettings
@@ -86,10 +86,20 @@ async def test_a_reminder_reaches_its_chat_once_and_survives_a_collector_outage(
         collector.server.serving(),
         await _fleet(make_settings, backend, free_port, collector) as fleet,
     ):
-        from_web = (await fleet.post(make_event("!remind me in 1m x", platform="web"))).json()
-        assert "need a chat" in text(from_web)
         set_ = (await fleet.post(make_event("!remind @bob in 1m raid time", server="chan9"))).json()
         assert set_["status"] == "processed" and text(set_).startswith("Reminder #1 set: I'll remind @bob")
+        # `web` never provisions (§12): the portal names the community in a trusted field.
+        unknown = (await fleet.post(make_event("!remind me in 1m x", platform="web"))).json()
+        assert unknown["status"] == "ignored"
+        found = await fleet.http.get(
+            "/router/api/v1/communities/by-platform/twitch/chan9", headers=service_headers("router")
+        )
+        portal = make_event(
+            "!remind me in 1m x", platform="web", metadata={"community_id": found.json()["community_id"]}
+        )
+        as_portal = service_headers("router", issuer="portal")  # only the portal may name it
+        assert (await fleet.post(portal)).json()["status"] == "ignored"
+        assert "need a chat" in text((await fleet.post(portal, headers=as_portal)).json())
         scheduler = fleet.dispatcher.apps["memories"].extensions["memories.scheduler"]
         scheduler.retry_base = scheduler.retry_cap = 0.1
         collector.can_store = False  # the router answers 503; the scheduler keeps the occurrence

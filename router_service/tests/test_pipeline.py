@@ -67,7 +67,11 @@ async def test_admin_role_from_a_platform_is_stripped(
     async with run_fleet(router_settings, apps) as fleet:
         spoofed = (await fleet.post(make_event("!shoutout_mod x", roles=["admin"]))).json()
         assert spoofed["status"] == "rejected"
-        portal = (await fleet.post(make_event("!shoutout_mod x", roles=["admin"], platform="web"))).json()
+        # The portal names the community in the trusted field (web never provisions, §12).
+        trusted = {"community_id": 1}
+        portal = (
+            await fleet.post(make_event("!shoutout_mod x", roles=["admin"], platform="web", metadata=trusted))
+        ).json()
         assert portal["status"] == "processed"
 
 

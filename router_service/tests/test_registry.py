@@ -48,7 +48,10 @@ async def remote() -> AsyncIterator[tuple[FakeHttpServer, asyncio.Event]]:
 
 
 def _pointed_at(make_settings: Any, url: str, **values: Any) -> RouterSettings:
-    urls = {f"{p}_url": url for p in service_table.PREFIXES if p != "router"}
+    # The owners of the community tables stay in this process (library mode, decision 0053).
+    urls = {
+        f"{p}_url": url for p in service_table.PREFIXES if p not in ("router", "community", "marketplace")
+    }
     settings: RouterSettings = make_settings(
         RouterSettings, default_modules=["memories"], router_manifest_interval=60, **urls, **values
     )
@@ -61,9 +64,10 @@ async def test_router_probes_only_the_tables_modules_never_collectors(
     server, _ = remote
     settings = _pointed_at(make_settings, server.url, port=free_port)
     async with run_fleet(settings, {"router": router_factory(settings)}):
-        probed = await server.wait_for(r"/[a-z_]+/api/v1/manifest", count=len(service_table.modules()))
+        remote_modules = {s.prefix for s in service_table.modules()} - {"community", "marketplace"}
+        probed = await server.wait_for(r"/[a-z_]+/api/v1/manifest", count=len(remote_modules))
     prefixes = {r.path.split("/")[1] for r in probed}
-    assert prefixes == {s.prefix for s in service_table.modules()}
+    assert prefixes == remote_modules  # community and marketplace: probed in process (not mounted)
     for collector in ("twitch", "discord", "slack"):
         assert not server.calls(f"/{collector}/api/v1/manifest"), collector
     assert not server.calls("/portal/api/v1/manifest")

@@ -1,21 +1,29 @@
-"""`waddlebot commands set <platform>:<server_id> <command path> [...]`: per-community settings.
+"""`waddlebot commands set …` and `waddlebot modules enable|disable …`: per-community settings.
 
-Calls the router's internal API (`PATCH /router/api/v1/communities/{id}/commands/{path}`)
-with a service token from `cli`, after looking the community up by its platform server.
-Durations are like `5s`, `2m` or `0` (no cooldown); `default` goes back to the default.
+They call the owner of those settings (ARCHITECTURE §12, decision 0053): the community
+service to find the community of `<platform>:<server_id>`, then the marketplace
+(`PATCH /marketplace/api/v1/communities/{id}/commands/{path}`,
+`PUT …/communities/{id}/modules/{name}`), each with a service token from `cli` for that
+service. A server that runs the router without them answers through the router's
+first-wave routes, which forward to the same code. Durations are like `5s`, `2m` or `0`
+(no cooldown); `default` goes back to the default.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import urllib.error
+import urllib.request
 from typing import Any
 from urllib.parse import quote
 
 from flask_core.events import ROLE_ORDER
 from flask_core.settings import parse_duration
+from flask_core.tokens import mint_service_token
 
-from .client import CliError, CliSettings, MissingSecret, RouterClient, describe
+from .client import START_HINT, Answer, CliError, CliSettings, MissingSecret, RouterClient, _ours, describe
 
 PLATFORMS = ("twitch", "discord", "slack", "web")
 DEFAULT = "default"
@@ -64,11 +72,56 @@ def split_community(text: str) -> tuple[str, str]:
     return platform, server_id
 
 
-def set_command(client: RouterClient, community: str, path: str, values: dict[str, Any]) -> str:
+class OwnerClient(RouterClient):
+    """The CLI's client, with the service token minted for the service a path belongs to."""
+
+    def call(self, method: str, path: str, body: Any = None) -> Answer:
+        audience = path.split("/")[1] if path.count("/") > 1 else "router"
+        token = mint_service_token(self.secret, "cli", audience)
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        url = f"{self.base}{path}"
+        if not url.startswith(("http://", "https://")):
+            raise CliError(f"--url must start with http:// or https://; got {self.base!r}")
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) base
+                raw = response.read()
+                return Answer(response.status, _body(raw))
+        except urllib.error.HTTPError as exc:
+            answer = Answer(exc.code, _body(exc.read()))
+            exc.close()
+            return answer
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise CliError(f"cannot reach WaddleBot at {self.base} ({reason}). {START_HINT}") from None
+
+
+def _body(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or b"{}")
+    except ValueError:
+        return {"error": {"message": raw[:200].decode(errors="replace")}}
+    return value if isinstance(value, dict) else {}
+
+
+def _missing_route(answer: Answer) -> bool:
+    """A 404 of an address that serves nothing (the service is not deployed here)."""
+    return answer.status == 404 and not _ours(answer)
+
+
+def find_community(client: OwnerClient, community: str) -> int:
+    """The community id of `<platform>:<server_id>` (the community service owns it)."""
     platform, server_id = split_community(community)
-    found = client.call(
-        "GET", f"/router/api/v1/communities/by-platform/{platform}/{quote(server_id, safe='')}"
-    )
+    server = quote(server_id, safe="")
+    found = client.call("GET", f"/community/api/v1/communities/by-platform/{platform}/{server}")
+    if _missing_route(found):
+        found = client.call("GET", f"/router/api/v1/communities/by-platform/{platform}/{server}")
+        if _missing_route(found):
+            raise CliError(f"{client.base} answered 404: there is no WaddleBot there. Check --url.")
     if found.status == 404:
         raise CliError(
             f"{community} has no community yet: it is created by its first chat message "
@@ -76,13 +129,75 @@ def set_command(client: RouterClient, community: str, path: str, values: dict[st
         )
     if found.status != 200:
         raise CliError(describe(found))
-    community_id = found.body["community_id"]
+    return int(found.body["community_id"])
+
+
+def _to_owner(client: OwnerClient, method: str, tail: str, body: Any) -> Answer:
+    """The marketplace's route; the router's first-wave route when no marketplace is here."""
+    answer = client.call(method, f"/marketplace/api/v1/{tail}", body)
+    if _missing_route(answer):
+        answer = client.call(method, f"/router/api/v1/{tail}", body)
+    return answer
+
+
+def set_command(client: OwnerClient, community: str, path: str, values: dict[str, Any]) -> str:
+    community_id = find_community(client, community)
     url_path = "/".join(quote(word, safe="") for word in path.split())
-    answer = client.call("PATCH", f"/router/api/v1/communities/{community_id}/commands/{url_path}", values)
+    answer = client.call(
+        "PATCH", f"/marketplace/api/v1/communities/{community_id}/commands/{url_path}", values
+    )
+    if _missing_route(answer):
+        answer = client.call(
+            "PATCH", f"/router/api/v1/communities/{community_id}/commands/{url_path}", values
+        )
     if answer.status != 200:
         raise CliError(describe(answer))
     shown = ", ".join(f"{k}={_shown(k, v)}" for k, v in values.items())
     return f"!{answer.body['path']} in {community}: {shown}"
+
+
+def set_module(client: OwnerClient, community: str, name: str, enabled: bool) -> str:
+    community_id = find_community(client, community)
+    module = quote(name, safe="")
+    answer = client.call(
+        "PUT", f"/marketplace/api/v1/communities/{community_id}/modules/{module}", {"enabled": enabled}
+    )
+    if _missing_route(answer):
+        answer = client.call(
+            "PUT", f"/router/api/v1/communities/{community_id}/modules/{module}", {"enabled": enabled}
+        )
+    if answer.status != 200:
+        raise CliError(describe(answer))
+    also = answer.body.get("disabled") or []
+    tail = f" ({', '.join(also)} disabled: same commands)" if also else ""
+    return f"{name} {'enabled' if enabled else 'disabled'} in {community}{tail}"
+
+
+def register_modules(sub: Any) -> None:
+    """`waddlebot modules enable|disable <platform>:<server_id> <name>` (the marketplace's
+    entry point `waddlebot.commands` adds it where the marketplace is installed)."""
+    modules = sub.add_parser("modules", help="turn a module on or off for one community")
+    verbs = modules.add_subparsers(dest="verb", required=True)
+    for verb in ("enable", "disable"):
+        p = verbs.add_parser(verb, help=f"{verb} a module for one community")
+        p.add_argument("community", help="<platform>:<server_id>, e.g. twitch:9001")
+        p.add_argument("name", help="the module, e.g. memories")
+        p.add_argument("--url", help="WaddleBot's base URL (default: ROUTER_URL, else http://HOST:PORT)")
+    modules.set_defaults(func=run_modules)
+
+
+def run_modules(args: argparse.Namespace) -> int:
+    try:
+        client = OwnerClient(CliSettings(), args.url)
+        line = set_module(client, args.community, args.name, args.verb == "enable")
+    except MissingSecret as exc:
+        print(f"waddlebot modules: {exc}", file=sys.stderr)
+        return 2
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(line)
+    return 0
 
 
 def _shown(field: str, value: Any) -> str:
@@ -96,7 +211,7 @@ def _shown(field: str, value: Any) -> str:
 def run(args: argparse.Namespace, settings: CliSettings) -> int:
     try:
         values = changes(args)
-        line = set_command(RouterClient(settings, args.url), args.community, " ".join(args.path), values)
+        line = set_command(OwnerClient(settings, args.url), args.community, " ".join(args.path), values)
     except MissingSecret as exc:
         print(f"waddlebot commands: {exc}", file=sys.stderr)
         return 2

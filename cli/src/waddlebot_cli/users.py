@@ -83,12 +83,9 @@ async def _open(settings: Any) -> Any:
 
     res = await Resources.open(settings)
     res.db.add_models(define_tables)
-    try:
-        from waddlebot_router.models import define_tables as router_tables
+    from waddlebot_community.models import define_tables as community_tables
 
-        res.db.add_models(router_tables)  # communities are the router's until `community` exists
-    except ImportError:  # pragma: no cover - the router is always installed with the CLI
-        pass
+    res.db.add_models(community_tables)  # grants name communities, which the community service owns
     await res.db.migrate()
     return res
 

@@ -114,7 +114,7 @@ async def test_only_the_portal_may_name_a_web_events_community(portal_fleet: Any
     event = {
         "event_id": "web:cli-spoof", "platform": "web", "server_id": "elsewhere", "channel_id": "elsewhere",
         "user": {"platform_user_id": "p", "username": "p", "roles": ["broadcaster"]}, "type": "chat_message",
-        "text": "!quote add spoofed", "reply": {"kind": "inline"}, "metadata": {"portal_community_id": community},
+        "text": "!quote add spoofed", "reply": {"kind": "inline"}, "metadata": {"community_id": community},
     }  # fmt: skip
     answered = (await portal_fleet.fleet.post(event)).json()  # a service token, but not the portal's
     assert answered["responses"][0]["text"].startswith("Quote #1 added")

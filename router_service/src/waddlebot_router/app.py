@@ -13,7 +13,7 @@ from flask_core.resources import Resources
 
 from .builtins import MANIFEST
 from .communities import ensure_demo_community
-from .models import define_tables
+from .models import DEFINERS
 from .registry import ModuleRegistry
 from .routes import bp
 from .service import Router
@@ -22,7 +22,7 @@ from .settings import RouterSettings
 
 def create_app(settings: RouterSettings | None = None, resources: Resources | None = None) -> Quart:
     settings = settings or RouterSettings()
-    app = core_create_app("router", settings, [bp], "router", resources=resources, models=[define_tables])
+    app = core_create_app("router", settings, [bp], "router", resources=resources, models=DEFINERS)
 
     @app.before_serving
     async def _start_router() -> None:

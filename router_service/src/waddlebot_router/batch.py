@@ -118,6 +118,7 @@ async def _run_modules(router: Router, works: list[Work]) -> None:
     for w in works:
         by_module[_module(w)].append(w)
     if works:
+        await router.identify(works)
         await router.sessions.put_many([router.session_context(w) for w in works])
 
     async def one_module(module: str, group: list[Work]) -> None:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask_core.events import role_rank
 
+from . import accounts
+
 if TYPE_CHECKING:
     from .registry import CommandSpec
     from .service import Router, Work
@@ -23,11 +25,19 @@ if TYPE_CHECKING:
 EXEMPT_FROM = role_rank("moderator")
 
 
-def cooldowns(spec: CommandSpec, default: float) -> tuple[float, float]:
-    """(user, global) cooldown in seconds; an unset global cooldown is the router's default."""
-    user = spec.user_cooldown or 0.0
-    shared = default if spec.global_cooldown is None else spec.global_cooldown
-    return user, shared
+def cooldowns(
+    spec: CommandSpec, default: float, community: dict[str, Any] | None = None
+) -> tuple[float, float]:
+    """(user, global) cooldown in seconds. Unset on the command: the community's default
+    cooldowns, else none per user and the router's default shared (§12)."""
+    community = community or {}
+    user_default = community.get("default_user_cooldown") or 0.0
+    shared_default = community.get("default_global_cooldown")
+    if shared_default is None:
+        shared_default = default
+    user = user_default if spec.user_cooldown is None else spec.user_cooldown
+    shared = shared_default if spec.global_cooldown is None else spec.global_cooldown
+    return float(user), float(shared)
 
 
 def is_exempt(roles: list[str], settings: dict[str, Any]) -> bool:
@@ -41,7 +51,7 @@ async def permit(router: Router, work: Work) -> None:
     """Role, then cooldowns (consumed only by invocations allowed this far)."""
     assert work.match is not None
     spec, user = work.match.spec, work.event.user
-    user_cd, global_cd = cooldowns(spec, router.settings.router_default_cooldown)
+    user_cd, global_cd = cooldowns(spec, router.settings.router_default_cooldown, work.settings)
     have = max((role_rank(r) for r in user.roles), default=0)
     if have < role_rank(spec.role):
         text = f"@{user.username}, !{spec.path} needs {spec.role} or higher."
@@ -86,13 +96,33 @@ def _user_key(w: Work) -> str:
 
 
 async def charge(router: Router, work: Work) -> None:
-    """Points cost: refused until reputation exists (§10)."""
+    """Points cost, debited from the asker's balance before the command runs.
+
+    Once per invocation (the charge id is the invocation id, so a redelivered event pays
+    once); a short balance is `rejected` with the balance and cost; reputation that is
+    not there or not answering refuses the command: it never runs for free.
+    """
     assert work.match is not None
     spec = work.match.spec
-    if spec.cost > 0:
-        text = f"@{work.event.user.username}, !{spec.path} costs points, and points are not available yet."
-        user_cd, global_cd = cooldowns(spec, router.settings.router_default_cooldown)
-        await refuse(router, work, "points_unavailable", text, max(user_cd, global_cd))
+    if spec.cost <= 0:
+        return
+    user = work.event.user.username
+    await router.identify([work])
+    outcome, details = await accounts.charge(
+        router, work.community_id, work.identity.user_id if work.identity else None,
+        work.invocation_id, spec.cost, f"!{spec.path}",
+    )  # fmt: skip
+    if outcome is accounts.Charge.PAID:
+        work.charged = True
+        return
+    user_cd, global_cd = cooldowns(spec, router.settings.router_default_cooldown, work.settings)
+    if outcome is accounts.Charge.SHORT:
+        balance = details.get("balance", 0)
+        text = f"@{user}, !{spec.path} costs {spec.cost} points; you have {balance}."
+        await refuse(router, work, "insufficient_points", text, max(user_cd, global_cd))
+        return
+    text = f"@{user}, !{spec.path} costs {spec.cost} points, and points are unavailable right now."
+    await refuse(router, work, "points_unavailable", text, max(user_cd, global_cd))
 
 
 async def refuse(router: Router, work: Work, code: str, text: str, window: float) -> None:

@@ -17,8 +17,10 @@ from flask_core.errors import DependencyUnavailable
 from flask_core.events import AnyResponse, CommandBatchResult, CommandRequest, Event
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
+from flask_core.tokens import mint_service_token
 
 from . import overlays
+from .registry import EXTERNALS
 from .settings import RouterSettings
 
 log = get_logger(__name__)
@@ -134,13 +136,22 @@ async def _attempt(
     left = deadline - asyncio.get_running_loop().time()
     if left <= 0:
         return "timeout"
-    local = await inprocess.call(res, module, path, body, left)
-    if local is not None:
-        return local
+    external = res.extras.get(EXTERNALS, {}).get(module)
     try:
-        response = await res.http.for_service(ROUTER).call(
-            module, "POST", path, json=body, timeout=left, retries=0
-        )
+        if external is not None:  # registered by URL: signed with its own secret (§12)
+            url, secret = external
+            token = mint_service_token(secret, ROUTER, module)
+            response = await res.http.for_service(ROUTER).request(
+                "POST", url + path, json=body, headers={"Authorization": f"Bearer {token}"},
+                timeout=left, retries=0, breaker_key=module,
+            )  # fmt: skip
+        else:
+            local = await inprocess.call(res, module, path, body, left)
+            if local is not None:
+                return local
+            response = await res.http.for_service(ROUTER).call(
+                module, "POST", path, json=body, timeout=left, retries=0
+            )
     except DependencyUnavailable as exc:
         details = exc.details if isinstance(exc.details, dict) else {}
         return str(details.get("status") or details.get("reason") or "unavailable")

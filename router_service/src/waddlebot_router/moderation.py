@@ -171,6 +171,8 @@ async def screen(router: Router, work: Work) -> bool:
     community_id = await resolve_community(
         router.res, event, router.settings.default_modules, router.settings.router_table_ttl
     )
+    if community_id is None:  # a `web` server without a community: resolve() ignores it
+        return False
     m = moderator(router)
     rules = await m.rules(community_id)
     if rules is None or not rules.active:

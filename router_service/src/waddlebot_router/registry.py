@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,11 +18,14 @@ from flask_core.errors import DependencyUnavailable
 from flask_core.events import Manifest, ManifestCommand
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
+from waddlebot_marketplace import client as marketplace
 
 from .settings import RouterSettings
 
 log = get_logger(__name__)
 ROUTER = "router"
+#: `res.extras` key: name → (base URL, own secret) of the external modules (decision 0056).
+EXTERNALS = "router.externals"
 _GONE = object()  # the service answered 404: not deployed
 _UNREACHABLE = object()  # refused, timed out or failing: keep what we knew
 
@@ -78,6 +80,7 @@ class ModuleRegistry:
                 elif manifest is _UNREACHABLE and prefix in self.manifests:
                     log.warning("router.module_unreachable", module=prefix)
                     manifests[prefix] = self.manifests[prefix]
+            await self._add_externals(manifests)
             changed = {k: m.model_dump() for k, m in manifests.items()} != {
                 k: m.model_dump() for k, m in self.manifests.items()
             }
@@ -85,14 +88,37 @@ class ModuleRegistry:
             self._recompute()
             if changed:
                 log.info("router.manifests_changed", modules=sorted(manifests))
-                await self.res.db.run(_store_modules, manifests, self.settings)
+                await _store_modules(self.res, manifests, self.settings)
             self.loaded.set()
 
+    async def _add_externals(self, manifests: dict[str, Manifest]) -> None:
+        """External modules from the marketplace: their manifests, URLs and own secrets.
+        When the marketplace cannot say, the ones known stay as they were."""
+        known: dict[str, tuple[str, str]] = self.res.extras.get(EXTERNALS, {})
+        try:
+            found = await marketplace.externals(self.res, ROUTER)
+        except Exception as exc:
+            log.warning("router.externals_not_loaded", error=str(exc)[:200])
+            manifests.update({n: self.manifests[n] for n in known if n in self.manifests})
+            return
+        external: dict[str, tuple[str, str]] = {}
+        prefixes = set(service_table.PREFIXES)
+        for name, entry in found.items():
+            if name in prefixes or not entry.get("base_url") or not entry.get("secret"):
+                continue
+            try:
+                manifests[name] = Manifest.model_validate(entry["manifest"])
+            except ValidationError:
+                continue
+            external[name] = (str(entry["base_url"]).rstrip("/"), str(entry["secret"]))
+        self.res.extras[EXTERNALS] = external
+
     async def _seed_from_database(self) -> None:
-        """Last known manifests, so a router restarted during a module's outage knows it."""
+        """Last known manifests (the marketplace's catalogue), so a router restarted during
+        a module's outage knows it."""
         self._seeded = True
         try:
-            stored = await self.res.db.read(_load_modules)
+            stored = {n: e["manifest"] for n, e in (await marketplace.catalogue(self.res, ROUTER)).items()}
         except Exception as exc:
             log.warning("router.modules_not_loaded", error=str(exc)[:200])
             return
@@ -182,18 +208,11 @@ def _module_prefixes() -> list[str]:
     return [s.prefix for s in service_table.modules() if s.prefix != ROUTER]
 
 
-def _store_modules(db: Any, manifests: dict[str, Manifest], settings: RouterSettings) -> None:
-    now = datetime.now(UTC)
-    for name, manifest in manifests.items():
-        values = {
-            "version": manifest.version,
-            "description": manifest.description,
-            "base_url": settings.service_url(name),
-            "manifest": manifest.model_dump(mode="json"),
-            "last_seen": now,
-        }
-        db.modules.update_or_insert(db.modules.name == name, name=name, **values)
-
-
-def _load_modules(db: Any) -> dict[str, Any]:
-    return {row.name: row.manifest for row in db(db.modules).select(db.modules.name, db.modules.manifest)}
+async def _store_modules(res: Resources, manifests: dict[str, Manifest], settings: RouterSettings) -> None:
+    """What was probed goes to the catalogue when the marketplace is not deployed (it
+    probes for itself when it is, decision 0053)."""
+    table = set(service_table.PREFIXES)  # external modules are the marketplace's own rows
+    raw = {
+        name: m.model_dump(mode="json") for name, m in manifests.items() if name != ROUTER and name in table
+    }
+    await marketplace.store_manifests(res, raw, {name: settings.service_url(name) for name in raw})

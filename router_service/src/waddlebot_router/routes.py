@@ -153,7 +153,9 @@ async def get_late_responses(invocation_id: str) -> Any:
 @require_service
 @validate_request(ModuleToggle)
 @validate_response(ModuleToggled)
+@error_responses(404, 409)
 async def toggle_module(community_id: int, name: str, data: ModuleToggle) -> Any:
+    """Kept for callers of the first wave: the marketplace owns this now (decision 0053)."""
     r = router()
     if name not in r.registry.manifests or name == "router":
         raise NotFound("unknown module", details={"module": name})
@@ -165,6 +167,7 @@ async def toggle_module(community_id: int, name: str, data: ModuleToggle) -> Any
 @require_service
 @validate_response(CommandList)
 async def list_commands(community_id: int) -> Any:
+    """The command table as this router sees it (the cached read of the marketplace's)."""
     table = await router().table(community_id)
     return {"commands": [spec.to_dict() for path, spec in sorted(table.items()) if path == spec.path]}
 
@@ -173,12 +176,14 @@ async def list_commands(community_id: int) -> Any:
 @require_service
 @validate_request(CommandPatch)
 @validate_response(CommandPatched)
+@error_responses(404, 409)
 async def patch_command(community_id: int, path: str, data: CommandPatch) -> Any:
+    """Kept for callers of the first wave: forwarded to the marketplace, which owns it."""
     r = router()
     asked = " ".join(path.replace("/", " ").split()).lower()
     found = next(
         (
-            (name, c.path)
+            c.path
             for name, m in r.registry.manifests.items()
             for c in m.commands
             if asked == c.path or asked in c.aliases
@@ -187,10 +192,9 @@ async def patch_command(community_id: int, path: str, data: CommandPatch) -> Any
     )
     if found is None:
         raise NotFound("unknown command", details={"path": asked})
-    module, command_path = found  # an alias sets its command
     values = data.model_dump(exclude_unset=True)  # an explicit null clears the community's value
-    await communities.patch_command(resources(), community_id, command_path, module, values)
-    return {"community_id": community_id, "path": command_path, **values}
+    await communities.patch_command(resources(), community_id, found, values)
+    return {"community_id": community_id, "path": found, **values}
 
 
 @bp.get("/api/v1/communities/by-platform/<platform>/<server_id>")
@@ -212,11 +216,15 @@ async def find_community(platform: str, server_id: str) -> Any:
 @require_service
 @validate_request(CommunitySettingsPatch)
 @validate_response(CommunitySettingsOut)
+@error_responses(404)
 async def patch_settings(community_id: int, data: CommunitySettingsPatch) -> Any:
-    """The community's router settings (e.g. whether moderators skip cooldowns and limits)."""
+    """The community's router settings (kept; the community service owns them now)."""
     values = data.model_dump(exclude_none=True)
     settings = await communities.set_settings(resources(), community_id, values)
-    return {"community_id": community_id, "settings": settings}
+    return {
+        "community_id": community_id,
+        "settings": {"moderators_skip_limits": settings["moderators_skip_limits"]},
+    }
 
 
 @bp.get("/api/v1/communities")

@@ -9,16 +9,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from flask_core import metrics
+from flask_core import metrics, service_table
 from flask_core.errors import DependencyUnavailable
-from flask_core.events import CommandRequest, Event, EventResult, Status, invocation_id_for
+from flask_core.events import CommandRequest, Event, EventResult, Identity, Status, invocation_id_for
 from flask_core.idempotency import Claims, ClaimState
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
 from flask_core.settings import parse_rate
 
-from . import aliases, builtins, checks, dispatch, moderation
-from .communities import load_config, resolve_community
+from . import accounts, aliases, builtins, checks, dispatch, moderation
+from .communities import DEMO_SERVER, load_config, resolve_community
 from .parsing import Match, longest_match, parse
 from .registry import ROUTER, CommandSpec, ModuleRegistry
 from .sessions import Sessions
@@ -28,8 +28,11 @@ log = get_logger(__name__)
 EVENTS = metrics.counter("waddlebot_router_events_total", "Events by type and status", ("type", "status"))
 COMMAND_TYPES = ("chat_message", "slash_command")
 PLATFORMS_WITHOUT_ADMIN = ("twitch", "discord", "slack")
-#: `metadata` field of a `web` event naming its community; kept only from the portal (routes).
-TRUSTED_COMMUNITY = "portal_community_id"
+#: `metadata` field of a `web` event naming its community (communities.resolve_community);
+#: kept only when the portal sends it (routes._trusted), so no other caller can pick one.
+TRUSTED_COMMUNITY = "community_id"
+#: Core services' commands and subscriptions are always on (§11): never per community.
+CORE_MODULES = frozenset(s.prefix for s in service_table.SERVICES if s.kind == "core" and s.serves_commands)
 
 
 @dataclass(slots=True)
@@ -42,6 +45,9 @@ class Work:
     match: Match[CommandSpec] | None = None
     invocation_id: str = field(init=False)
     exempt: bool = False  # moderator or broadcaster: no cooldowns, no per-user limit
+    settings: dict[str, Any] = field(default_factory=dict)  # the community's (cached)
+    identity: Identity | None = None  # the asker's internal user, when identity answers
+    charged: bool = False  # its cost was debited (refunded if the module fails)
     started: float = field(default_factory=time.perf_counter)
 
     def __post_init__(self) -> None:
@@ -149,23 +155,28 @@ class Router:
         if await moderation.screen(self, work):  # §12: every chat message, before commands
             return
         event = work.event
-        trusted = event.metadata.get(TRUSTED_COMMUNITY) if event.platform == "web" else None
-        if isinstance(trusted, int) and not isinstance(trusted, bool) and trusted > 0:
-            work.community_id = trusted  # the portal's simulator: never provisions (§12)
-        else:
-            work.community_id = await resolve_community(
-                self.res, event, self.settings.default_modules, self.settings.router_table_ttl
-            )
+        # `web` never provisions (§12), except the `web:demo` community `waddlebot chat`
+        # talks to by default outside prod (made at start in dev, on first use in test).
+        demo = event.platform == "web" and event.server_id == DEMO_SERVER and self.settings.env != "prod"
+        community_id = await resolve_community(
+            self.res, event, self.settings.default_modules, self.settings.router_table_ttl,
+            provision=True if demo else None,
+        )  # fmt: skip
+        if community_id is None:  # a `web` server without a community (§12)
+            work.finish("ignored")
+            return
+        work.community_id = community_id
         if event.type not in COMMAND_TYPES:
             return
-        parsed = parse(event.text)
+        config = await load_config(self.res, work.community_id, self.settings.router_table_ttl)
+        work.settings = config.get("settings", {})
+        parsed = parse(_with_prefix(event.text, work.settings.get("command_prefix") or "!"))
         if parsed is None:
             return
-        if parsed.sigil == "#":  # marketplace commands arrive with the marketplace
+        if parsed.sigil == "#":  # community-scoped marketplace commands: none are offered yet
             work.finish("ignored")
             return
         await self.registry.wait_loaded()
-        config = await load_config(self.res, work.community_id, self.settings.router_table_ttl)
         table = await self.table(work.community_id)
         match = longest_match(parsed, table)
         if match is None:
@@ -181,7 +192,7 @@ class Router:
         key = (community_id, self.registry.generation, repr(config))
         table = self._tables.get(key)
         if table is None:
-            table = self.registry.commands_for(set(config["modules"]))
+            table = self.registry.commands_for(set(config["modules"]) | CORE_MODULES)
             for path, values in config["overrides"].items():
                 if path in table:
                     spec = table[path]
@@ -217,6 +228,7 @@ class Router:
         if work.match.spec.alias:
             await aliases.run(self, work)
             return
+        await self.identify([work])
         request = self.command_request(work)
         await self.sessions.put_many([self.session_context(work)])
         outcome = await dispatch.invoke(
@@ -224,7 +236,17 @@ class Router:
         )
         await self.complete(work, outcome)
 
+    async def identify(self, works: list[Work]) -> None:
+        """Fill each command's identity (cached; None when identity cannot say)."""
+        missing = [w for w in works if w.identity is None]
+        found = await asyncio.gather(*(accounts.identify(self, w.event) for w in missing))
+        for w, identity in zip(missing, found, strict=True):
+            w.identity = identity
+
     async def complete(self, work: Work, outcome: dispatch.ModuleOutcome) -> None:
+        if work.charged and not outcome.ok:  # the module failed: its cost goes back
+            assert work.match is not None
+            await accounts.refund(self, work.community_id, work.invocation_id)
         work.finish("processed", outcome.responses, pending=outcome.pending, invocation_id=work.invocation_id)
 
     def command_request(self, work: Work) -> CommandRequest:
@@ -235,7 +257,7 @@ class Router:
             command=work.match.spec.path,  # an alias runs its command's handler
             args=work.match.args,
             args_text=work.match.args_text,
-            identity=None,
+            identity=work.identity,
             invocation_id=work.invocation_id,
         )
 
@@ -256,17 +278,19 @@ class Router:
         """Non-command events go to the modules that subscribe to their type (§4.5)."""
         config = await load_config(self.res, work.community_id, self.settings.router_table_ttl)
         await self.registry.wait_loaded()
-        modules = self.registry.subscribers(work.event.type, set(config["modules"]))
+        modules = self.registry.subscribers(work.event.type, set(config["modules"]) | CORE_MODULES)
         if not modules:
             work.finish("ignored")
             return
         event = work.event.model_dump(mode="json")
+        identity = await accounts.identify(self, work.event)
 
         async def send(module: str) -> list[dict[str, Any]]:
             body = {
                 "event": event,
                 "community_id": str(work.community_id),
                 "invocation_id": invocation_id_for(work.event.event_id, module),
+                "identity": identity.model_dump(mode="json") if identity is not None else None,
             }
             answer = await dispatch.post(
                 self.res, self.settings, self.bulkheads, module, f"/{module}/api/v1/events", body
@@ -283,6 +307,14 @@ class Router:
         answers = await asyncio.gather(*(send(m) for m in modules))
         responses = [r for answer in answers for r in answer]
         work.finish("processed", responses, invocation_id=work.invocation_id)
+
+
+def _with_prefix(text: str, prefix: str) -> str:
+    """A community's own command prefix reads as `!` (which always works too)."""
+    stripped = text.lstrip()
+    if prefix != "!" and stripped.startswith(prefix) and not stripped.startswith("#"):
+        return "!" + stripped[len(prefix) :]
+    return text
 
 
 def record(work: Work) -> None:

@@ -1,6 +1,6 @@
 """The chat simulator: a line through the router as platform `web`, in the path's community.
 
-The community goes in the trusted `metadata.portal_community_id` field, which the router
+The community goes in the trusted `metadata.community_id` field, which the router
 keeps only from the portal's service token (§12); the simulated role is capped at the
 caller's own role in the community (`admin` only for admins). The event is the one the
 chat CLI sends (`waddlebot chat`), so the answer is the one the CLI would print; late
@@ -18,7 +18,7 @@ from flask_core.errors import DependencyUnavailable, ServiceError
 from flask_core.events import ROLE_ORDER, ROLE_RANK
 from flask_core.resources import Resources
 
-TRUSTED_COMMUNITY = "portal_community_id"  # waddlebot_router.service.TRUSTED_COMMUNITY
+TRUSTED_COMMUNITY = "community_id"  # waddlebot_router.service.TRUSTED_COMMUNITY
 TEXT_TYPES = ("chat", "dm", "error")
 
 

@@ -1,0 +1,1 @@
+"""WaddleBot Community: a core service under `/community` (ARCHITECTURE §2)."""

@@ -1,0 +1,150 @@
+"""The community REST API (service token): thin handlers that validate, call ops, answer.
+
+Every route under `/communities/{id}/…` answers that community's rows only: an entity or
+member id of another community is a 404, as an unknown one is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+from quart_schema import validate_querystring, validate_request, validate_response
+
+from flask_core import NotFound, require_service
+from flask_core.app import resources, settings_of
+from flask_core.openapi import error_responses
+from waddlebot_marketplace.paging import ListQuery, page_from, paginate
+
+from . import ops, service
+from .schemas import (
+    CommunityList,
+    CommunityOut,
+    CommunityPatch,
+    EntityList,
+    EntityOut,
+    MemberList,
+    MemberOut,
+    ResolveIn,
+    ResolveOut,
+    TimeZoneOut,
+)
+
+bp = Blueprint("community", __name__)
+
+COMMUNITY = "/api/v1/communities/<int:community_id>"
+
+
+def _key(item: dict[str, Any], field: str) -> Any:
+    value = item.get(field)
+    return (value is None, value if value is not None else 0)
+
+
+@bp.post("/api/v1/communities:resolve")
+@require_service
+@validate_request(ResolveIn)
+@validate_response(ResolveOut)
+@error_responses(404, 503)
+async def resolve(data: ResolveIn) -> Any:
+    """The community of a platform server, provisioned with DEFAULT_MODULES on first sight
+    (never for `web`, §12: 404 when unknown)."""
+    provision = data.provision  # the router sends False for `web` events (§12)
+    found = await ops.resolve(
+        resources(), data.platform, data.server_id, data.owner.model_dump() if data.owner else None,
+        provision=provision, default_modules=list(settings_of().default_modules),
+    )  # fmt: skip
+    if found is None:
+        raise NotFound("no community for this server", details={"platform": data.platform})
+    return {"community_id": found}
+
+
+@bp.get("/api/v1/communities/by-platform/<platform>/<server_id>")
+@require_service
+@validate_response(ResolveOut)
+@error_responses(404)
+async def by_platform(platform: str, server_id: str) -> Any:
+    found = await resources().db.read(service.find, platform, server_id)
+    if found is None:
+        raise NotFound("no community for this server yet", details={"platform": platform})
+    return {"community_id": found}
+
+
+@bp.get("/api/v1/communities")
+@require_service
+@validate_querystring(ListQuery)
+@validate_response(CommunityList)
+async def list_communities(query_args: ListQuery) -> Any:
+    """Every community (the portal's admin list); `q` over name and platforms."""
+    rows = await resources().db.read(service.all_communities)
+    page = page_from(query_args, ("id", "name", "created_at"), "id")
+    chunk, cursor = paginate(rows, page, _key, lambda i: f"{i['name']} {' '.join(i['platforms'])}")
+    return {"items": chunk, "next_cursor": cursor}
+
+
+@bp.get(COMMUNITY)
+@require_service
+@validate_response(CommunityOut)
+@error_responses(404)
+async def get_community(community_id: int) -> Any:
+    return await resources().db.read(service.get, community_id)
+
+
+@bp.patch(COMMUNITY)
+@require_service
+@validate_request(CommunityPatch)
+@validate_response(CommunityOut)
+@error_responses(404)
+async def patch_community(community_id: int, data: CommunityPatch) -> Any:
+    """Name and settings (prefix, IANA time zone, locale, default cooldowns); null = default."""
+    values = data.settings.model_dump(exclude_unset=True)
+    return await ops.patch(resources(), community_id, data.name, values)
+
+
+@bp.get(f"{COMMUNITY}/time-zone")
+@require_service
+@validate_response(TimeZoneOut)
+@error_responses(404)
+async def time_zone(community_id: int) -> Any:
+    """The community's IANA time zone and locale (calendar and memories read this)."""
+    found = await ops.settings_of(resources(), community_id)
+    return {"community_id": community_id, "time_zone": found["time_zone"], "locale": found["locale"]}
+
+
+@bp.get(f"{COMMUNITY}/entities")
+@require_service
+@validate_querystring(ListQuery)
+@validate_response(EntityList)
+@error_responses(404)
+async def list_entities(community_id: int, query_args: ListQuery) -> Any:
+    rows = await resources().db.read(service.entities, community_id)
+    page = page_from(query_args, ("id", "platform", "server_id", "created_at"), "id")
+    chunk, cursor = paginate(rows, page, _key, lambda i: f"{i['platform']} {i['server_id']}")
+    return {"items": chunk, "next_cursor": cursor}
+
+
+@bp.get(f"{COMMUNITY}/entities/<int:entity_id>")
+@require_service
+@validate_response(EntityOut)
+@error_responses(404)
+async def get_entity(community_id: int, entity_id: int) -> Any:
+    return await resources().db.read(service.entity, community_id, entity_id)
+
+
+@bp.get(f"{COMMUNITY}/members")
+@require_service
+@validate_querystring(ListQuery)
+@validate_response(MemberList)
+@error_responses(404)
+async def list_members(community_id: int, query_args: ListQuery) -> Any:
+    rows = await resources().db.read(service.members, community_id)
+    page = page_from(query_args, ("id", "username", "role", "last_seen"), "id")
+    chunk, cursor = paginate(rows, page, _key, lambda i: f"{i['username']} {i['platform']}")
+    return {"items": chunk, "next_cursor": cursor}
+
+
+@bp.get(f"{COMMUNITY}/members/<int:member_id>")
+@require_service
+@validate_response(MemberOut)
+@error_responses(404)
+async def get_member(community_id: int, member_id: int) -> Any:
+    return await resources().db.read(service.member, community_id, member_id)

@@ -1,0 +1,1 @@
+"""WaddleBot Marketplace: a core service under `/marketplace` (ARCHITECTURE §2)."""
