@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from flask_core.events import Event, Manifest, ManifestCommand, role_rank
-from flask_core.message_limits import fit
+from flask_core.message_limits import fit, message_limit
 from flask_core.resources import Resources
 
 from .communities import load_config
@@ -76,18 +76,26 @@ def help_text(table: dict[str, CommandSpec], wanted: str, roles: list[str]) -> s
     return text
 
 
-def modules_text(router: Host, enabled: list[str]) -> str:
-    """`!modules`: each enabled module by what it does and the commands it brings."""
-    parts = []
+def modules_text(router: Host, enabled: list[str], limit: int | None = None) -> str:
+    """`!modules`: each enabled module by what it does and the commands it brings.
+
+    When that does not fit one message (`limit`), each module by name and commands only,
+    so the list is never cut off (a streamer with every module enabled sees them all).
+    """
+    described, named = [], []
     for name in enabled:
         manifest = router.registry.manifests[name]
         tops = sorted({c.path.split(" ", 1)[0] for c in manifest.commands})
         what = manifest.description.rstrip(".") or name
         commands = f" ({', '.join(f'!{t}' for t in tops)})" if tops else ""
-        parts.append(f"{what}{commands}")
-    if not parts:
+        described.append(f"{what}{commands}")
+        named.append(f"{name}{commands}")
+    if not described:
         return "No modules are enabled here; only !help, !commands and !modules work."
-    return "Here I do: " + "; ".join(parts) + ". Type !help <command> for details."
+    text = "Here I do: " + "; ".join(described) + ". Type !help <command> for details."
+    if limit is not None and len(text) > limit:
+        text = "Modules: " + "; ".join(named) + ". Type !help <command> for details."
+    return text
 
 
 async def answer(router: Host, work: Command) -> list[dict[str, Any]]:
@@ -107,5 +115,6 @@ async def answer(router: Host, work: Command) -> list[dict[str, Any]]:
             text = "Commands: " + ", ".join(f"!{n}" for n in names)
         case "modules":
             config = await load_config(router.res, work.community_id, router.settings.router_table_ttl)
-            text = modules_text(router, [m for m in config["modules"] if m in router.registry.manifests])
+            enabled = [m for m in config["modules"] if m in router.registry.manifests]
+            text = modules_text(router, enabled, message_limit(work.event.platform))
     return [{"type": "chat", "text": fit(text, work.event.platform)}] if text else []
