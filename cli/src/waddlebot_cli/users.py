@@ -83,8 +83,10 @@ async def _open(settings: Any) -> Any:
 
     res = await Resources.open(settings)
     res.db.add_models(define_tables)
-    from waddlebot_community.models import define_tables as community_tables
-
+    try:
+        from waddlebot_community.models import define_tables as community_tables
+    except ImportError as exc:  # pragma: no cover - every install has the community service
+        raise SystemExit("waddlebot users: the community service is not installed") from exc
     res.db.add_models(community_tables)  # grants name communities, which the community service owns
     await res.db.migrate()
     return res
