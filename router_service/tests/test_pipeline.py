@@ -67,12 +67,18 @@ async def test_admin_role_from_a_platform_is_stripped(
     async with run_fleet(router_settings, apps) as fleet:
         spoofed = (await fleet.post(make_event("!shoutout_mod x", roles=["admin"]))).json()
         assert spoofed["status"] == "rejected"
-        # The portal names the community in the trusted field (web never provisions, §12).
+        # The portal names the community in the trusted field (web never provisions, §12) and
+        # may act as admin (on behalf of an admin); another caller's `web` event may do neither.
         trusted = {"community_id": 1}
-        portal = (
-            await fleet.post(make_event("!shoutout_mod x", roles=["admin"], platform="web", metadata=trusted))
-        ).json()
-        assert portal["status"] == "processed"
+        as_portal = service_headers("router", issuer="portal")
+
+        def event() -> dict[str, Any]:
+            return make_event("!shoutout_mod x", roles=["admin"], platform="web", metadata=trusted)
+
+        assert (await fleet.post(event(), headers=as_portal)).json()["status"] == "processed"
+        assert (await fleet.post(event())).json()["status"] == "ignored"  # no community named
+        demo = make_event("!shoutout_mod x", roles=["admin"], platform="web", server="demo")
+        assert (await fleet.post(demo)).json()["status"] == "rejected"  # admin stripped
 
 
 async def test_bot_never_answers_itself(

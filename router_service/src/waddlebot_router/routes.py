@@ -52,11 +52,20 @@ def router() -> Router:
 
 
 def _trusted(event: Event) -> Event:
-    """Only the portal may name a `web` event's community (its simulator, §12)."""
-    if TRUSTED_COMMUNITY in event.metadata and (current_service() != "portal" or event.platform != "web"):
-        metadata = {k: v for k, v in event.metadata.items() if k != TRUSTED_COMMUNITY}
-        return event.model_copy(update={"metadata": metadata})
-    return event
+    """Only the portal may name a `web` event's community or act as `admin` there (§12).
+
+    The portal caps the simulated role at its signed-in user's own, so `admin` reaches the
+    router only on behalf of an admin; any other caller's `web` event loses both.
+    """
+    if event.platform != "web" or current_service() == "portal":
+        return event
+    update: dict[str, Any] = {}
+    if TRUSTED_COMMUNITY in event.metadata:
+        update["metadata"] = {k: v for k, v in event.metadata.items() if k != TRUSTED_COMMUNITY}
+    if "admin" in event.user.roles:
+        roles = [r for r in event.user.roles if r != "admin"]
+        update["user"] = event.user.model_copy(update={"roles": roles})
+    return event.model_copy(update=update) if update else event
 
 
 @bp.post("/api/v1/events")
