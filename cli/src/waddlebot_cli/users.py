@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print("waddlebot users: the portal service (waddlebot-portal) is not installed", file=sys.stderr)
         return 2
+    from flask_core.settings import set_default_env
+
+    set_default_env(env="dev", log_level="WARNING")  # like `waddlebot run`: a dev server's store
     try:
         settings = PortalSettings()
     except ValidationError as exc:
