@@ -117,11 +117,12 @@ async def test_only_the_portal_may_name_a_web_events_community(portal_fleet: Any
         "text": "!quote add spoofed", "reply": {"kind": "inline"}, "metadata": {"community_id": community},
     }  # fmt: skip
     answered = (await portal_fleet.fleet.post(event)).json()  # a service token, but not the portal's
-    assert answered["responses"][0]["text"].startswith("Quote #1 added")
+    # The field is dropped, and `web` never provisions (§12): nothing runs anywhere.
+    assert (answered["status"], answered["responses"]) == ("ignored", [])
     found = await portal_fleet.fleet.http.get(
         "/router/api/v1/communities/by-platform/web/elsewhere", headers=_router()
     )
-    assert found.status_code == 200 and found.json()["community_id"] != community
+    assert found.status_code == 404
     quotes = await portal_fleet.fleet.http.get(
         f"/memories/api/v1/communities/{community}/quotes", headers=service_headers("memories")
     )

@@ -13,7 +13,8 @@ Group = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r
 
 class PageQuery(BaseModel):
     limit: int = Field(default=100, ge=1, le=1000)
-    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
+    # Kong's offsets are base64 text; anything else never came from this API.
+    cursor: Annotated[str, StringConstraints(max_length=500, pattern=r"^[A-Za-z0-9+/_=-]+$")] | None = None
 
 
 class ConsumerIn(BaseModel):

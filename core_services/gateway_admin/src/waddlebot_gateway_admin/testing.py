@@ -51,7 +51,12 @@ class FakeKong(FakeHttpServer):
     @staticmethod
     def _page(path: str, rows: list[dict[str, Any]], query: dict[str, str]) -> web.Response:
         size = int(query.get("size", "100"))
-        start = int(base64.urlsafe_b64decode(query["offset"]).decode()) if query.get("offset") else 0
+        try:
+            start = int(base64.urlsafe_b64decode(query["offset"]).decode()) if query.get("offset") else 0
+        except (ValueError, UnicodeError):  # Kong: 400 for an offset it never gave
+            return web.json_response(
+                {"code": 2, "name": "invalid offset", "message": "invalid offset"}, status=400
+            )
         body: dict[str, Any] = {"data": rows[start : start + size], "next": None}
         if start + size < len(rows):
             offset = base64.urlsafe_b64encode(str(start + size).encode()).decode()

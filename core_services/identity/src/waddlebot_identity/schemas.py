@@ -13,8 +13,13 @@ from .keys import ApiKey
 from .service import User
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-PlatformId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+#: No control characters: they are never part of a platform id or name, and PostgreSQL
+#: refuses NUL in text (a 500 instead of the 422 a bad value deserves).
+_PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+PlatformId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_PRINTABLE)]
+Username = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=_PRINTABLE)
+]
 Provider = Literal["twitch", "discord", "slack"]
 
 
@@ -23,7 +28,9 @@ class ResolveIn(BaseModel):
     platform: Platform
     platform_user_id: PlatformId
     username: Username
-    display_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    display_name: Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] | None = (
+        None
+    )
 
 
 class ResolveBatchIn(BaseModel):
