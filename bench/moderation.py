@@ -5,7 +5,9 @@ load is measured twice: first with the moderation module disabled in every bench
 community, then enabled with every filter on (links with an allow-list, caps, symbols,
 repetition, length, emotes, 50 banned words and two patterns). The `!quote` events do not
 break any filter, so both runs do the same command work and the difference is the
-evaluator's (cached rules, compiled once, no call or database read per message).
+evaluator's (cached rules, compiled once, no call or database read per message). The
+order is off, on, off again, and "on" is compared with the faster "off" (the first run
+also warms the server up).
 Target: on / off ≥ 0.9.
 
     python -m bench.moderation         this part alone (BENCH_REPS, BENCH_DURATION, BENCH_WARMUP)
@@ -98,11 +100,16 @@ def measure(bench: Bench) -> tuple[Measurement, Measurement]:
         seed(server, data_dir, bench.run_id)
         communities = _communities(server, data_dir, bench.run_id)
         _switch(server, data_dir, communities, enabled=False)
-        off = bench.measure("5 single event, moderation off", server, Kind.EVENT, data_dir)
+        first = bench.measure("5 single event, moderation off", server, Kind.EVENT, data_dir)
         _switch(server, data_dir, communities, enabled=True)
         on = bench.measure("5 single event, moderation on", server, Kind.EVENT, data_dir)
+        _switch(server, data_dir, communities, enabled=False)
+        again = bench.measure("5 single event, moderation off again", server, Kind.EVENT, data_dir)
     finally:
         server.stop()
+    # off, on, off: the first run also warms the server up, so "on" is compared with the
+    # faster of the two "off" runs (the stricter comparison).
+    off = max(first, again, key=lambda m: m.rate.median)
     return off, on
 
 
