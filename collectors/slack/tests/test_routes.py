@@ -119,6 +119,7 @@ async def test_a_mention_arriving_as_message_and_app_mention_is_one_event(
     ).status_code == 200
     [forwarded] = await fake_slack.wait_for(EVENTS)
     assert forwarded.body["text"] == "!quote"
+    assert forwarded.body["metadata"]["mentions_bot"] is True  # the AI answers lines addressed to it
     assert await caught_up(app, send_to, fake_slack, make_message) == ["!quote", "!marker"]
 
 

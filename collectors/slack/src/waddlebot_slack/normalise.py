@@ -73,7 +73,14 @@ def chat_message(envelope: Mapping[str, Any], bot: BotIdentity | None) -> Event 
         return None
     team = str(envelope.get("team_id") or e.get("team") or "")
     channel, ts = str(e["channel"]), str(e["ts"])
-    text = strip_mention(str(e.get("text") or ""), bot, mentioned=e.get("type") == "app_mention")
+    raw = str(e.get("text") or "")
+    text = strip_mention(raw, bot, mentioned=e.get("type") == "app_mention")
+    metadata: dict[str, Any] = {
+        "slack_event_id": envelope.get("event_id"),
+        "channel_type": e.get("channel_type"),
+    }
+    if text != raw or e.get("type") == "app_mention":
+        metadata["mentions_bot"] = True  # the line addressed the bot (the AI answers it, decision 0061)
     reply: dict[str, Any] = {"kind": "chat", "message_id": ts}
     if e.get("thread_ts"):
         reply["thread_ts"] = str(e["thread_ts"])  # answer in the thread it was asked in
@@ -87,7 +94,7 @@ def chat_message(envelope: Mapping[str, Any], bot: BotIdentity | None) -> Event 
             "type": "chat_message",
             "text": text.strip()[:4000],
             "reply": reply,
-            "metadata": {"slack_event_id": envelope.get("event_id"), "channel_type": e.get("channel_type")},
+            "metadata": metadata,
             "occurred_at": _when(e["ts"]),
         }
     )
