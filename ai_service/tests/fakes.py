@@ -36,8 +36,10 @@ class _FakeProvider(FakeHttpServer):
         self.in_flight = 0
         self.most_in_flight = 0
 
+    CHAT_PATH = ""  # where the provider's chat requests arrive (each fake sets it)
+
     def chat_calls(self) -> list[Recorded]:
-        raise NotImplementedError
+        return self.calls(self.CHAT_PATH)
 
     def answer_for(self, body: dict[str, Any]) -> str:
         self.answers += 1
@@ -78,8 +80,7 @@ class FakeOllama(_FakeProvider):
         self.route("POST", "/api/chat", self.chat)
         self.route("GET", "/api/tags", self.tags)
 
-    def chat_calls(self) -> list[Recorded]:
-        return self.calls("/api/chat")
+    CHAT_PATH = "/api/chat"
 
     async def tags(self, call: Recorded) -> web.StreamResponse:
         models = [{"name": m, "model": m, "modified_at": "2024-10-01T12:00:00Z", "size": 2019393189,
@@ -150,8 +151,7 @@ class FakeOpenAI(_FakeProvider):
         self.route("POST", "/v1/chat/completions", self.completions)
         self.route("GET", "/v1/models", self.models)
 
-    def chat_calls(self) -> list[Recorded]:
-        return self.calls("/v1/chat/completions")
+    CHAT_PATH = "/v1/chat/completions"
 
     def _refused(self, call: Recorded) -> web.StreamResponse | None:
         if call.headers.get("Authorization") != f"Bearer {self.api_key}":
