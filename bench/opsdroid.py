@@ -91,6 +91,7 @@ def ensure_venv(cache: Path) -> Path:
                 "--quiet",
                 "--disable-pip-version-check",
                 f"opsdroid=={VERSION}",
+                SETUPTOOLS,
             ],
             check=True,
             capture_output=True,
