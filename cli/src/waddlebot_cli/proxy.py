@@ -3,10 +3,11 @@
 Routing is by the first path segment, as in the dispatcher and the Ingress: `/<prefix>/…`
 goes to `<PREFIX>_URL` for every installed service of the table, `/` and paths outside
 a prefix go to the portal when it is installed (ARCHITECTURE §12: portal_api serves the
-built SPA there itself, `flask_core.spa.mount`), anything else is a 404 in the error shape. Websockets are passed through; `X-Request-ID` is passed on (one
-is made when the client sent none) and `X-Forwarded-For/-Proto/-Host` are set. The
-proxy answers `/healthz` itself and `/readyz` by asking every backend's `/readyz`.
-Compose and Kubernetes use Caddy and an Ingress instead; this is for `make fleet`.
+built SPA there itself, `flask_core.spa.mount`), anything else is a 404 in the error
+shape. Websockets are passed through; `X-Request-ID` is passed on (one is made when the
+client sent none) and `X-Forwarded-For/-Proto/-Host` are set. The proxy answers
+`/healthz` itself and `/readyz` by asking every backend's `/readyz`. Compose and
+Kubernetes use Caddy and an Ingress instead; this is for `make fleet`.
 """
 
 from __future__ import annotations

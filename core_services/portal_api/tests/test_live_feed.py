@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,9 @@ class Listener:
 
     async def _run(self) -> None:
         async with self.browser.http.stream("GET", self.path) as stream:
-            assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+            assert stream.status_code == 200 and stream.headers["content-type"].startswith(
+                "text/event-stream"
+            )
             async for line in stream.aiter_lines():
                 if line.startswith(": connected"):
                     self.connected.set()
@@ -160,7 +162,9 @@ async def test_with_redis_the_feed_crosses_app_instances(
 ) -> None:
     """The router's instance and a portal instance alone share only Redis (the fleet)."""
     services = {"memories": (create_memories, MemoriesSettings)}
-    async with twitch_chat(make_settings, data_dir, free_port, services, redis_url=redis_url, **PORTAL) as chat:
+    async with twitch_chat(
+        make_settings, data_dir, free_port, services, redis_url=redis_url, **PORTAL
+    ) as chat:
         port = free_tcp_port()
         try:
             settings = make_settings(

@@ -61,7 +61,9 @@ def test_serve_portal_alone_serves_the_spa_and_the_api(tmp_path: Path) -> None:
             assert root.headers["Content-Type"].startswith("text/html")
             assert "default-src 'self'" in root.headers["Content-Security-Policy"]
             deep = http.get("/c/1/commands", headers={"Accept": HTML})  # a client route: index.html
-            assert deep.status_code == 200 and deep.text == INDEX and deep.headers["Cache-Control"] == "no-cache"
+            assert (
+                deep.status_code == 200 and deep.text == INDEX and deep.headers["Cache-Control"] == "no-cache"
+            )
             asset = http.get("/assets/index-9f8e7d.js")
             assert asset.status_code == 200 and asset.text == "console.log('portal')"
             assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"

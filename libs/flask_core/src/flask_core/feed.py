@@ -36,7 +36,9 @@ from .resources import Resources
 
 log = get_logger(__name__)
 DROPPED = metrics.counter(
-    "waddlebot_feed_dropped_total", "Live-feed entries dropped (buffer full, Redis down, slow reader)", ("reason",)
+    "waddlebot_feed_dropped_total",
+    "Live-feed entries dropped (buffer full, Redis down, slow reader)",
+    ("reason",),
 )
 FLUSHED = metrics.counter("waddlebot_feed_flushed_total", "Live-feed entries written out", ())
 SERVICE = "feed"
@@ -131,7 +133,8 @@ class Feed:
     # --- reading -------------------------------------------------------------------
 
     def keys(self, community_id: int) -> tuple[str, str]:
-        return self.res.key("portal", "feed", str(community_id)), self.res.key("portal", "feed-ch", str(community_id))
+        community = str(community_id)
+        return self.res.key("portal", "feed", community), self.res.key("portal", "feed-ch", community)
 
     async def recent(self, community_id: int) -> list[str]:
         """The community's last `FEED_KEEP` entries, oldest first."""
