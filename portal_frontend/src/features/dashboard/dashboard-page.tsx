@@ -39,9 +39,9 @@ function ChatLine({ event }: { event: FeedEvent }) {
       <span className="feed-text">{text(d.text)}</span>{" "}
       {text(d.command) ? <span className="badge">!{text(d.command)}</span> : null} <span className="feed-status">{text(d.status)}</span>
       {said.map((a, i) => (
-        <p key={i} className="feed-answer">
+        <div key={i} className="feed-answer">
           <span className="feed-who">Bot</span>: <span className="feed-text">{a}</span>
-        </p>
+        </div>
       ))}
     </>
   );
