@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ DROPPED = metrics.counter(
 )
 FLUSHED = metrics.counter("waddlebot_feed_flushed_total", "Live-feed entries written out", ())
 SERVICE = "feed"
+_BUFFER_FULL = DROPPED.labels(SERVICE, "buffer_full")
 EXTRA = "flask_core.feed"
 SUBSCRIBER_QUEUE = 1000
 TTL = 86400  # a quiet community's recent entries expire after a day
@@ -55,7 +57,7 @@ class Feed:
         settings = res.settings
         self.keep = settings.feed_keep
         self.interval = settings.feed_flush_interval
-        self.buffer: deque[tuple[int, str, dict[str, Any], str]] = deque()
+        self.buffer: deque[tuple[int, str, dict[str, Any], float]] = deque()
         self.capacity = settings.feed_buffer
         self.task: asyncio.Task[None] | None = None
         # without Redis: the recent lines and the live subscribers of this process
@@ -69,8 +71,8 @@ class Feed:
         try:
             if len(self.buffer) >= self.capacity:
                 self.buffer.popleft()
-                DROPPED.labels(SERVICE, "buffer_full").inc()
-            self.buffer.append((community_id, kind, data, datetime.now(UTC).isoformat()))
+                _BUFFER_FULL.inc()
+            self.buffer.append((community_id, kind, data, time.time()))  # formatted at the flush
             if self.task is None:
                 self.task = asyncio.get_running_loop().create_task(self._run())
         except Exception as exc:  # the feed is best effort: an event never fails because of it
@@ -92,7 +94,8 @@ class Feed:
         self.buffer.clear()
         lines: dict[int, list[str]] = defaultdict(list)
         for community_id, kind, data, at in taken:
-            entry = {"kind": kind, "community_id": community_id, "at": at, "data": data}
+            stamp = datetime.fromtimestamp(at, UTC).isoformat()
+            entry = {"kind": kind, "community_id": community_id, "at": stamp, "data": data}
             lines[community_id].append(json.dumps(entry, default=str))
         redis = self.res.redis
         if redis is None:
