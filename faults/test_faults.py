@@ -231,7 +231,9 @@ class Fleet:
 
 def fleet_env(data_dir: Path, port: int, helix: FakeHelix, **extra: str) -> dict[str, str]:
     """The fleet's environment: fast leases and retry schedules so a run fits the CI budget."""
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV")}
+    keep = core_settings.inherited_env(
+        lambda name: name in ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV")
+    )
     return {
         **keep,
         "ENV": "test", "HOST": "127.0.0.1", "PORT": str(port), "DATA_DIR": str(data_dir),

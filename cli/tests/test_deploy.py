@@ -136,6 +136,27 @@ def test_kubernetes_has_a_deployment_service_and_ingress_path_per_service_on_its
     assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
 
 
+def test_the_spa_at_root_goes_to_portal_api_which_the_image_gives_the_built_spa() -> None:
+    """ARCHITECTURE §12: `/` is portal_api's (Ingress, Caddy); the image carries dist."""
+    (ingress,) = by_kind("Ingress").values()
+    paths = ingress["spec"]["rules"][0]["http"]["paths"]
+    portal = next(s for s in installed_rows() if s.prefix == "portal")
+    assert paths[-1] == {  # the last, least specific path: every prefix is matched before it
+        "path": "/", "pathType": "Prefix",
+        "backend": {"service": {"name": "portal", "port": {"number": portal.port}}},
+    }  # fmt: skip
+    caddy = (ROOT / "deploy/caddy/Caddyfile").read_text()
+    assert caddy.rsplit("handle {", 1)[1].split("}", 1)[0].strip() == f"reverse_proxy portal:{portal.port}"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    node, python = dockerfile.split("FROM python:3.13-slim AS build", 1)
+    assert "FROM node:20-slim AS portal" in node and "npm ci" in node and "vite build" in node
+    assert (
+        "COPY --from=portal --chown=root:root /src/portal_frontend/dist /app/portal_frontend/dist" in python
+    )
+    assert "PORTAL_DIST_DIR=/app/portal_frontend/dist" in python
+    assert "portal_frontend/dist" in (ROOT / ".dockerignore").read_text().split()  # built in the image
+
+
 def test_every_container_is_hardened_probed_and_drains_before_it_is_killed() -> None:
     pods = [d["spec"]["template"]["spec"] for d in k8s_docs() if d["kind"] in ("Deployment", "Job")]
     for pod in pods:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,13 +27,18 @@ CONTRACT = HERE.parent / "openapi" / "contract.yaml"
 PORTAL_PREFIX = "/portal/api/v1/"
 
 
-async def app_spec() -> dict[str, Any] | None:
-    """The portal app's own spec, or None when the portal service is not installed."""
+async def app_spec(data_dir: Path) -> dict[str, Any] | None:
+    """The portal app's own spec, or None when the portal service is not installed.
+
+    Its settings are ENV=dev (no real secrets needed) with a throwaway DATA_DIR, where dev
+    writes its generated secrets (PITFALLS): the worktree stays clean.
+    """
     try:
         from waddlebot_portal.app import create_app
+        from waddlebot_portal.settings import PortalSettings
     except ImportError:
         return None
-    app = create_app()
+    app = create_app(PortalSettings(env="dev", data_dir=data_dir))
     async with app.app_context():
         spec: dict[str, Any] = app.extensions["QUART_SCHEMA"].openapi_provider.schema()
     return json.loads(json.dumps(spec, default=str))
@@ -74,12 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
     contract = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
-    # The app's settings want secrets outside dev and write var/secrets under DATA_DIR
-    # (PITFALLS): a throwaway DATA_DIR keeps the worktree clean.
     with tempfile.TemporaryDirectory(prefix="portal-openapi-") as data_dir:
-        os.environ.setdefault("ENV", "dev")
-        os.environ["DATA_DIR"] = data_dir
-        real = asyncio.run(app_spec())
+        real = asyncio.run(app_spec(Path(data_dir)))
     document = merge(contract, real)
     args.output.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     sources = [

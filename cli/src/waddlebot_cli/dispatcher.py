@@ -40,7 +40,7 @@ class Dispatcher:
         self.started = False
         self._running: list[Quart] = []
         # The portal's built SPA at `/` (ARCHITECTURE §12), when portal_frontend/dist exists.
-        self.spa = SpaASGI.from_env(reserved=apps)
+        self.spa = SpaASGI.from_settings(settings, reserved=apps)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

@@ -2,11 +2,12 @@
 
 Routing is by the first path segment, as in the dispatcher and the Ingress: `/<prefix>/…`
 goes to `<PREFIX>_URL` for every installed service of the table, `/` and paths outside
-a prefix go to the portal when it is installed (ARCHITECTURE §12), anything else is a
-404 in the error shape. Websockets are passed through; `X-Request-ID` is passed on (one
-is made when the client sent none) and `X-Forwarded-For/-Proto/-Host` are set. The
-proxy answers `/healthz` itself and `/readyz` by asking every backend's `/readyz`.
-Compose and Kubernetes use Caddy and an Ingress instead; this is for `make fleet`.
+a prefix go to the portal when it is installed (ARCHITECTURE §12: portal_api serves the
+built SPA there itself, `flask_core.spa.mount`), anything else is a 404 in the error
+shape. Websockets are passed through; `X-Request-ID` is passed on (one is made when the
+client sent none) and `X-Forwarded-For/-Proto/-Host` are set. The proxy answers
+`/healthz` itself and `/readyz` by asking every backend's `/readyz`. Compose and
+Kubernetes use Caddy and an Ingress instead; this is for `make fleet`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import uuid
 from typing import TYPE_CHECKING
 
-from flask_core import service_table, spa
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flask_core import service_table
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -44,15 +46,29 @@ HOP_BY_HOP = frozenset(
 PORTAL = "portal"
 
 
-def routes_from_env(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """{prefix: base URL} of every installed service that has a `<PREFIX>_URL`."""
-    env = os.environ if environ is None else environ
-    found = {}
-    for prefix in service_table.PREFIXES:
-        url = env.get(f"{prefix.upper()}_URL")
-        if url and prefix in service_table.installed():
-            found[prefix] = url.rstrip("/")
-    return found
+class ProxySettings(BaseSettings):
+    """What the proxy reads: HOST, PORT and each service's `<PREFIX>_URL` (ARCHITECTURE §2).
+
+    Not CoreSettings: the proxy holds no secrets and opens no database.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    for _prefix in service_table.PREFIXES:
+        __annotations__[f"{_prefix}_url"] = "str | None"
+        vars()[f"{_prefix}_url"] = None
+    del _prefix
+
+    def routes(self) -> dict[str, str]:
+        """{prefix: base URL} of every installed service that has a `<PREFIX>_URL`."""
+        found = {}
+        for prefix in service_table.PREFIXES:
+            url: str | None = getattr(self, f"{prefix}_url")
+            if url and prefix in service_table.installed():
+                found[prefix] = url.rstrip("/")
+        return found
 
 
 def pick(routes: dict[str, str], path: str) -> str | None:
@@ -69,8 +85,6 @@ def build_app(routes: dict[str, str], *, timeout: float = 60.0) -> web.Applicati
 
     app = web.Application(client_max_size=8 * 1024 * 1024)
     state: dict[str, aiohttp.ClientSession] = {}
-    dist = spa.default_dist()  # the portal's built SPA at `/` (ARCHITECTURE §12), when built
-    reserved = spa.service_prefixes() | set(routes)
 
     async def _session(app: web.Application) -> AsyncIterator[None]:
         state["http"] = aiohttp.ClientSession(
@@ -145,12 +159,6 @@ def build_app(routes: dict[str, str], *, timeout: float = 60.0) -> web.Applicati
             return await healthz(request)
         if request.path == "/readyz":
             return await readyz(request)
-        if dist is not None and request.method in spa.METHODS:
-            found = spa.resolve(dist, request.path, request.headers.get("Accept", ""), reserved)
-            if found is not None:
-                if spa.not_modified(found, request.headers.get("If-None-Match", "")):
-                    return web.Response(status=304, headers=found.headers())
-                return web.FileResponse(found.path, headers=found.headers())
         base = pick(routes, request.path)
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming or uuid.uuid4().hex
@@ -193,9 +201,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    routes = routes_from_env()
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "8080"))
+    settings = ProxySettings()
+    routes, host, port = settings.routes(), settings.host, settings.port
     print(
         json.dumps({"event": "proxy.serving", "url": f"http://{host}:{port}", "routes": routes}),
         file=sys.stderr,

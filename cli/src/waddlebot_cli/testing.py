@@ -12,7 +12,6 @@ FakeHelix                   Twitch's Helix and token endpoint for subprocess fle
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -26,6 +25,7 @@ from aiohttp import web
 from quart import Quart
 
 from flask_core.local_servers import free_tcp_port, release_tcp_port
+from flask_core.settings import inherited_env
 from flask_core.testing import TEST_PORTAL_SECRET, TEST_SECRET, live_server, reset_database, service_headers
 
 from .dispatcher import Dispatcher
@@ -107,7 +107,7 @@ def process_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
     """The environment for a `waddlebot` / `make` subprocess in a test: this one's, without
     the developer's base URLs, ENV, DATA_DIR, PORT or cooldown, then `extra`."""
     dropped = ("ENV", "DATA_DIR", "PORT", "ROUTER_DEFAULT_COOLDOWN")
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k not in dropped}
+    env = inherited_env(lambda name: not name.endswith("_URL") and name not in dropped)
     env.update(PORT=str(port), DATA_DIR=str(data_dir), **extra)
     return env
 

@@ -144,8 +144,10 @@ async def test_the_dashboard_feed_streams_simulations(portal_fleet: Any) -> None
                 if line.startswith(": connected"):
                     connected.set()
                 if line.startswith("data: "):
-                    seen.append(json.loads(line.removeprefix("data: ")))
-                    return
+                    entry = json.loads(line.removeprefix("data: "))
+                    if entry["kind"] == "simulation":  # the router's `chat` line "hello" came first
+                        seen.append(entry)
+                        return
 
     async with asyncio.timeout(10):
         task = asyncio.create_task(listen())

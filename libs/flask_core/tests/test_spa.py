@@ -59,13 +59,17 @@ def test_refusals(dist: Path) -> None:
     assert spa.resolve(dist, "/", HTML) is None
 
 
-def test_default_dist_needs_an_index(dist: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(spa.ENV_DIST, str(dist))
-    assert spa.default_dist() == dist.resolve()
-    monkeypatch.setenv(spa.ENV_DIST, str(tmp_path / "nowhere"))
-    assert spa.default_dist() is None
-    assert spa.SpaASGI.from_env() is None
-    monkeypatch.delenv(spa.ENV_DIST)
+def test_default_dist_needs_an_index(
+    dist: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, make_settings: Any
+) -> None:
+    assert spa.default_dist(dist) == dist.resolve()
+    assert spa.default_dist(tmp_path / "nowhere") is None
+    assert spa.SpaASGI.from_settings(make_settings(portal_dist_dir=tmp_path / "nowhere")) is None
+    monkeypatch.setenv("PORTAL_DIST_DIR", str(dist))  # the setting's name (ARCHITECTURE §3)
+    found = spa.SpaASGI.from_settings(make_settings())
+    assert found is not None and found.dist == dist.resolve()
+    assert {"portal", "router", "healthz", "metrics"} <= found.reserved
+    monkeypatch.delenv("PORTAL_DIST_DIR")
     monkeypatch.chdir(tmp_path)
     assert spa.default_dist() is None
     (tmp_path / "portal_frontend").mkdir()
@@ -109,8 +113,8 @@ async def test_asgi_helper(dist: Path) -> None:
         assert not handled and sent == [], (method, path)
 
 
-async def test_quart_blueprint_behind_the_app_routes(dist: Path, make_settings: Any) -> None:
-    settings = make_settings()
+async def test_mounted_in_front_of_an_app(dist: Path, make_settings: Any) -> None:
+    settings = make_settings(portal_dist_dir=dist)
     api = Blueprint("api", __name__)
 
     @api.get("/api/v1/ping")
@@ -118,10 +122,10 @@ async def test_quart_blueprint_behind_the_app_routes(dist: Path, make_settings: 
         return {"pong": True}
 
     app = create_app("portal", settings, [api], "portal")
-    app.register_blueprint(spa.blueprint(dist, reserved={"portal"}))
+    assert spa.mount(app, settings)
     async with started(app, settings=settings):
         http = app.test_client()
-        assert (await http.get("/portal/api/v1/ping")).status_code == 200
+        assert (await http.get("/portal/api/v1/ping", headers={"Accept": HTML})).status_code == 200
         page = await http.get("/c/3/overlays", headers={"Accept": HTML})
         assert page.status_code == 200 and page.headers["Cache-Control"] == "no-cache"
         assert "<title>portal</title>" in await page.get_data(as_text=True)
@@ -133,3 +137,10 @@ async def test_quart_blueprint_behind_the_app_routes(dist: Path, make_settings: 
         assert missing.status_code == 404 and (await missing.get_json())["error"]["code"] == "not_found"
         api_miss = await http.get("/portal/api/v1/nope", headers={"Accept": HTML})
         assert api_miss.status_code == 404
+        # the app's own answers are untouched: probes, other methods, JSON clients
+        assert (await http.get("/healthz", headers={"Accept": HTML})).status_code == 200
+        posted = await http.post("/c/3/overlays", headers={"Accept": HTML})
+        assert posted.status_code == 404  # not the SPA's 405: unsafe methods are the app's
+        assert (await http.get("/c/3/overlays")).status_code == 404  # JSON clients get the §3 404
+    unbuilt = create_app("portal", make_settings(portal_dist_dir=dist / "nowhere"), [], "portal")
+    assert not spa.mount(unbuilt, settings.model_copy(update={"portal_dist_dir": dist / "nowhere"}))

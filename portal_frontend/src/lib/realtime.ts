@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { ResponseOf } from "./api/types";
 
 export const feedEvent = z.object({
-  kind: z.enum(["simulation", "change"]),
+  kind: z.enum(["simulation", "change", "chat"]),
   community_id: z.number(),
   at: z.string(),
   data: z.record(z.string(), z.unknown()),
@@ -31,8 +31,7 @@ export function subscribe(
       // a line that is not JSON is not ours: skip it
     }
   };
-  source.addEventListener("simulation", handle);
-  source.addEventListener("change", handle);
+  for (const kind of feedEvent.shape.kind.options) source.addEventListener(kind, handle);
   source.onopen = () => onState("live");
   source.onerror = () => onState("reconnecting"); // EventSource retries by itself
   return () => source.close();

@@ -17,7 +17,7 @@ from flask_core.logging import get_logger
 from flask_core.resources import Resources
 from flask_core.settings import parse_rate
 
-from . import accounts, aliases, builtins, checks, dispatch, moderation
+from . import accounts, aliases, builtins, checks, dispatch, live, moderation
 from .communities import DEMO_SERVER, load_config, resolve_community
 from .parsing import Match, longest_match, parse
 from .registry import ROUTER, CommandSpec, ModuleRegistry
@@ -132,6 +132,7 @@ class Router:
             if work.event.reply.kind != "inline":  # a private answer never shows in an HTTP answer
                 work.result.responses, left_out = dispatch.without_private(work.result.responses)
                 work.result.private = left_out or None
+        live.offer(self.res, work)  # the dashboard's live feed: buffered, no I/O (flask_core.feed)
 
     async def _process(self, work: Work) -> None:
         await self.resolve(work)

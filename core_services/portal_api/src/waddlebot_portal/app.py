@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Quart, Response, request
 
-from flask_core import Resources
+from flask_core import Resources, spa
 from flask_core import create_app as core_create_app
 
 from .models import define_tables
@@ -16,7 +16,8 @@ PREFIX = "portal"
 
 
 def create_app(settings: PortalSettings | None = None, resources: Resources | None = None) -> Quart:
-    """The portal app: sessions, me, communities, the management screens, audit, simulator."""
+    """The portal app: sessions, me, communities, the management screens, audit, simulator,
+    and the built SPA at `/` when there is one (PORTAL_DIST_DIR)."""
     settings = settings or PortalSettings()
     app = core_create_app(PREFIX, settings, [bp], PREFIX, resources=resources, models=[define_tables])
 
@@ -34,6 +35,9 @@ def create_app(settings: PortalSettings | None = None, resources: Resources | No
         return response
 
     _every_community_route_has_a_role(app)
+    # Alone (`waddlebot serve portal`: the fleet, compose, Kubernetes) the portal serves the
+    # built SPA at `/` and its client routes (§12); behind the dispatcher only /portal/… gets here.
+    spa.mount(app, settings)
     return app
 
 

@@ -144,7 +144,7 @@ async def _audited(
         resources().db, who, community_id=community_id, action=action, resource=screen.name,
         resource_id=key, before=before, after=after,
     )  # fmt: skip
-    await feed.publish(
+    feed.publish(
         community_id,
         "change",
         {"resource": screen.name, "action": action, "resource_id": key, "actor": who.name},

@@ -411,7 +411,7 @@ async def simulate(community_id: int, data: SimulateIn) -> SimulateOut:
     event = simulator.build_event(community_id, data.text, data.user.username, role, user.sub)
     result = await simulator.simulate(resources(), event, portal_settings().portal_simulate_timeout)
     responses = result["responses"]
-    await feed.publish(
+    feed.publish(
         community_id,
         "simulation",
         {"text": data.text, "username": data.user.username, "role": role, "status": result["status"],

@@ -148,9 +148,13 @@ class SimulateOut(BaseModel):
 
 
 class FeedEvent(BaseModel):
-    """One line of the dashboard's SSE feed (`event: <kind>`, `data: <this>`)."""
+    """One line of the dashboard's SSE feed (`event: <kind>`, `data: <this>`).
 
-    kind: Literal["simulation", "change"]
+    `chat` (from the router): `data` = {platform, channel, username, text, command, status,
+    responses}; chat text is untrusted and shown as text only.
+    """
+
+    kind: Literal["simulation", "change", "chat"]
     community_id: int
     at: datetime
     data: dict[str, Any]

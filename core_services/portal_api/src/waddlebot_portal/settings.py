@@ -24,7 +24,6 @@ class PortalSettings(CoreSettings):
     portal_argon2_parallelism: int = Field(default=4, ge=1)
     portal_proxy_timeout: float = Field(default=5.0, gt=0)  # total budget of one proxied call
     portal_simulate_timeout: float = Field(default=10.0, gt=0)  # the router's answer to a simulation
-    portal_feed_keep: int = Field(default=50, ge=1, le=1000)  # recent events kept per community
     portal_feed_heartbeat: float = Field(default=15.0, gt=0)  # seconds between SSE keep-alives
     portal_oauth_state_ttl: int = Field(default=600, ge=30)  # seconds to finish an OAuth sign-in
 

@@ -73,6 +73,9 @@ class Resources:
         return self.settings.redis_key_prefix + ":".join(parts)
 
     async def close(self) -> None:
+        feed = self.extras.pop("flask_core.feed", None)  # flask_core.feed: flush what is buffered
+        if feed is not None:
+            await feed.aclose()
         await self.http.aclose()
         await self.cache.close()
         if self.redis is not None:

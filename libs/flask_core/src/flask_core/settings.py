@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -77,6 +78,13 @@ class CoreSettings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     http_breaker_threshold: int = 5  # consecutive failures that open a downstream's circuit
     http_breaker_reset: float = 10.0  # seconds before an open circuit lets one trial through
+    # The live feed of a community (`flask_core.feed`): written by the router and the portal.
+    feed_keep: int = Field(default=50, ge=1, le=1000)  # FEED_KEEP: recent entries kept per community
+    feed_flush_interval: float = Field(default=0.1, gt=0, le=5)  # FEED_FLUSH_INTERVAL: seconds per batch
+    feed_buffer: int = Field(default=10_000, ge=1)  # FEED_BUFFER: entries buffered at most (oldest dropped)
+    #: PORTAL_DIST_DIR: the built SPA (`portal_frontend/dist`) that `/` serves (flask_core.spa);
+    #: None = `./portal_frontend/dist` when it holds an index.html.
+    portal_dist_dir: Path | None = None
 
     # Service base URLs, one `<PREFIX>_URL` per row of the service table (`router_url`,
     # `memories_url` …); None = this process's own address. Read them with service_url().
@@ -199,6 +207,12 @@ def parse_duration(value: str | float | int) -> float:
     if not 0 <= seconds < float("inf"):
         raise ValueError(f"invalid duration {value!r}; it must be 0 or more")
     return seconds
+
+
+def inherited_env(keep: Callable[[str], bool]) -> dict[str, str]:
+    """The hand-off to a child process: this process's variables whose names `keep` accepts
+    (the child reads them through its own settings)."""
+    return {name: value for name, value in os.environ.items() if keep(name)}
 
 
 def set_default_env(**values: str) -> None:

@@ -1,7 +1,10 @@
 """Serve a built single-page app (the portal, `portal_frontend/dist`) at `/` (ARCHITECTURE §12).
 
-One rule set, three mounts: `blueprint(dist)` for a Quart app, `SpaASGI` for the
-single-process dispatcher (raw ASGI), and `resolve()` for the fleet proxy (aiohttp).
+One rule set, one mount: `SpaASGI`, raw ASGI in front of the routes. The single-process
+dispatcher tries it after its prefixes (`make run`); portal_api running alone (`waddlebot
+serve portal`: the fleet, compose, Kubernetes, where the proxy and the Ingress send `/` to
+it) puts it in front of its own app with `mount(app, settings)`. Anything it does not
+answer (another method, a prefix, a JSON client's unknown path) goes on to the app.
 
 - A file that exists under `dist` is served as it is. Vite's content-hashed files under
   `assets/` are cached for a year (`immutable`); `index.html` is `no-cache`, so a new
@@ -19,14 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
-import os
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from quart import Blueprint
+    from quart import Quart
+
+    from .settings import CoreSettings
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -42,7 +46,8 @@ CSP = (
     "img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-src 'self'; connect-src 'self'"
 )
 METHODS = ("GET", "HEAD")
-ENV_DIST = "PORTAL_DIST_DIR"
+#: Root paths an app answers itself, never the SPA's (besides every §2 prefix).
+PROBES = ("healthz", "readyz", "metrics")
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,9 @@ class SpaFile:
         return found
 
 
-def default_dist() -> Path | None:
-    """`PORTAL_DIST_DIR`, else `./portal_frontend/dist`, when it holds an index.html."""
-    configured = os.environ.get(ENV_DIST)
-    candidate = Path(configured) if configured else Path.cwd() / "portal_frontend" / "dist"
+def default_dist(configured: Path | None = None) -> Path | None:
+    """`configured` (PORTAL_DIST_DIR), else `./portal_frontend/dist`, when it holds an index.html."""
+    candidate = configured if configured is not None else Path.cwd() / "portal_frontend" / "dist"
     return candidate.resolve() if (candidate / INDEX).is_file() else None
 
 
@@ -136,10 +140,11 @@ class SpaASGI:
         self.reserved = frozenset(reserved)
 
     @classmethod
-    def from_env(cls, reserved: Collection[str] = ()) -> SpaASGI | None:
-        """The SPA of `default_dist()`, or None when it is not built; every §2 prefix is reserved."""
-        dist = default_dist()
-        return cls(dist, {*service_prefixes(), *reserved}) if dist is not None else None
+    def from_settings(cls, settings: CoreSettings, reserved: Collection[str] = ()) -> SpaASGI | None:
+        """The SPA of `PORTAL_DIST_DIR` (or `./portal_frontend/dist`), or None when it is not
+        built; every §2 prefix and the root probes are reserved."""
+        dist = default_dist(settings.portal_dist_dir)
+        return cls(dist, {*service_prefixes(), *PROBES, *reserved}) if dist is not None else None
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> bool:
         if scope["type"] != "http" or scope["method"] not in METHODS:
@@ -151,34 +156,26 @@ class SpaASGI:
         answer = [(k.lower().encode(), v.encode()) for k, v in found.headers().items()]
         if not_modified(found, headers.get("if-none-match", "")):
             await send({"type": "http.response.start", "status": 304, "headers": answer})
-            await send({"type": "http.response.body", "body": b""})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
             return True
         body = b"" if scope["method"] == "HEAD" else await asyncio.to_thread(found.path.read_bytes)
         answer.append((b"content-length", str(found.size).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": answer})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
         return True
 
 
-def blueprint(dist: Path, reserved: Collection[str] = (), name: str = "spa") -> Blueprint:
-    """A Quart blueprint serving `dist` at `/` (register it last; routes of the app win)."""
-    from quart import Blueprint, Response, request  # not at import: the aiohttp proxy uses resolve()
+def mount(app: Quart, settings: CoreSettings) -> bool:
+    """Serve the built SPA at `/` in front of `app` (portal_api alone); False when not built."""
+    found = SpaASGI.from_settings(settings)
+    if found is None:
+        return False
+    inner = app.asgi_app
 
-    from .errors import NotFound
+    async def asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
+        if await found.serve(scope, receive, send):
+            return
+        await inner(scope, receive, send)  # type: ignore[arg-type]
 
-    bp = Blueprint(name, __name__)
-
-    @bp.route("/", methods=list(METHODS), defaults={"path": ""})
-    @bp.route("/<path:path>", methods=list(METHODS))
-    async def spa(path: str) -> Response:
-        found = resolve(dist, "/" + path, request.headers.get("Accept", ""), reserved)
-        if found is None:
-            raise NotFound("not found")
-        if not_modified(found, request.headers.get("If-None-Match", "")):
-            return Response(b"", status=304, headers=found.headers())
-        body = b"" if request.method == "HEAD" else await asyncio.to_thread(found.path.read_bytes)
-        response = Response(body, status=200, headers=found.headers())
-        response.headers["Content-Length"] = str(found.size)
-        return response
-
-    return bp
+    app.asgi_app = asgi_app  # type: ignore[method-assign,assignment]
+    return True

@@ -16,6 +16,43 @@ function summary(event: FeedEvent): string {
   return `${String(d.actor ?? "someone")}: ${what || "a change"}`;
 }
 
+const text = (value: unknown): string => (typeof value === "string" ? value : "");
+
+/** The bot's answers to a chat line that carry text (chat, error and moderation notices). */
+function answers(event: FeedEvent): string[] {
+  const found = Array.isArray(event.data.responses) ? (event.data.responses as unknown[]) : [];
+  return found.map((r) => (r !== null && typeof r === "object" ? text((r as Record<string, unknown>).text) : "")).filter(Boolean);
+}
+
+/**
+ * A live chat line (from the router) and the bot's answers. Chat text is untrusted: it is
+ * only ever a React text child (the DOM's textContent), never markup.
+ */
+function ChatLine({ event }: { event: FeedEvent }) {
+  const d = event.data;
+  const said = answers(event);
+  return (
+    <>
+      <span className="badge">{text(d.platform) || "chat"}</span>{" "}
+      <span className="feed-who">{text(d.username) || "someone"}</span>
+      {text(d.channel) ? <span className="feed-where"> in {text(d.channel)}</span> : null}:{" "}
+      <span className="feed-text">{text(d.text)}</span>{" "}
+      {text(d.command) ? <span className="badge">!{text(d.command)}</span> : null} <span className="feed-status">{text(d.status)}</span>
+      {said.map((a, i) => (
+        <div key={i} className="feed-answer">
+          <span className="feed-who">Bot</span>: <span className="feed-text">{a}</span>
+        </div>
+      ))}
+    </>
+  );
+}
+
+const KINDS = [
+  ["chat", "Chat"],
+  ["simulation", "Simulator"],
+  ["change", "Changes"],
+] as const;
+
 export function DashboardPage({ communityId }: { communityId: number }) {
   const community = useQuery(communityQuery(communityId));
   const { events, state } = useLiveEvents(communityId);
@@ -59,7 +96,7 @@ export function DashboardPage({ communityId }: { communityId: number }) {
           </button>
           <fieldset className="inline">
             <legend>Show</legend>
-            {(["simulation", "change"] as const).map((kind) => (
+            {KINDS.map(([kind, label]) => (
               <label key={kind}>
                 <input
                   type="checkbox"
@@ -71,18 +108,19 @@ export function DashboardPage({ communityId }: { communityId: number }) {
                     setHidden(next);
                   }}
                 />{" "}
-                {kind === "simulation" ? "Simulator" : "Changes"}
+                {label}
               </label>
             ))}
           </fieldset>
         </div>
         {shown.length === 0 ? (
-          <Empty title="No events yet.">Changes made in the portal and lines sent in the chat simulator appear here as they happen.</Empty>
+          <Empty title="No events yet.">Chat lines and the bot's answers, changes made in the portal and lines sent in the chat simulator appear here as they happen.</Empty>
         ) : (
           <ul className="events" aria-live="polite" aria-relevant="additions">
             {shown.map((e, i) => (
               <li key={`${e.at}-${i}`}>
-                <time dateTime={e.at}>{dateText(e.at)}</time> <span className="badge">{e.kind}</span> {summary(e)}
+                <time dateTime={e.at}>{dateText(e.at)}</time> <span className="badge">{e.kind}</span>{" "}
+                {e.kind === "chat" ? <ChatLine event={e} /> : summary(e)}
               </li>
             ))}
           </ul>

@@ -64,3 +64,41 @@ test("linked platforms, and the feed shows events live, validated, filterable; a
   expect(source.closed).toBe(true);
   expect(FakeEventSource.opened.at(-1)!.url).toBe("/portal/api/v1/communities/2/events");
 });
+
+test("live chat lines and the bot's answers show as text only, never markup", async () => {
+  server.use(
+    on("get", "/portal/api/v1/me", () => me()),
+    on("get", "/portal/api/v1/communities/{community_id}", ({ params }) => ({
+      ...me().communities.find((c) => String(c.id) === params.community_id)!,
+    })),
+  );
+  renderApp("/c/1");
+  expect(await screen.findByText("twitch")).toBeInTheDocument();
+  const source = FakeEventSource.opened.at(-1)!;
+  const evil = `<img src=x onerror="window.__pwned=1">`;
+  act(() => {
+    source.onopen?.();
+    source.emit("chat", {
+      kind: "chat", community_id: 1, at: "2026-12-01T10:02:00Z",
+      data: { platform: "twitch", channel: "streamer", username: "amy", text: `!quote add ${evil}`, command: "quote add",
+              status: "processed", responses: [{ type: "chat", text: `Quote #1 added: ${evil}` }] },
+    });
+    source.emit("chat", {
+      kind: "chat", community_id: 1, at: "2026-12-01T10:03:00Z",
+      data: { platform: "discord", channel: "general", username: "bo<b>b</b>", text: "hello <script>alert(1)</script>", command: null, status: "ignored", responses: [] },
+    });
+  });
+  const events = document.querySelector(".events")!;
+  // The untrusted text is the element's textContent, exactly as said; no element was made from it.
+  expect(screen.getByText(`!quote add ${evil}`)).toBeInTheDocument();
+  expect(screen.getByText(`Quote #1 added: ${evil}`).closest(".feed-answer")?.textContent).toBe(`Bot: Quote #1 added: ${evil}`);
+  expect(screen.getByText("hello <script>alert(1)</script>")).toBeInTheDocument();
+  expect(screen.getByText("bo<b>b</b>")).toBeInTheDocument();
+  expect(events.querySelector("img, script, b")).toBeNull();
+  expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+  expect(screen.getByText("!quote add")).toHaveClass("badge");
+  expect(screen.getAllByRole("listitem").filter((li) => li.closest(".events"))).toHaveLength(2);
+  const user = userEvent.setup();
+  await user.click(screen.getByRole("checkbox", { name: "Chat" }));
+  expect(screen.queryByText(`!quote add ${evil}`)).not.toBeInTheDocument();
+});

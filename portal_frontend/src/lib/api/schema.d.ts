@@ -3011,7 +3011,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One line of the dashboard's SSE feed (`event: <kind>`, `data: <this>`). */
+            /**
+             * @description One line of the dashboard's SSE feed (`event: <kind>`, `data: <this>`).
+             *
+             *     `chat` (from the router): `data` = {platform, channel, username, text, command, status,
+             *     responses}; chat text is untrusted and shown as text only.
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3033,7 +3038,7 @@ export interface operations {
                          * Kind
                          * @enum {string}
                          */
-                        kind: "simulation" | "change";
+                        kind: "simulation" | "change" | "chat";
                     };
                 };
             };
