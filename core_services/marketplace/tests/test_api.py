@@ -72,7 +72,9 @@ async def test_installs_conflicts_music_and_settings(client: Any) -> None:
     assert (await put(client, 1, "youtube_music")).status_code == 200
     swapped = await (await put(client, 1, "spotify")).get_json()
     assert swapped["enabled"] is True and swapped["disabled"] == ["youtube_music"]
-    back = await (await put(client, 1, "youtube_music")).get_json()
+    kept = await (await put(client, 1, "youtube_music")).get_json()
+    assert kept["enabled"] is False and kept["disabled"] == []  # `enabled` left out: as it is
+    back = await (await put(client, 1, "youtube_music", enabled=True)).get_json()
     assert back["disabled"] == ["spotify"]
     assert back["settings"] is None  # the module (http://x here) did not answer: unknown, not {}
     config = await (await client.get(f"{BASE}/communities/1/config", headers=auth())).get_json()

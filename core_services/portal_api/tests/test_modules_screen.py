@@ -93,6 +93,9 @@ async def test_install_configure_refuse_disable_uninstall_with_an_audit_trail(fl
 
     off = await browser.send("PUT", url, {"enabled": False})
     assert off.json()["enabled"] is False and off.json()["settings"]["auto_raid"] is False
+    kept = await browser.send("PUT", url, {"settings": {"cooldown": 30}})  # settings alone: stays off
+    assert kept.status_code == 200 and kept.json()["enabled"] is False
+    assert kept.json()["settings"]["cooldown"] == 30 and kept.json()["settings"]["auto_raid"] is False
     assert (await browser.send("DELETE", url)).status_code == 204
     assert (await browser.get(url)).json()["installed"] is False
     assert (await browser.send("DELETE", url)).status_code == 404
@@ -100,8 +103,8 @@ async def test_install_configure_refuse_disable_uninstall_with_an_audit_trail(fl
 
     trail = (await browser.get(f"/communities/{c}/audit", params={"resource": "modules"})).json()["items"]
     steps = [(e["action"], e["resource_id"]) for e in reversed(trail)]
-    assert steps == [("update", "shoutout")] * 3 + [("delete", "shoutout")]
-    install, settings, disable, uninstall = reversed(trail)
+    assert steps == [("update", "shoutout")] * 4 + [("delete", "shoutout")]
+    install, settings, disable, _, uninstall = reversed(trail)
     assert install["before"]["installed"] is False and install["after"]["enabled"] is True
     assert (
         settings["before"]["settings"]["cooldown"] == 3600.0

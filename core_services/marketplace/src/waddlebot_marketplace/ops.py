@@ -19,13 +19,16 @@ async def install(
     community_id: int,
     name: str,
     *,
-    enabled: bool = True,
+    enabled: bool | None = True,
     settings: dict[str, Any] | None = None,
 ) -> service.Installation:
     """Install, switch and (given `settings`) change settings: the settings are checked
     against the schema, then the install's checks run without writing, then the module
     takes the settings, and only then is the installation written — so a refused change
-    (422, 409, the module down: 503) writes nothing here (decision 0078)."""
+    (422, 409, the module down: 503) writes nothing here (decision 0078). `enabled=None`
+    keeps the installation's state (a new one is enabled)."""
+    if enabled is None:
+        enabled = await res.db.read(service.is_enabled, community_id, name)
     if settings is not None:
         entry, _ = await res.db.read(lambda d: service.check_install(d, community_id, name, enabled=enabled))
         module_settings.validate(entry, settings)

@@ -15,8 +15,9 @@ class ModuleIn(BaseModel):
     """`PUT …/communities/{id}/modules/{name}`: install, enable, disable, change settings."""
 
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
-    settings: dict[str, Any] | None = None  # None: keep the installation's settings
+    #: Left out: as it is (a module not installed yet is installed enabled).
+    enabled: bool | None = None
+    settings: dict[str, Any] | None = None  # None: leave the module's settings as they are
 
 
 class InstallationOut(BaseModel):

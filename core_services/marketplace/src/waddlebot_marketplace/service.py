@@ -240,6 +240,13 @@ def install(
     return Installation(community_id, name, enabled, None, tuple(disabled))
 
 
+def is_enabled(db: Any, community_id: int, name: str) -> bool:
+    """Whether the module is enabled here; True for one not installed (installing enables it)."""
+    table = db.community_modules
+    row = db((table.community_id == community_id) & (table.module == name)).select(table.enabled).first()
+    return True if row is None else bool(row.enabled)
+
+
 def uninstall(db: Any, community_id: int, name: str) -> bool:
     table = db.community_modules
     gone = db((table.community_id == community_id) & (table.module == name)).delete()

@@ -231,7 +231,7 @@ class ModuleUpdate(BaseModel):
     `ModuleIn`); settings are checked against the module's schema (422 per field)."""
 
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
+    enabled: bool | None = None  # left out: as it is (a module not installed yet: enabled)
     settings: dict[str, Any] | None = None  # None: leave the module's settings as they are
 
 

@@ -4692,9 +4692,9 @@ export interface operations {
                 "application/json": {
                     /**
                      * Enabled
-                     * @default true
+                     * @default null
                      */
-                    enabled?: boolean;
+                    enabled?: boolean | null;
                     /**
                      * Settings
                      * @default null
