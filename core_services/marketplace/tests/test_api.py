@@ -195,3 +195,38 @@ async def test_an_external_module_is_registered_by_url_and_signed_with_its_own_s
     )
     assert taken.status_code == 409  # a built-in's name
     assert (await put(client, 5, "trivia")).status_code == 200
+
+
+async def test_an_external_modules_settings_are_passed_on_signed_with_its_own_secret(
+    client: Any, fake_http: FakeHttpServer
+) -> None:
+    stored: dict[str, Any] = {"greeting": "hi"}
+    tokens: list[str] = []
+    schema = {"type": "object", "properties": {"greeting": {"type": "string", "maxLength": 20}}}
+
+    async def manifest_route(call: Recorded) -> web.Response:
+        return web.json_response(manifest("trivia", "trivia", schema=schema))
+
+    async def settings_route(call: Recorded) -> web.Response:
+        tokens.append(call.headers.get("Authorization", "").removeprefix("Bearer "))
+        if call.method == "PUT":
+            stored.update(call.json)
+        return web.json_response({**stored, "community_id": 5})
+
+    fake_http.route("GET", "/trivia/api/v1/manifest", manifest_route)
+    fake_http.route("*", "/trivia/api/v1/communities/5/settings", settings_route)
+    registered = await client.post(
+        f"{BASE}/modules", json={"name": "trivia", "url": fake_http.url}, headers=auth()
+    )
+    secret = (await registered.get_json())["secret"]
+    too_long = await put(client, 5, "trivia", settings={"greeting": "x" * 21})
+    assert too_long.status_code == 422 and tokens == []  # refused here: the module never asked
+    changed = await put(client, 5, "trivia", settings={"greeting": "hello"})
+    assert changed.status_code == 200, await changed.get_data(as_text=True)
+    assert (await changed.get_json())["settings"] == {"greeting": "hello"}  # cut to the schema's fields
+    listed = await (await client.get(f"{BASE}/communities/5/modules?q=trivia", headers=auth())).get_json()
+    assert (
+        listed["items"][0]["settings"] == {"greeting": "hello"} and listed["items"][0]["kind"] == "external"
+    )
+    assert all(verify_service_token(t, secret, "trivia")["iss"] == "marketplace" for t in tokens)
+    assert len(tokens) == 2
