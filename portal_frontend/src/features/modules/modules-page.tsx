@@ -30,7 +30,7 @@ function ModuleCard({ communityId, module: m, canManage }: { communityId: number
         {m.kind === "external" ? " · external" : ""}
         {m.commands.length ? ` · commands: ${m.commands.map((c) => `!${c}`).join(", ")}` : ""}
       </p>
-      <p className="status">{m.installed ? (m.enabled ? "Installed, enabled" : "Installed, disabled") : "Not installed"}</p>
+      <p className="module-state">{m.installed ? (m.enabled ? "Installed, enabled" : "Installed, disabled") : "Not installed"}</p>
       {m.exclusive_with.length ? <p className="hint">Enabling it turns off {m.exclusive_with.join(", ")} (they answer the same commands).</p> : null}
       {clashes.length ? <p className="hint">Cannot be enabled while {clashes.join(", ")} is enabled (same commands).</p> : null}
       <div className="buttons">
