@@ -229,6 +229,25 @@ async function main() {
       expect(value === "0", `after a reload the cooldown reads "${value}"`);
     });
 
+    // --- h-modules: module settings (decision 0078). No seeding needed: DEFAULT_MODULES
+    // installs shoutout in the demo community, and its manifest has a settings_schema.
+    await step("module settings: change a setting through the form and see it saved", async () => {
+      await page.goto(`${url}/c/${cid}/modules`);
+      await page.getByRole("heading", { level: 1, name: "Modules" }).waitFor();
+      const open = page.getByRole("button", { name: "Settings of shoutout" });
+      await open.click();
+      const form = page.getByRole("form", { name: "Settings for shoutout" });
+      const field = form.getByLabel("Seconds between shoutouts of one channel");
+      await field.fill("120");
+      await form.getByRole("button", { name: "Save settings" }).click();
+      await page.getByRole("status").getByText("Saved the settings of shoutout.").waitFor();
+      await page.reload();
+      await page.getByRole("button", { name: "Settings of shoutout" }).click();
+      const saved = await page.getByRole("form", { name: "Settings for shoutout" }).getByLabel("Seconds between shoutouts of one channel").inputValue();
+      expect(saved === "120", `after a reload the shoutout cooldown reads "${saved}"`);
+    });
+    // --- end h-modules
+
     await step("the chat simulator answers in the log", async () => {
       await page.goto(`${url}/c/${cid}/simulator`);
       await page.getByLabel("Message").fill("!commands");

@@ -63,25 +63,49 @@ async def test_installs_conflicts_music_and_settings(client: Any) -> None:
     assert core.status_code == 409 and (await core.get_json())["error"]["code"] == "core_module"
     assert (await put(client, 1, "nosuch")).status_code == 404
 
-    bad = await put(client, 1, "youtube_music", settings={"max_queue": 500})
-    assert bad.status_code == 422 and (await bad.get_json())["error"]["details"]["path"] == ["max_queue"]
-    music = await put(client, 1, "youtube_music", settings={"max_queue": 10})
-    assert (await music.get_json())["settings"] == {"max_queue": 10}
+    bad = await put(client, 1, "youtube_music", settings={"max_queue": 500, "colour": "red"})
+    assert bad.status_code == 422
+    details = (await bad.get_json())["error"]["details"]
+    assert [d["loc"] for d in details] == [["body", "settings", "colour"], ["body", "settings", "max_queue"]]
+    assert (await put(client, 1, "youtube_music", settings={"x": 1})).status_code == 422
+    assert (await put(client, 1, "memories", settings={"x": 1})).status_code == 422  # no settings at all
+    assert (await put(client, 1, "youtube_music")).status_code == 200
     swapped = await (await put(client, 1, "spotify")).get_json()
     assert swapped["enabled"] is True and swapped["disabled"] == ["youtube_music"]
-    back = await (await put(client, 1, "youtube_music")).get_json()
-    assert back["disabled"] == ["spotify"] and back["settings"] == {"max_queue": 10}  # kept
+    kept = await (await put(client, 1, "youtube_music")).get_json()
+    assert kept["enabled"] is False and kept["disabled"] == []  # `enabled` left out: as it is
+    back = await (await put(client, 1, "youtube_music", enabled=True)).get_json()
+    assert back["disabled"] == ["spotify"]
+    assert back["settings"] is None  # the module (http://x here) did not answer: unknown, not {}
     config = await (await client.get(f"{BASE}/communities/1/config", headers=auth())).get_json()
     assert config["modules"] == ["memories", "youtube_music"]
 
     page = await (
-        await client.get(f"{BASE}/communities/1/modules?limit=2&sort=-module", headers=auth())
+        await client.get(f"{BASE}/communities/1/modules?limit=2&sort=-name", headers=auth())
     ).get_json()
-    assert [m["module"] for m in page["items"]] == ["youtube_music", "spotify"]
+    assert [m["name"] for m in page["items"]] == ["youtube_music", "spotify"]
+    music = page["items"][0]
+    assert (music["installed"], music["enabled"], music["settings_schema"]) == (True, True, SCHEMA)
+    assert music["conflicts_with"] == ["spotify"] and music["exclusive_with"] == ["spotify"]
     rest = await client.get(
-        f"{BASE}/communities/1/modules?limit=2&sort=-module&cursor={page['next_cursor']}", headers=auth()
+        f"{BASE}/communities/1/modules?limit=2&sort=-name&cursor={page['next_cursor']}", headers=auth()
     )
-    assert [m["module"] for m in (await rest.get_json())["items"]] == ["shoutout", "memories"]
+    listed = (await rest.get_json())["items"]
+    assert [m["name"] for m in listed] == ["shoutout", "memories"]
+    assert listed[0]["conflicts_with"] == ["memories"] and listed[0]["installed"] is True
+    # the catalogue's modules that are not installed here are listed too, to be installed
+    alias = (await (await client.get(f"{BASE}/communities/1/modules?q=alias", headers=auth())).get_json())[
+        "items"
+    ]
+    assert [(m["name"], m["installed"], m["enabled"], m["settings"]) for m in alias] == [
+        ("alias", False, False, {})
+    ]
+    assert "community" not in str(
+        await (await client.get(f"{BASE}/communities/1/modules", headers=auth())).get_json()
+    )
+    one = await client.get(f"{BASE}/communities/1/modules/alias", headers=auth())
+    assert (await one.get_json())["name"] == "alias"
+    assert (await client.get(f"{BASE}/communities/1/modules/community", headers=auth())).status_code == 404
     found = await (await client.get(f"{BASE}/catalogue?q=spotify", headers=auth())).get_json()
     assert [m["name"] for m in found["items"]] == ["spotify"] and found["next_cursor"] is None
     assert (await client.get(f"{BASE}/catalogue?cursor=%%%", headers=auth())).status_code == 422
@@ -113,6 +137,9 @@ async def test_command_settings_and_defaults_and_tenancy(client: Any) -> None:
         3,
         "vip",
     )
+    one = await client.get(f"{BASE}/communities/2/commands/quote/add", headers=auth())
+    assert (await one.get_json())["cost"] == 3
+    assert (await client.get(f"{BASE}/communities/2/commands/nope", headers=auth())).status_code == 404
     cleared = await client.patch(
         f"{BASE}/communities/2/commands/quote add", json={"role": None}, headers=auth()
     )
@@ -168,3 +195,38 @@ async def test_an_external_module_is_registered_by_url_and_signed_with_its_own_s
     )
     assert taken.status_code == 409  # a built-in's name
     assert (await put(client, 5, "trivia")).status_code == 200
+
+
+async def test_an_external_modules_settings_are_passed_on_signed_with_its_own_secret(
+    client: Any, fake_http: FakeHttpServer
+) -> None:
+    stored: dict[str, Any] = {"greeting": "hi"}
+    tokens: list[str] = []
+    schema = {"type": "object", "properties": {"greeting": {"type": "string", "maxLength": 20}}}
+
+    async def manifest_route(call: Recorded) -> web.Response:
+        return web.json_response(manifest("trivia", "trivia", schema=schema))
+
+    async def settings_route(call: Recorded) -> web.Response:
+        tokens.append(call.headers.get("Authorization", "").removeprefix("Bearer "))
+        if call.method == "PUT":
+            stored.update(call.json)
+        return web.json_response({**stored, "community_id": 5})
+
+    fake_http.route("GET", "/trivia/api/v1/manifest", manifest_route)
+    fake_http.route("*", "/trivia/api/v1/communities/5/settings", settings_route)
+    registered = await client.post(
+        f"{BASE}/modules", json={"name": "trivia", "url": fake_http.url}, headers=auth()
+    )
+    secret = (await registered.get_json())["secret"]
+    too_long = await put(client, 5, "trivia", settings={"greeting": "x" * 21})
+    assert too_long.status_code == 422 and tokens == []  # refused here: the module never asked
+    changed = await put(client, 5, "trivia", settings={"greeting": "hello"})
+    assert changed.status_code == 200, await changed.get_data(as_text=True)
+    assert (await changed.get_json())["settings"] == {"greeting": "hello"}  # cut to the schema's fields
+    listed = await (await client.get(f"{BASE}/communities/5/modules?q=trivia", headers=auth())).get_json()
+    assert (
+        listed["items"][0]["settings"] == {"greeting": "hello"} and listed["items"][0]["kind"] == "external"
+    )
+    assert all(verify_service_token(t, secret, "trivia")["iss"] == "marketplace" for t in tokens)
+    assert len(tokens) == 2

@@ -17,6 +17,8 @@ from flask_core.testing import service_headers
 from waddlebot_alias.app import create_app as create_alias
 from waddlebot_alias.settings import AliasSettings
 from waddlebot_cli.testing import Fleet, run_fleet
+from waddlebot_marketplace.app import create_app as create_marketplace
+from waddlebot_marketplace.settings import MarketplaceSettings
 from waddlebot_memories.app import create_app as create_memories
 from waddlebot_memories.settings import MemoriesSettings
 from waddlebot_portal import accounts
@@ -50,6 +52,10 @@ def fleet_apps(make_settings: Any, common: dict[str, Any], portal: Any) -> dict[
         "router": create_router(make_settings(RouterSettings, router_manifest_interval=0.5, **common)),
         "memories": create_memories(make_settings(MemoriesSettings, **common)),
         "alias": create_alias(make_settings(AliasSettings, **common)),
+        # the owner of the commands and modules screens (§12)
+        "marketplace": create_marketplace(
+            make_settings(MarketplaceSettings, marketplace_manifest_interval=0.5, **common)
+        ),
         "portal": portal,
     }
 

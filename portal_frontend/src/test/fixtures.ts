@@ -29,6 +29,7 @@ export function command(overrides: Partial<components["schemas"]["CommandItem"]>
     global_cooldown: null,
     cost: 0,
     enabled: true,
+    available: true,
     aliases: [],
     cooldown_message: null,
     ...overrides,

@@ -6,11 +6,12 @@ here, so every change drops the router's cached table on every replica at once.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask_core.resources import Resources
 
-from . import service
+from . import module_settings, service
 
 
 async def install(
@@ -18,14 +19,34 @@ async def install(
     community_id: int,
     name: str,
     *,
-    enabled: bool = True,
+    enabled: bool | None = True,
     settings: dict[str, Any] | None = None,
 ) -> service.Installation:
+    """Install, switch and (given `settings`) change settings: the settings are checked
+    against the schema, then the install's checks run without writing, then the module
+    takes the settings, and only then is the installation written — so a refused change
+    (422, 409, the module down: 503) writes nothing here (decision 0078). `enabled=None`
+    keeps the installation's state (a new one is enabled)."""
+    if enabled is None:
+        enabled = await res.db.read(service.is_enabled, community_id, name)
+    if settings is not None:
+        entry, _ = await res.db.read(lambda d: service.check_install(d, community_id, name, enabled=enabled))
+        module_settings.validate(entry, settings)
+        if module_settings.schema_of(entry):
+            settings = await module_settings.write(res, name, entry, community_id, settings)
     done: service.Installation = await res.db.run(
-        lambda d: service.install(d, community_id, name, enabled=enabled, settings=settings)
+        lambda d: service.install(d, community_id, name, enabled=enabled)
     )
     await res.cache.invalidate(service.config_key(community_id))
-    return done
+    return dataclasses.replace(done, settings=settings) if settings is not None else done
+
+
+async def current_settings(res: Resources, community_id: int, name: str) -> dict[str, Any] | None:
+    """The module's own settings here ({} without a schema; None when it did not answer)."""
+    entry = (await catalogue(res)).get(name) or {}
+    if not module_settings.schema_of(entry):
+        return {}
+    return await module_settings.read_or_none(res, name, entry, community_id)
 
 
 async def uninstall(res: Resources, community_id: int, name: str) -> bool:

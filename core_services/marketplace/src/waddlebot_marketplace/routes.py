@@ -5,6 +5,7 @@ Every route under `/communities/{id}/…` reads and writes that community's rows
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from quart import Blueprint
@@ -17,10 +18,12 @@ from flask_core.errors import DependencyUnavailable, Forbidden, ServiceError
 from flask_core.events import Manifest
 from flask_core.openapi import NoContent, error_responses
 
-from . import ops, service
+from . import module_settings, ops, service
+from .external_urls import check_url
 from .paging import ListQuery, page_from, paginate
 from .schemas import (
     CatalogueList,
+    CommandItem,
     CommandList,
     CommandPatch,
     CommandPatched,
@@ -30,10 +33,12 @@ from .schemas import (
     ExternalIn,
     ExternalOut,
     ExternalsOut,
-    InstallationList,
     InstallationOut,
     ModuleIn,
+    ModuleItem,
+    ModuleList,
 )
+from .settings import MarketplaceSettings
 
 bp = Blueprint("marketplace", __name__)
 
@@ -77,6 +82,8 @@ async def register_external(data: ExternalIn) -> Any:
     res = resources()
     service.check_external_name(data.name)
     url = str(data.url).rstrip("/")
+    settings = res.settings
+    await check_url(url, settings if isinstance(settings, MarketplaceSettings) else MarketplaceSettings())
     secret = service.new_secret()
     try:
         response = await res.http.for_service("marketplace").request(
@@ -121,29 +128,57 @@ async def config(community_id: int) -> Any:
     return await ops.config(resources(), _check(community_id))
 
 
+async def _with_settings(community_id: int, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item with its module's own settings (decision 0078), asked of every module at once."""
+    res = resources()
+    cat = await ops.catalogue(res)
+    wanted = [(i["name"], cat.get(i["name"], {})) for i in items if i["settings_schema"]]
+    answers = await module_settings.read_many(res, community_id, wanted)
+    found = dict(zip([n for n, _ in wanted], answers, strict=True))
+    return [{**i, "settings": found[i["name"]]} if i["name"] in found else i for i in items]
+
+
 @bp.get(f"{COMMUNITY}/modules")
 @require_service
 @validate_querystring(ListQuery)
-@validate_response(InstallationList)
+@validate_response(ModuleList)
 async def list_modules(community_id: int, query_args: ListQuery) -> Any:
-    rows = await resources().db.read(service.installations, _check(community_id))
-    page = page_from(query_args, ("module", "enabled", "updated_at"), "module")
+    """Every catalogue module for this community: installed or not, enabled, its settings
+    (the module's own), their JSON Schema and what it conflicts with (`q` over name and
+    description)."""
+    rows = await resources().db.read(service.module_list, _check(community_id))
+    page = page_from(query_args, ("name", "enabled", "installed", "kind", "updated_at"), "name")
     chunk, cursor = paginate(
-        rows, page, lambda i, f: _text(i[f]), lambda i: f"{i['module']} {i['description']}"
+        rows, page, lambda i, f: _text(i[f]), lambda i: f"{i['name']} {i['description']}"
     )
-    return {"items": chunk, "next_cursor": cursor}
+    return {"items": await _with_settings(community_id, chunk), "next_cursor": cursor}
+
+
+@bp.get(f"{COMMUNITY}/modules/<name>")
+@require_service
+@validate_response(ModuleItem)
+@error_responses(404)
+async def get_module(community_id: int, name: str) -> Any:
+    """One catalogue module as this community sees it (404: not in the catalogue, or core)."""
+    rows = await resources().db.read(service.module_list, _check(community_id))
+    found = next((r for r in rows if r["name"] == name), None)
+    if found is None:
+        raise NotFound("unknown module", details={"module": name})
+    return (await _with_settings(community_id, [found]))[0]
 
 
 @bp.put(f"{COMMUNITY}/modules/<name>")
 @require_service
 @validate_request(ModuleIn)
 @validate_response(InstallationOut)
-@error_responses(404, 409)
+@error_responses(404, 409, 503)
 async def put_module(community_id: int, name: str, data: ModuleIn) -> Any:
-    """Install, enable or disable a module here, with settings checked against its schema."""
-    done = await ops.install(
-        resources(), _check(community_id), name, enabled=data.enabled, settings=data.settings
-    )
+    """Install, enable or disable a module here; `settings` are checked against its schema
+    (422 per field) and passed on to the module, which keeps them (decision 0078)."""
+    res = resources()
+    done = await ops.install(res, _check(community_id), name, enabled=data.enabled, settings=data.settings)
+    if done.settings is None:
+        done = dataclasses.replace(done, settings=await ops.current_settings(res, community_id, name))
     return done.to_dict()
 
 
@@ -177,6 +212,20 @@ async def list_commands(community_id: int, query_args: ListQuery) -> Any:
         rows, page, lambda i, f: _text(i[f]), lambda i: f"{i['path']} {i['description']}"
     )
     return {"items": chunk, "next_cursor": cursor}
+
+
+@bp.get(f"{COMMUNITY}/commands/<path:path>")
+@require_service
+@validate_response(CommandItem)
+@error_responses(404)
+async def get_command(community_id: int, path: str) -> Any:
+    """One command as this community sees it (a path or an alias; `/` or space between words)."""
+    rows = await resources().db.read(service.commands, _check(community_id))
+    asked = " ".join(path.replace("/", " ").split()).lower()
+    found = next((r for r in rows if r["path"] == asked or asked in r["aliases"]), None)
+    if found is None:
+        raise NotFound("unknown command", details={"path": asked})
+    return found
 
 
 @bp.patch(f"{COMMUNITY}/commands/<path:path>")

@@ -15,29 +15,40 @@ class ModuleIn(BaseModel):
     """`PUT …/communities/{id}/modules/{name}`: install, enable, disable, change settings."""
 
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = True
-    settings: dict[str, Any] | None = None  # None: keep the installation's settings
+    #: Left out: as it is (a module not installed yet is installed enabled).
+    enabled: bool | None = None
+    settings: dict[str, Any] | None = None  # None: leave the module's settings as they are
 
 
 class InstallationOut(BaseModel):
     community_id: int
     module: str
     enabled: bool
-    settings: dict[str, Any]
+    #: The module's own settings now (decision 0078): {} without a schema, None when the
+    #: module did not answer.
+    settings: dict[str, Any] | None
     disabled: list[str] = Field(default_factory=list)
 
 
-class InstallationItem(BaseModel):
-    community_id: int
-    module: str
-    enabled: bool
-    settings: dict[str, Any]
+class ModuleItem(BaseModel):
+    """One catalogue module as a community sees it (the portal's modules screen)."""
+
+    name: str
     description: str = ""
+    version: str = ""
+    kind: str  # builtin | external
+    installed: bool
+    enabled: bool
+    settings: dict[str, Any] | None  # the module's own (None: it did not answer)
+    settings_schema: dict[str, Any]  # the manifest's JSON Schema ({}: no settings)
+    commands: list[str]
+    conflicts_with: list[str]  # cannot be enabled beside these (rivals included)
+    exclusive_with: list[str]  # enabling this one switches these off (§12 Music)
     updated_at: str | None = None
 
 
-class InstallationList(BaseModel):
-    items: list[InstallationItem]
+class ModuleList(BaseModel):
+    items: list[ModuleItem]
     next_cursor: str | None = None
 
 
@@ -116,6 +127,7 @@ class CommandItem(BaseModel):
     user_cooldown: float | None = None
     global_cooldown: float | None = None
     cost: int = 0
+    aliases: list[str] = Field(default_factory=list)
     enabled: bool = True
     available: bool = True  # its module is enabled here (or it is a core command)
     cooldown_message: str | None = None

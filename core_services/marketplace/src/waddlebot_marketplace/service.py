@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock
-
 from flask_core import service_table
 from flask_core.database import serialize_on
 from flask_core.errors import Conflict, NotFound, ServiceError
@@ -138,7 +136,7 @@ class Installation:
     community_id: int
     module: str
     enabled: bool
-    settings: dict[str, Any]
+    settings: dict[str, Any] | None  # the module's own, when it was asked (decision 0078)
     disabled: tuple[str, ...] = ()  # modules this change switched off (the music rule)
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,35 +168,15 @@ def _known(db: Any, name: str, *, catalogued: bool) -> dict[str, Any] | None:
     return None
 
 
-def validate_settings(manifest: dict[str, Any], values: dict[str, Any]) -> None:
-    schema = manifest.get("settings_schema") or {}
-    if not schema:
-        if values:
-            raise ServiceError("this module has no settings", code="validation_error", status=422, details={})
-        return
-    try:
-        jsonschema.validate(values, schema)
-    except jsonschema.ValidationError as exc:
-        raise ServiceError(
-            "settings do not match the module's settings schema",
-            code="validation_error",
-            status=422,
-            details={"path": [str(p) for p in exc.absolute_path], "problem": exc.message[:300]},
-        ) from None
-    except jsonschema.SchemaError:
-        raise ServiceError("the module's settings schema is broken", code="internal", status=500) from None
+def _rivals(name: str) -> frozenset[str]:
+    return next((group - {name} for group in EXCLUSIVE if name in group), frozenset())
 
 
-def install(
-    db: Any,
-    community_id: int,
-    name: str,
-    *,
-    enabled: bool = True,
-    settings: dict[str, Any] | None = None,
-    catalogued: bool = True,
-) -> Installation:
-    """Install (or change) one module for a community; 409 when its commands collide."""
+def check_install(
+    db: Any, community_id: int, name: str, *, enabled: bool = True, catalogued: bool = True
+) -> tuple[dict[str, Any], list[Any]]:
+    """The checks of `install` without its writes: the catalogue entry, or the same errors
+    (404 unknown, 409 `core_module` / `command_conflict`). Also the enabled rivals to switch off."""
     if name in CORE:
         raise Conflict(
             "core commands are always available and cannot be installed or disabled",
@@ -208,46 +186,65 @@ def install(
     entry = _known(db, name, catalogued=catalogued)
     if entry is None:
         raise NotFound("unknown module", details={"module": name})
+    if not enabled:
+        return entry, []
+    table = db.community_modules
+    rivals = _rivals(name)
+    others = db((table.community_id == community_id) & (table.enabled == True)).select()  # noqa: E712
+    cat = catalogue(db)
+    mine = _paths(entry["manifest"])
+    core_paths = {p for n, e in cat.items() if n in CORE for p in _paths(e["manifest"])}
+    clashes = sorted(mine & core_paths)
+    blockers = []
+    for other in others:
+        if other.module == name or other.module in rivals:
+            continue
+        overlap = mine & _paths(cat.get(other.module, {}).get("manifest", {}))
+        if overlap:
+            blockers.append(other.module)
+            clashes.extend(sorted(overlap))
+    if clashes:
+        raise Conflict(
+            f"{name} would take commands another module already answers here",
+            code="command_conflict",
+            details={"module": name, "conflicts_with": sorted(set(blockers)), "commands": clashes},
+        )
+    return entry, [other for other in others if other.module in rivals]
+
+
+def install(
+    db: Any,
+    community_id: int,
+    name: str,
+    *,
+    enabled: bool = True,
+    catalogued: bool = True,
+) -> Installation:
+    """Install (or switch) one module for a community; 409 when its commands collide.
+    Its settings are the module's own (decision 0078): `ops.install` passes them on."""
     serialize_on(db, "marketplace", community_id)  # two installs at once see each other
+    _entry, rivals = check_install(db, community_id, name, enabled=enabled, catalogued=catalogued)
     table = db.community_modules
     query = (table.community_id == community_id) & (table.module == name)
     row = db(query).select().first()
-    stored = settings if settings is not None else ((row.settings or {}) if row is not None else {})
-    if settings is not None and entry["manifest"]:
-        validate_settings(entry["manifest"], settings)
     disabled: list[str] = []
-    if enabled:
-        rivals = next((group - {name} for group in EXCLUSIVE if name in group), frozenset())
-        others = db((table.community_id == community_id) & (table.enabled == True)).select()  # noqa: E712
-        cat = catalogue(db)
-        mine = _paths(entry["manifest"])
-        core_paths = {p for n, e in cat.items() if n in CORE for p in _paths(e["manifest"])}
-        clashes = sorted(mine & core_paths)
-        blockers = []
-        for other in others:
-            if other.module == name or other.module in rivals:
-                continue
-            overlap = mine & _paths(cat.get(other.module, {}).get("manifest", {}))
-            if overlap:
-                blockers.append(other.module)
-                clashes.extend(sorted(overlap))
-        if clashes:
-            raise Conflict(
-                f"{name} would take commands another module already answers here",
-                code="command_conflict",
-                details={"module": name, "conflicts_with": sorted(set(blockers)), "commands": clashes},
-            )
-        for other in others:
-            if other.module in rivals:
-                other.update_record(enabled=False, updated_at=_now())
-                disabled.append(other.module)
     now = _now()
+    for other in rivals:
+        other.update_record(enabled=False, updated_at=now)
+        disabled.append(other.module)
     if row is None:
-        table.insert(community_id=community_id, module=name, enabled=enabled, settings=stored, updated_at=now)
+        table.insert(community_id=community_id, module=name, enabled=enabled, settings={}, updated_at=now)
     else:
-        row.update_record(enabled=enabled, settings=stored, updated_at=now)
+        row.update_record(enabled=enabled, updated_at=now)
     log.info("marketplace.installed", community_id=community_id, module=name, enabled=enabled)
-    return Installation(community_id, name, enabled, stored, tuple(disabled))
+    return Installation(community_id, name, enabled, None, tuple(disabled))
+
+
+def is_enabled(db: Any, community_id: int, name: str) -> bool:
+    """Whether the module is enabled here; True for one not installed (installing enables it)."""
+    table = db.community_modules
+    row = db((table.community_id == community_id) & (table.module == name)).select(table.enabled).first()
+    return True if row is None else bool(row.enabled)
 
 
 def uninstall(db: Any, community_id: int, name: str) -> bool:
@@ -277,20 +274,47 @@ def install_defaults(db: Any, community_id: int, modules: list[str]) -> dict[str
     return {"installed": installed, "skipped": skipped}
 
 
-def installations(db: Any, community_id: int) -> list[dict[str, Any]]:
+def _conflicts(name: str, entry: dict[str, Any], cat: dict[str, dict[str, Any]]) -> list[str]:
+    """Catalogue modules `name` cannot be enabled beside: its §12 rivals (enabling it
+    switches them off) and those answering one of its commands (enabling it is a 409)."""
+    mine = _paths(entry.get("manifest") or {})
+    clashing = {
+        other
+        for other, e in cat.items()
+        if other != name and other not in CORE and mine & _paths(e.get("manifest") or {})
+    }
+    return sorted(clashing | _rivals(name))
+
+
+def module_list(db: Any, community_id: int) -> list[dict[str, Any]]:
+    """Every module of the catalogue as this community sees it (core services are always on
+    and not listed). `settings` are the module's own: the route asks the module for them."""
     cat = catalogue(db)
-    rows = db(db.community_modules.community_id == community_id).select(orderby=db.community_modules.module)
-    return [
-        {
-            "community_id": community_id,
-            "module": r.module,
-            "enabled": bool(r.enabled),
-            "settings": r.settings or {},
-            "description": (cat.get(r.module, {}).get("manifest") or {}).get("description", ""),
-            "updated_at": r.updated_at.isoformat() if r.updated_at else None,
-        }
-        for r in rows
-    ]
+    table = db.community_modules
+    rows = {r.module: r for r in db(table.community_id == community_id).select()}
+    out = []
+    for name, entry in sorted(cat.items()):
+        if name in CORE:
+            continue
+        manifest = entry.get("manifest") or {}
+        row = rows.get(name)
+        out.append(
+            {
+                "name": name,
+                "description": str(manifest.get("description") or ""),
+                "version": str(manifest.get("version") or ""),
+                "kind": entry.get("kind") or "builtin",
+                "installed": row is not None,
+                "enabled": bool(row is not None and row.enabled),
+                "settings": {},
+                "settings_schema": manifest.get("settings_schema") or {},
+                "commands": [c["path"] for c in manifest.get("commands", [])],
+                "conflicts_with": _conflicts(name, entry, cat),
+                "exclusive_with": sorted(_rivals(name) & set(cat)),
+                "updated_at": row.updated_at.isoformat() if row is not None and row.updated_at else None,
+            }
+        )
+    return out
 
 
 def resolve_command(db: Any, path: str) -> tuple[str, str]:
@@ -330,6 +354,7 @@ def commands(db: Any, community_id: int) -> list[dict[str, Any]]:
                 "user_cooldown": command.get("user_cooldown"),
                 "global_cooldown": command.get("global_cooldown"),
                 "cost": command.get("cost", 0),
+                "aliases": list(command.get("aliases", [])),
                 "enabled": True,
                 "available": available,
             }

@@ -176,7 +176,7 @@ class ItemWrite(BaseModel):
 
 
 class CommandItem(BaseModel):
-    """A command as the community sees it (router `CommandSpec`)."""
+    """A command as the community sees it (marketplace `CommandItem`)."""
 
     path: str
     module: str
@@ -186,13 +186,15 @@ class CommandItem(BaseModel):
     user_cooldown: float | None = None
     global_cooldown: float | None = None
     cost: int = 0
-    enabled: bool = True
     aliases: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    available: bool = True  # its module is enabled here (or it is a core command)
     cooldown_message: str | None = None
 
 
 class CommandUpdate(BaseModel):
-    """Role, cooldowns, cost, enabled (an explicit null goes back to the default)."""
+    """Role, cooldowns, cost, enabled (an explicit null goes back to the default;
+    marketplace `CommandPatch`)."""
 
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
@@ -204,27 +206,47 @@ class CommandUpdate(BaseModel):
 
 
 class CommandUpdated(CommandUpdate):
+    """marketplace `CommandPatched`: what was set, for which command of which module."""
+
     community_id: int
     path: str
+    module: str
 
 
 class ModuleItem(BaseModel):
+    """One catalogue module as the community sees it (marketplace `ModuleItem`)."""
+
     name: str
-    version: str
-    description: str
+    description: str = ""
+    version: str = ""
+    kind: str  # builtin | external
+    installed: bool
     enabled: bool
+    settings: dict[str, Any] | None  # the module's own settings (None: it did not answer)
+    settings_schema: dict[str, Any]  # the manifest's JSON Schema ({}: no settings)
     commands: list[str]
+    conflicts_with: list[str]  # cannot be enabled beside these
+    exclusive_with: list[str]  # enabling this one switches these off (§12 Music)
+    updated_at: str | None = None
 
 
 class ModuleUpdate(BaseModel):
+    """Install (PUT on a module not installed), enable, disable, change settings (marketplace
+    `ModuleIn`); settings are checked against the module's schema (422 per field)."""
+
     model_config = ConfigDict(extra="forbid")
-    enabled: bool
+    enabled: bool | None = None  # left out: as it is (a module not installed yet: enabled)
+    settings: dict[str, Any] | None = None  # None: leave the module's settings as they are
 
 
 class ModuleUpdated(BaseModel):
+    """marketplace `InstallationOut`."""
+
     community_id: int
     module: str
     enabled: bool
+    settings: dict[str, Any] | None
+    disabled: list[str] = Field(default_factory=list)  # switched off by this change (§12 Music)
 
 
 class AliasItem(BaseModel):

@@ -68,14 +68,14 @@ class Screen:
 
 # fmt: off
 SCREENS: tuple[Screen, ...] = (
-    # The router owns commands and modules until the marketplace takes them over (§12):
-    # then `owner="marketplace"` on these two rows is the whole switch.
-    Screen("commands", "router", "commands", ("list", "update"), item=s.CommandItem,
+    # The marketplace owns commands and modules (§12, decision 0078): it pages, searches
+    # and answers one item itself; a module's settings are checked there and kept by the module.
+    Screen("commands", "marketplace", "commands", ("list", "get", "update"), item=s.CommandItem,
            update=s.CommandUpdate, updated=s.CommandUpdated, key="path", key_field="path",
-           write_role="broadcaster", paged=False, list_key="commands", search=("path", "description")),
-    Screen("modules", "router", "modules", ("list", "update"), item=s.ModuleItem, update=s.ModuleUpdate,
-           updated=s.ModuleUpdated, update_method="PUT", key="string", key_field="name",
            write_role="broadcaster"),
+    Screen("modules", "marketplace", "modules", ("list", "get", "update", "delete"), item=s.ModuleItem,
+           update=s.ModuleUpdate, updated=s.ModuleUpdated, update_method="PUT", key="string",
+           key_field="name", write_role="broadcaster"),
     Screen("aliases", "alias", "aliases", ("list",), item=s.AliasItem, key="string", key_field="name",
            paged=False, search=("name", "text")),
     Screen("quotes", "memories", "quotes", ("list", "get", "create", "delete"), item=s.QuoteItem,

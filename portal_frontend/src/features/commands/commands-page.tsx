@@ -184,7 +184,7 @@ export function CommandsPage({ communityId, search }: { communityId: number; sea
                     <td data-label="User cooldown">{cooldownText(c.user_cooldown)}</td>
                     <td data-label="Global cooldown">{cooldownText(c.global_cooldown)}</td>
                     <td data-label="Cost">{c.cost}</td>
-                    <td data-label="Enabled">{c.enabled ? "yes" : "no"}</td>
+                    <td data-label="Enabled">{c.available === false ? "no (module off)" : c.enabled ? "yes" : "no"}</td>
                     <td>
                       <button type="button" disabled={!canEdit} onClick={() => setEditing(c.path)} aria-label={`Edit !${c.path}`}>
                         Edit

@@ -21,7 +21,7 @@ function backend(byCommunity: Record<string, Command[]>) {
       const i = list.findIndex((c) => c.path === params.key);
       list[i] = { ...list[i]!, ...(body as Partial<Command>) };
       const defaults = { role: null, user_cooldown: null, global_cooldown: null, cost: null, enabled: null, cooldown_message: null };
-      return { ...defaults, ...body, community_id: Number(params.community_id), path: params.key! };
+      return { ...defaults, ...body, community_id: Number(params.community_id), path: params.key!, module: list[i]!.module };
     }),
   );
   return { patches, reads };
@@ -91,6 +91,15 @@ describe("commands", () => {
     expect(await screen.findByRole("rowheader", { name: "!lurk" })).toBeInTheDocument();
     expect(screen.queryByRole("rowheader", { name: "!quote" })).not.toBeInTheDocument();
     expect(reads).toEqual(["1", "2"]);
+  });
+
+  test("a command whose module is off here says so (the marketplace lists every catalogue command)", async () => {
+    backend({ "1": [command({ path: "quote" }), command({ path: "so", module: "shoutout", available: false })] });
+    renderApp("/c/1/commands");
+    const row = (await screen.findByRole("rowheader", { name: "!so" })).closest("tr")!;
+    expect(within(row).getAllByRole("cell")[5]).toHaveTextContent("no (module off)");
+    const quote = screen.getByRole("rowheader", { name: "!quote" }).closest("tr")!;
+    expect(within(quote).getAllByRole("cell")[5]).toHaveTextContent("yes");
   });
 
   test("without commands:edit the table is read-only", async () => {

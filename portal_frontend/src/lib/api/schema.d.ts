@@ -305,7 +305,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** One of the community's commands. */
+        get: operations["get_get_commands_item"];
         put?: never;
         post?: never;
         delete?: never;
@@ -481,11 +482,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** One of the community's modules. */
+        get: operations["get_get_modules_item"];
         /** Change one of the community's modules. */
         put: operations["put_update_modules_item"];
         post?: never;
-        delete?: never;
+        /** Remove one of the community's modules. */
+        delete: operations["delete_delete_modules_item"];
         options?: never;
         head?: never;
         patch?: never;
@@ -791,11 +794,16 @@ export interface components {
         };
         /**
          * CommandItem
-         * @description A command as the community sees it (router `CommandSpec`).
+         * @description A command as the community sees it (marketplace `CommandItem`).
          */
         CommandItem: {
             /** Aliases */
             aliases?: string[];
+            /**
+             * Available
+             * @default true
+             */
+            available: boolean;
             /**
              * Cooldown Message
              * @default null
@@ -919,17 +927,47 @@ export interface components {
             /** User Id */
             user_id: string;
         };
-        /** ModuleItem */
+        /**
+         * ModuleItem
+         * @description One catalogue module as the community sees it (marketplace `ModuleItem`).
+         */
         ModuleItem: {
             /** Commands */
             commands: string[];
-            /** Description */
+            /** Conflicts With */
+            conflicts_with: string[];
+            /**
+             * Description
+             * @default
+             */
             description: string;
             /** Enabled */
             enabled: boolean;
+            /** Exclusive With */
+            exclusive_with: string[];
+            /** Installed */
+            installed: boolean;
+            /** Kind */
+            kind: string;
             /** Name */
             name: string;
-            /** Version */
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            } | null;
+            /** Settings Schema */
+            settings_schema: {
+                [key: string]: unknown;
+            };
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at: string | null;
+            /**
+             * Version
+             * @default
+             */
             version: string;
         };
         /**
@@ -2827,6 +2865,132 @@ export interface operations {
             };
         };
     };
+    get_get_commands_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: number;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A command as the community sees it (marketplace `CommandItem`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Aliases */
+                        aliases?: string[];
+                        /**
+                         * Available
+                         * @default true
+                         */
+                        available: boolean;
+                        /**
+                         * Cooldown Message
+                         * @default null
+                         */
+                        cooldown_message: string | null;
+                        /**
+                         * Cost
+                         * @default 0
+                         */
+                        cost: number;
+                        /**
+                         * Description
+                         * @default
+                         */
+                        description: string;
+                        /**
+                         * Enabled
+                         * @default true
+                         */
+                        enabled: boolean;
+                        /**
+                         * Global Cooldown
+                         * @default null
+                         */
+                        global_cooldown: number | null;
+                        /** Module */
+                        module: string;
+                        /** Path */
+                        path: string;
+                        /** Role */
+                        role: string;
+                        /**
+                         * Usage
+                         * @default
+                         */
+                        usage: string;
+                        /**
+                         * User Cooldown
+                         * @default null
+                         */
+                        user_cooldown: number | null;
+                    };
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a dependency is unavailable (or the service is starting or disabled) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     patch_update_commands_item: {
         parameters: {
             query?: never;
@@ -2874,6 +3038,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description marketplace `CommandPatched`: what was set, for which command of which module. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2902,6 +3067,8 @@ export interface operations {
                          * @default null
                          */
                         global_cooldown: number | null;
+                        /** Module */
+                        module: string;
                         /** Path */
                         path: string;
                         /**
@@ -4400,6 +4567,121 @@ export interface operations {
             };
         };
     };
+    get_get_modules_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: number;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One catalogue module as the community sees it (marketplace `ModuleItem`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Commands */
+                        commands: string[];
+                        /** Conflicts With */
+                        conflicts_with: string[];
+                        /**
+                         * Description
+                         * @default
+                         */
+                        description: string;
+                        /** Enabled */
+                        enabled: boolean;
+                        /** Exclusive With */
+                        exclusive_with: string[];
+                        /** Installed */
+                        installed: boolean;
+                        /** Kind */
+                        kind: string;
+                        /** Name */
+                        name: string;
+                        /** Settings */
+                        settings: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** Settings Schema */
+                        settings_schema: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Updated At
+                         * @default null
+                         */
+                        updated_at: string | null;
+                        /**
+                         * Version
+                         * @default
+                         */
+                        version: string;
+                    };
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a dependency is unavailable (or the service is starting or disabled) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     put_update_modules_item: {
         parameters: {
             query?: never;
@@ -4413,12 +4695,23 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** Enabled */
-                    enabled: boolean;
+                    /**
+                     * Enabled
+                     * @default null
+                     */
+                    enabled?: boolean | null;
+                    /**
+                     * Settings
+                     * @default null
+                     */
+                    settings?: {
+                        [key: string]: unknown;
+                    } | null;
                 };
             };
         };
         responses: {
+            /** @description marketplace `InstallationOut`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4427,10 +4720,16 @@ export interface operations {
                     "application/json": {
                         /** Community Id */
                         community_id: number;
+                        /** Disabled */
+                        disabled?: string[];
                         /** Enabled */
                         enabled: boolean;
                         /** Module */
                         module: string;
+                        /** Settings */
+                        settings: {
+                            [key: string]: unknown;
+                        } | null;
                     };
                 };
             };
@@ -4481,6 +4780,81 @@ export interface operations {
             };
             /** @description expected application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a dependency is unavailable (or the service is starting or disabled) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_delete_modules_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: number;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description no content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
