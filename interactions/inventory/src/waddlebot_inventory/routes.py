@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from quart import Blueprint
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
-from flask_core import Conflict, NotFound, require_service
+from flask_core import Conflict, NotFound, ValidationFailed, require_service
 from flask_core.app import resources
 from flask_core.auth import current_service
-from flask_core.openapi import error_responses
+from flask_core.openapi import NoContent, error_responses
 
-from . import pages, service
+from . import edits, pages, service
 from .schemas import (
+    DeleteQuery,
+    ItemPatch,
     AuditOut,
     AuditPage,
     AuditQuery,
@@ -87,6 +89,54 @@ async def get_item(community_id: int, item_id: int) -> ItemOut:
     if item is None:
         raise NotFound("no such item", details={"item_id": item_id})
     return ItemOut.of(item)
+
+
+@bp.patch(BASE + "/items/<int:item_id>")
+@require_service
+@validate_request(ItemPatch)
+@validate_response(ItemOut)
+@error_responses(404, 409)
+async def update_item(community_id: int, item_id: int, data: ItemPatch) -> ItemOut:
+    """Rename and/or describe an item (audited); answers the item."""
+    _check(community_id, item_id)
+    changes: dict[str, str | None] = {}
+    if "name" in data.model_fields_set and data.name is not None:
+        changes["name"] = data.name
+    if "description" in data.model_fields_set:
+        changes["description"] = data.description
+    try:
+        item = await edits.update(resources().db, community_id, item_id, _actor(), **changes)  # type: ignore[arg-type]
+    except edits.Gone:
+        raise NotFound("no such item", details={"item_id": item_id}) from None
+    except edits.NameTaken as exc:
+        raise Conflict(str(exc), code="name_taken", details={"name": changes.get("name")}) from exc
+    except service.Refused as exc:
+        message = str(exc)
+        raise ValidationFailed(
+            message, details={"errors": [{"loc": ["name"], "msg": message, "type": "value_error"}]}
+        ) from exc
+    return ItemOut.of(item)
+
+
+@bp.delete(BASE + "/items/<int:item_id>")
+@require_service
+@validate_querystring(DeleteQuery)
+@document_response(NoContent, 204)
+@error_responses(404, 409)
+async def delete_item(community_id: int, item_id: int, query_args: DeleteQuery) -> Response:
+    """Delete an item; one someone holds is a 409 `item_held` naming them, unless `force=true`."""
+    _check(community_id, item_id)
+    try:
+        await edits.delete(resources().db, community_id, item_id, _actor(), force=query_args.force)
+    except edits.Gone:
+        raise NotFound("no such item", details={"item_id": item_id}) from None
+    except edits.Held as exc:
+        holders = [
+            {"holder": h.holder, "holder_name": h.holder_name, "qty": h.qty, "checked_out": h.checked_out}
+            for h in exc.holders
+        ]
+        raise Conflict(str(exc), code="item_held", details={"holders": holders}) from exc
+    return Response("", status=204)
 
 
 @bp.post(BASE + "/items/<int:item_id>/stock")
