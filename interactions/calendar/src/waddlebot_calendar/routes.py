@@ -16,8 +16,9 @@ from quart_schema import document_response, hide, validate_querystring, validate
 from flask_core import Conflict, NotFound, ValidationFailed, require_service, scheduler
 from flask_core.app import resources
 from flask_core.openapi import NoContent, error_responses
+from flask_core.pagination import next_cursor, offset_of
 
-from . import edits, ical, pages, service
+from . import edits, ical, service
 from .commands import feed_url
 from .models import CANCELLED, PENDING, SCHEDULED, WAITLIST
 from .schemas import (
@@ -83,14 +84,14 @@ async def ical_feed(token: str) -> Response:
 async def list_events(community_id: int, query_args: EventQuery) -> EventPage:
     """The community's events (cancelled and pending included), by start by default."""
     _check(community_id)
-    offset = pages.decode(query_args.cursor)
+    offset = offset_of(query_args.cursor)
     found, more = await service.events(
         resources().db, community_id, q=query_args.q or "", sort=query_args.sort, offset=offset,
         limit=query_args.limit, statuses=(query_args.status,) if query_args.status else None,
     )  # fmt: skip
     now = datetime.now(UTC)
     return EventPage(
-        items=[EventOut.of(e, now) for e in found], next_cursor=pages.next_cursor(offset, len(found), more)
+        items=[EventOut.of(e, now) for e in found], next_cursor=next_cursor(offset, len(found), more)
     )
 
 
@@ -261,16 +262,14 @@ async def approve_event(community_id: int, event_id: int) -> EventOut:
 async def list_rsvps(community_id: int, event_id: int, query_args: RsvpQuery) -> RsvpPage:
     """Who is going, then the waitlist in order."""
     await _event(community_id, event_id)
-    offset = pages.decode(query_args.cursor)
+    offset = offset_of(query_args.cursor)
     everyone = await service.attendees(resources().db, event_id, limit=10_000)
     everyone += await service.attendees(resources().db, event_id, WAITLIST, limit=10_000)
     if query_args.q:
         everyone = [r for r in everyone if query_args.q.casefold() in r.username.casefold()]
     page = everyone[offset : offset + query_args.limit]
     more = len(everyone) > offset + query_args.limit
-    return RsvpPage(
-        items=[RsvpOut.of(r) for r in page], next_cursor=pages.next_cursor(offset, len(page), more)
-    )
+    return RsvpPage(items=[RsvpOut.of(r) for r in page], next_cursor=next_cursor(offset, len(page), more))
 
 
 @bp.get(BASE + "/feed")

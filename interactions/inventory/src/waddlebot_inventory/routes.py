@@ -12,23 +12,24 @@ from flask_core import Conflict, NotFound, ValidationFailed, require_service
 from flask_core.app import resources
 from flask_core.auth import current_service
 from flask_core.openapi import NoContent, error_responses
+from flask_core.pagination import next_cursor, offset_of
 
-from . import edits, pages, service
+from . import edits, service
 from .schemas import (
-    DeleteQuery,
-    ItemPatch,
     AuditOut,
     AuditPage,
     AuditQuery,
     CheckoutOut,
     CheckoutPage,
     CheckoutQuery,
+    DeleteQuery,
     HoldingOut,
     HoldingPage,
     HoldingQuery,
     ItemIn,
     ItemOut,
     ItemPage,
+    ItemPatch,
     ItemQuery,
     StockIn,
 )
@@ -55,14 +56,12 @@ def _actor() -> str:
 async def list_items(community_id: int, query_args: ItemQuery) -> ItemPage:
     """The community's items (the stock), by name, quantity or creation; `q` matches names."""
     _check(community_id)
-    offset = pages.decode(query_args.cursor)
+    offset = offset_of(query_args.cursor)
     found, more = await service.items(
         resources().db, community_id, q=query_args.q or "", sort=query_args.sort, offset=offset,
         limit=query_args.limit,
     )  # fmt: skip
-    return ItemPage(
-        items=[ItemOut.of(i) for i in found], next_cursor=pages.next_cursor(offset, len(found), more)
-    )
+    return ItemPage(items=[ItemOut.of(i) for i in found], next_cursor=next_cursor(offset, len(found), more))
 
 
 @bp.post(BASE + "/items")
@@ -163,13 +162,13 @@ async def adjust_stock(community_id: int, item_id: int, data: StockIn) -> ItemOu
 async def list_holdings(community_id: int, query_args: HoldingQuery) -> HoldingPage:
     """Who holds what (given items), by holder; `holder` is `<platform>:<login>`."""
     _check(community_id)
-    offset = pages.decode(query_args.cursor)
+    offset = offset_of(query_args.cursor)
     found, more = await service.holdings(
         resources().db, community_id, holder=query_args.holder, q=query_args.q or "", offset=offset,
         limit=query_args.limit,
     )  # fmt: skip
     return HoldingPage(
-        items=[HoldingOut.of(h) for h in found], next_cursor=pages.next_cursor(offset, len(found), more)
+        items=[HoldingOut.of(h) for h in found], next_cursor=next_cursor(offset, len(found), more)
     )
 
 
@@ -180,7 +179,7 @@ async def list_holdings(community_id: int, query_args: HoldingQuery) -> HoldingP
 async def list_checkouts(community_id: int, query_args: CheckoutQuery) -> CheckoutPage:
     """Loans, soonest due first: `state` open (default), overdue or all."""
     _check(community_id)
-    offset = pages.decode(query_args.cursor)
+    offset = offset_of(query_args.cursor)
     now = datetime.now(UTC)
     found, more = await service.checkouts(
         resources().db, community_id, open_only=query_args.state != "all",
@@ -190,7 +189,7 @@ async def list_checkouts(community_id: int, query_args: CheckoutQuery) -> Checko
         needle = query_args.q.casefold()
         found = [c for c in found if needle in c.item_name.casefold() or needle in c.holder_name.casefold()]
     return CheckoutPage(
-        items=[CheckoutOut.of(c, now) for c in found], next_cursor=pages.next_cursor(offset, len(found), more)
+        items=[CheckoutOut.of(c, now) for c in found], next_cursor=next_cursor(offset, len(found), more)
     )
 
 
@@ -201,11 +200,9 @@ async def list_checkouts(community_id: int, query_args: CheckoutQuery) -> Checko
 async def list_audit(community_id: int, query_args: AuditQuery) -> AuditPage:
     """The audit trail, newest first: who changed what, the stock before and after, when."""
     _check(community_id)
-    offset = pages.decode(query_args.cursor)
+    offset = offset_of(query_args.cursor)
     found, more = await service.audit(
         resources().db, community_id, q=query_args.q or "", descending=query_args.sort == "-created_at",
         offset=offset, limit=query_args.limit,
     )  # fmt: skip
-    return AuditPage(
-        items=[AuditOut.of(a) for a in found], next_cursor=pages.next_cursor(offset, len(found), more)
-    )
+    return AuditPage(items=[AuditOut.of(a) for a in found], next_cursor=next_cursor(offset, len(found), more))
