@@ -98,17 +98,17 @@ async def get_item(community_id: int, item_id: int) -> ItemOut:
 async def update_item(community_id: int, item_id: int, data: ItemPatch) -> ItemOut:
     """Rename and/or describe an item (audited); answers the item."""
     _check(community_id, item_id)
-    changes: dict[str, str | None] = {}
-    if "name" in data.model_fields_set and data.name is not None:
-        changes["name"] = data.name
-    if "description" in data.model_fields_set:
-        changes["description"] = data.description
+    sent = data.model_fields_set
+    name = data.name if "name" in sent and data.name is not None else edits.UNSET
+    description = data.description if "description" in sent else edits.UNSET
     try:
-        item = await edits.update(resources().db, community_id, item_id, _actor(), **changes)  # type: ignore[arg-type]
+        item = await edits.update(
+            resources().db, community_id, item_id, _actor(), name=name, description=description
+        )
     except edits.Gone:
         raise NotFound("no such item", details={"item_id": item_id}) from None
     except edits.NameTaken as exc:
-        raise Conflict(str(exc), code="name_taken", details={"name": changes.get("name")}) from exc
+        raise Conflict(str(exc), code="name_taken", details={"name": data.name}) from exc
     except service.Refused as exc:
         message = str(exc)
         raise ValidationFailed(
