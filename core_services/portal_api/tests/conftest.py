@@ -127,10 +127,18 @@ class PortalFleet:
         return int(found.json()["community_id"])
 
 
+@pytest.fixture
+def extra_apps() -> dict[str, Any]:
+    """More services for `portal_fleet` (a test module overrides this fixture)."""
+    return {}
+
+
 @pytest_asyncio.fixture
-async def portal_fleet(make_settings: Any, common: dict[str, Any], app: Any) -> AsyncIterator[PortalFleet]:
+async def portal_fleet(
+    make_settings: Any, common: dict[str, Any], app: Any, extra_apps: dict[str, Any]
+) -> AsyncIterator[PortalFleet]:
     settings = app.extensions["waddlebot.settings"]
-    async with run_fleet(settings, fleet_apps(make_settings, common, app)) as fleet:
+    async with run_fleet(settings, {**fleet_apps(make_settings, common, app), **extra_apps}) as fleet:
         pf = PortalFleet(fleet, app)
         try:
             yield pf

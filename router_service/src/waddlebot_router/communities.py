@@ -8,6 +8,7 @@ on every change, so each replica drops its copy at once (pub/sub):
 - `community:entity:{platform}:{server_id}` → community id (dropped on `!community link`)
 - `community:settings:{id}` → the community's settings (prefix, cooldowns, …)
 - `marketplace:config:{id}` → enabled modules and per-community command settings
+- `community:roles:{id}` → roles set in the portal, applied to each command's asker (0077)
 
 When an owner is not deployed beside the router, its own code runs on the shared tables
 (`waddlebot_marketplace.client.deployed`).
@@ -105,6 +106,11 @@ async def load_config(res: Resources, community_id: int, ttl: float) -> dict[str
     table: dict[str, Any] = await res.cache.get_or_set(config_key(community_id), load, ttl=ttl, local=True)
     settings = await community_settings(res, community_id, ttl)
     return {"modules": table["modules"], "overrides": table["overrides"], "settings": settings}
+
+
+async def with_portal_roles(res: Resources, community_id: int, event: Event, ttl: float) -> Event:
+    """The event with the roles the portal set for its asker (`community:roles:{id}`, cached)."""
+    return await community.with_role(res, CALLER, community_id, event, ttl)
 
 
 async def set_settings(res: Resources, community_id: int, values: dict[str, Any]) -> dict[str, Any]:

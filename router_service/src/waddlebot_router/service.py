@@ -18,7 +18,7 @@ from flask_core.resources import Resources
 from flask_core.settings import parse_rate
 
 from . import accounts, aliases, builtins, checks, dispatch, live, moderation
-from .communities import DEMO_SERVER, load_config, resolve_community
+from .communities import DEMO_SERVER, load_config, resolve_community, with_portal_roles
 from .parsing import Match, longest_match, parse
 from .registry import ROUTER, CommandSpec, ModuleRegistry
 from .sessions import Sessions
@@ -186,7 +186,11 @@ class Router:
             work.finish("ignored")
             return
         work.match = match
-        work.exempt = checks.is_exempt(list(event.user.roles), config.get("settings", {}))
+        # Roles set in the portal win over the platform's (community, decision 0077; cached).
+        work.event = await with_portal_roles(
+            self.res, work.community_id, event, self.settings.router_table_ttl
+        )
+        work.exempt = checks.is_exempt(list(work.event.user.roles), config.get("settings", {}))
 
     async def table(self, community_id: int) -> dict[str, CommandSpec]:
         config = await load_config(self.res, community_id, self.settings.router_table_ttl)

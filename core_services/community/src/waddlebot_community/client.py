@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_core.errors import ServiceError
+from flask_core.events import Event
 from flask_core.resources import Resources
 from waddlebot_marketplace.client import deployed, raise_for
 
@@ -16,6 +17,9 @@ from . import ops, service
 PREFIX = "community"
 entity_key = service.entity_key
 settings_key = service.settings_key
+roles_key = service.roles_key
+#: Roles an override never replaces (the platform's owner; the portal's admin).
+KEPT = frozenset({"broadcaster", "admin"})
 
 
 async def _call(res: Resources, caller: str, method: str, path: str, body: Any = None) -> Any:
@@ -71,3 +75,27 @@ async def patch_settings(
 
 async def find(res: Resources, caller: str, platform: str, server_id: str) -> int | None:
     return await resolve(res, caller, platform, server_id, None, provision=False, default_modules=[])
+
+
+async def role_overrides(res: Resources, caller: str, community_id: int, ttl: float) -> dict[str, str]:
+    """`{"<platform>:<platform_user_id>": role}` of the community, cached (dropped on every change)."""
+
+    async def load() -> dict[str, str]:
+        if not deployed(res, PREFIX):
+            rows = await ops.role_overrides(res, community_id)
+        else:
+            rows = (await _call(res, caller, "GET", f"/communities/{community_id}/roles"))["items"]
+        return {f"{r['platform']}:{r['platform_user_id']}": str(r["role"]) for r in rows}
+
+    found: dict[str, str] = await res.cache.get_or_set(roles_key(community_id), load, ttl=ttl, local=True)
+    return found
+
+
+async def with_role(res: Resources, caller: str, community_id: int, event: Event, ttl: float) -> Event:
+    """The event with the asker's roles as this community set them in the portal (decision 0077):
+    an override replaces the platform's roles, except the broadcaster's and an admin's."""
+    overrides = await role_overrides(res, caller, community_id, ttl)
+    role = overrides.get(f"{event.platform}:{event.user.platform_user_id}") if overrides else None
+    if role is None or KEPT & set(event.user.roles):
+        return event
+    return event.model_copy(update={"user": event.user.model_copy(update={"roles": [role]})})

@@ -68,6 +68,7 @@ async def link(res: Resources, request: CommandRequest) -> Responses:
 
 
 async def info(res: Resources, request: CommandRequest) -> Responses:
+    await _remember(res, request)  # so viewers appear in the portal's members screen
     found = await res.db.read(service.entities, int(request.community_id))
     parts = [f"{item['platform']} ({item['server_id']})" for item in found]
     return chat("This community is on: " + ", ".join(parts) + ".")

@@ -41,7 +41,8 @@ def define_tables(db: Any) -> None:
         Field("platform", "string", length=16, notnull=True),
         Field("platform_user_id", "string", length=200, notnull=True),
         Field("username", "string", length=100),
-        Field("role", "string", length=16, default="everyone"),
+        Field("role", "string", length=16, default="everyone"),  # mirrored from the platform
+        Field("role_override", "string", length=16),  # set in the portal; wins while set (0077)
         Field("first_seen", "datetime"),
         Field("last_seen", "datetime"),
     )

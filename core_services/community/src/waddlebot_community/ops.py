@@ -64,3 +64,19 @@ async def link(res: Resources, code: str, platform: str, server_id: str) -> tupl
     # Every router drops its cached community of this server at once (pub/sub).
     await res.cache.invalidate(service.entity_key(platform, server_id))
     return moved
+
+
+async def set_role(res: Resources, community_id: int, member_id: int, role: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = await res.db.run(service.set_role, community_id, member_id, role)
+    await res.cache.invalidate(service.roles_key(community_id))  # every router, at once (pub/sub)
+    return out
+
+
+async def remove_member(res: Resources, community_id: int, member_id: int) -> None:
+    await res.db.run(service.remove_member, community_id, member_id)
+    await res.cache.invalidate(service.roles_key(community_id))
+
+
+async def role_overrides(res: Resources, community_id: int) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await res.db.read(service.role_overrides, community_id)
+    return found

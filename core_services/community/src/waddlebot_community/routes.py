@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint
-from quart_schema import validate_querystring, validate_request, validate_response
+from quart import Blueprint, Response
+from quart_schema import document_response, validate_querystring, validate_request, validate_response
 
 from flask_core import NotFound, require_service
 from flask_core.app import resources, settings_of
-from flask_core.openapi import error_responses
+from flask_core.openapi import NoContent, error_responses
 from waddlebot_marketplace.paging import ListQuery, page_from, paginate
 
 from . import ops, service
@@ -25,8 +25,10 @@ from .schemas import (
     EntityOut,
     MemberList,
     MemberOut,
+    MemberPatch,
     ResolveIn,
     ResolveOut,
+    RoleOverrides,
     TimeZoneOut,
 )
 
@@ -148,3 +150,34 @@ async def list_members(community_id: int, query_args: ListQuery) -> Any:
 @error_responses(404)
 async def get_member(community_id: int, member_id: int) -> Any:
     return await resources().db.read(service.member, community_id, member_id)
+
+
+@bp.patch(f"{COMMUNITY}/members/<int:member_id>")
+@require_service
+@validate_request(MemberPatch)
+@validate_response(MemberOut)
+@error_responses(404, 409)
+async def patch_member(community_id: int, member_id: int, data: MemberPatch) -> Any:
+    """Set a member's role here (wins over the platform's until set to null); the router
+    uses it from the next command on. The broadcaster's role is a 409."""
+    return await ops.set_role(resources(), community_id, member_id, data.role)
+
+
+@bp.delete(f"{COMMUNITY}/members/<int:member_id>")
+@require_service
+@document_response(NoContent, 204)
+@error_responses(404, 409)
+async def delete_member(community_id: int, member_id: int) -> Response:
+    """Forget a member and its override (their points, quotes and items stay where they are)."""
+    await ops.remove_member(resources(), community_id, member_id)
+    return Response("", status=204)
+
+
+@bp.get(f"{COMMUNITY}/roles")
+@require_service
+@validate_response(RoleOverrides)
+@error_responses(404)
+async def role_overrides(community_id: int) -> Any:
+    """The community's role overrides (the router reads this, cached)."""
+    await resources().db.read(service.settings_of, community_id)  # 404 for no such community
+    return {"community_id": community_id, "items": await ops.role_overrides(resources(), community_id)}

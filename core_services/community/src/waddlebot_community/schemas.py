@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -91,10 +91,37 @@ class MemberOut(BaseModel):
     platform: str
     platform_user_id: str
     username: str | None = None
-    role: str
+    role: str  # what the bot uses: the override when set, else the platform's
+    platform_role: str  # mirrored from the platform (the highest role last seen in chat)
+    role_override: str | None = None  # set in the portal (decision 0077)
     last_seen: str | None = None
 
 
 class MemberList(BaseModel):
     items: list[MemberOut]
     next_cursor: str | None = None
+
+
+#: The roles the portal may give (flask_core.events.Role below the broadcaster).
+Grantable = Literal["everyone", "regular", "subscriber", "vip", "moderator"]
+
+
+class MemberPatch(BaseModel):
+    """`PATCH …/members/{id}`: `role` overrides the platform's (`null`: mirror it again).
+    The broadcaster's own role is a 409 `broadcaster_role`."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Grantable | None
+
+
+class RoleOverride(BaseModel):
+    platform: str
+    platform_user_id: str
+    role: str
+
+
+class RoleOverrides(BaseModel):
+    """`GET …/roles`: every override of the community (what the router applies, cached)."""
+
+    community_id: int
+    items: list[RoleOverride]

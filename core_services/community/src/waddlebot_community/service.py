@@ -37,6 +37,11 @@ def entity_key(platform: str, server_id: str) -> str:
     return f"community:entity:{platform}:{server_id}"
 
 
+def roles_key(community_id: int) -> str:
+    """The router's cached role overrides of one community; invalidated on every change."""
+    return f"community:roles:{community_id}"
+
+
 def settings_key(community_id: int) -> str:
     """The router's cached settings of one community; invalidated on every change."""
     return f"community:settings:{community_id}"
@@ -220,7 +225,9 @@ def _member(r: Any) -> dict[str, Any]:
         "platform": r.platform,
         "platform_user_id": r.platform_user_id,
         "username": r.username,
-        "role": r.role,
+        "role": r.role_override or r.role,
+        "platform_role": r.role,
+        "role_override": r.role_override or None,
         "last_seen": r.last_seen.isoformat() if r.last_seen else None,
     }
 
@@ -232,10 +239,58 @@ def members(db: Any, community_id: int) -> list[dict[str, Any]]:
 
 
 def member(db: Any, community_id: int, member_id: int) -> dict[str, Any]:
+    return _member(_member_row(db, community_id, member_id))
+
+
+def _member_row(db: Any, community_id: int, member_id: int) -> Any:
     row = db.community_members(member_id) if 0 < member_id < 2**63 else None
     if row is None or int(row.community_id) != community_id:
         raise NotFound("no such member in this community", details={"member_id": member_id})
-    return _member(row)
+    return row
+
+
+def _is_broadcaster(db: Any, row: Any) -> bool:
+    """The community's owner, or whom the platform calls its broadcaster: never overridden."""
+    community = db.communities(row.community_id)
+    owns = community is not None and (community.owner_platform, community.owner_platform_user_id) == (
+        row.platform, row.platform_user_id,
+    )  # fmt: skip
+    return owns or row.role in ("broadcaster", "admin")
+
+
+def _refuse_broadcaster(db: Any, row: Any) -> None:
+    if _is_broadcaster(db, row):
+        raise ServiceError(
+            "the broadcaster's role comes from the platform and cannot be changed",
+            code="broadcaster_role", status=409, details={"member_id": int(row.id)},
+        )  # fmt: skip
+
+
+def set_role(db: Any, community_id: int, member_id: int, role: str | None) -> dict[str, Any]:
+    """Override a member's role in this community (None: back to the platform's)."""
+    row = _member_row(db, community_id, member_id)
+    _refuse_broadcaster(db, row)
+    row.update_record(role_override=role)
+    log.info("community.member_role", community_id=community_id, member_id=member_id, role=role)
+    return _member(db.community_members(member_id))
+
+
+def remove_member(db: Any, community_id: int, member_id: int) -> None:
+    """Forget a member (and its override); seen in chat again, it is mirrored afresh."""
+    row = _member_row(db, community_id, member_id)
+    _refuse_broadcaster(db, row)
+    row.delete_record()
+    log.info("community.member_removed", community_id=community_id, member_id=member_id)
+
+
+def role_overrides(db: Any, community_id: int) -> list[dict[str, Any]]:
+    """Every override of the community: what the router applies to each command's asker."""
+    t = db.community_members
+    rows = db((t.community_id == community_id) & (t.role_override != None)).select(orderby=t.id)  # noqa: E711
+    return [
+        {"platform": r.platform, "platform_user_id": r.platform_user_id, "role": r.role_override}
+        for r in rows
+    ]
 
 
 # --- joining platforms ---------------------------------------------------------------

@@ -357,3 +357,105 @@ class AiSettingsUpdate(BaseModel):
     system_prompt: Annotated[str, StringConstraints(max_length=4000)] | None = None
     mentions: bool | None = None
     greetings: dict[str, bool | None] | None = None
+
+
+# --- calendar, inventory, members (mirroring calendar, inventory and community) ---------
+
+
+class CalendarEvent(BaseModel):
+    """calendar's `EventOut`: `starts_at` is the first start (UTC), `next_start` the next."""
+
+    id: int
+    community_id: int
+    title: str
+    starts_at: datetime
+    next_start: datetime | None
+    tz: str
+    max_seats: int | None
+    rrule: str | None
+    status: Literal["scheduled", "pending", "cancelled"]
+    going: int
+    waiting: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CalendarEventCreate(BaseModel):
+    """calendar's `EventIn` (`!event create`): a `starts_at` without an offset is wall-clock time
+    in `tz` (default: the community's zone); reminders post to `platform/server_id/channel_id`,
+    or where the community's latest event posts. The portal adds who created it."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Annotated[str, StringConstraints(max_length=400)]
+    starts_at: datetime
+    tz: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    max_seats: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    rrule: Literal["FREQ=WEEKLY"] | None = None
+    needs_approval: bool = False
+    platform: Literal["twitch", "discord", "slack"] | None = None
+    server_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    channel_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class CalendarEventUpdate(BaseModel):
+    """calendar's `EventPatch`: `max_seats: null` is no limit (fewer than taken: 409
+    `seats_taken`; more: the waitlist moves up), `rrule: null` once; the reminder follows."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Annotated[str, StringConstraints(max_length=400)] | None = None
+    starts_at: datetime | None = None
+    tz: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    max_seats: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    rrule: Literal["FREQ=WEEKLY"] | None = None
+
+
+class InventoryItem(BaseModel):
+    """inventory's `ItemOut`."""
+
+    id: int
+    community_id: int
+    name: str
+    qty: int
+    description: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class InventoryItemCreate(BaseModel):
+    """inventory's `ItemIn`: add `qty` to the stock of `name` (created when new)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    qty: int = Field(default=1, ge=1, le=1_000_000)
+
+
+class InventoryItemUpdate(BaseModel):
+    """inventory's `ItemPatch`: rename (a taken name: 409 `name_taken`) and/or describe
+    (`null`: none). The stock moves through chat or `…/stock`; deleting a held item is a 409
+    `item_held` naming who holds it."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = None
+    description: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class Member(BaseModel):
+    """community's `MemberOut`: `role` is what the bot uses (the override, else the platform's)."""
+
+    id: int
+    community_id: int
+    platform: str
+    platform_user_id: str
+    username: str | None = None
+    role: str
+    platform_role: str
+    role_override: str | None = None
+    last_seen: str | None = None
+
+
+class MemberUpdate(BaseModel):
+    """community's `MemberPatch`: a role below the broadcaster, or `null` to follow the
+    platform again; the broadcaster's own role is a 409 `broadcaster_role`."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["everyone", "regular", "subscriber", "vip", "moderator"] | None

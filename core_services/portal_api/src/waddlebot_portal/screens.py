@@ -84,9 +84,10 @@ SCREENS: tuple[Screen, ...] = (
     Screen("reminders", "memories", "reminders", ("list", "get", "delete"), item=s.ReminderItem,
            view_role="moderator"),
     Screen("inventory", "inventory", "items", ("list", "get", "create", "update", "delete"),
-           create=s.ItemWrite, update=s.ItemWrite),
+           item=s.InventoryItem, create=s.InventoryItemCreate, update=s.InventoryItemUpdate),
     Screen("calendar", "calendar", "events", ("list", "get", "create", "update", "delete"),
-           create=s.ItemWrite, update=s.ItemWrite),
+           item=s.CalendarEvent, create=s.CalendarEventCreate, update=s.CalendarEventUpdate,
+           creator_field="created_by"),
     Screen("labels", "labels", "labels", ("list", "create", "update", "delete"),
            create=s.ItemWrite, update=s.ItemWrite),
     Screen("points", "reputation", "leaderboard", ("list",), item=s.LeaderboardItem, key="string",
@@ -98,8 +99,8 @@ SCREENS: tuple[Screen, ...] = (
            actions=(("reveal", "moderator"), ("rotate", "broadcaster")), action_answer=s.OverlayPage),
     Screen("ai", "ai", "settings", ("show", "replace"), item=s.AiSettings, update=s.AiSettingsUpdate,
            update_method="PUT", view_role="moderator", write_role="broadcaster"),
-    Screen("members", "community", "members", ("list", "update", "delete"), update=s.ItemWrite,
-           key="string", view_role="moderator", write_role="broadcaster"),
+    Screen("members", "community", "members", ("list", "get", "update", "delete"), item=s.Member,
+           update=s.MemberUpdate, view_role="moderator", write_role="broadcaster"),
 )
 # fmt: on
 

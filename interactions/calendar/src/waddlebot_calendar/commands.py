@@ -131,10 +131,10 @@ def parse_create(text: str, default_tz: str, max_seats: int, now: datetime) -> D
     except ValueError as exc:
         raise Usage("That date does not exist.") from exc
     starts = local.replace(tzinfo=zone).astimezone(UTC)
-    if starts <= now:
-        raise Usage("That time has passed.")
-    if (starts - now).days > 3 * 366:
-        raise Usage("Events can be at most three years ahead.")
+    try:
+        service.check_start(starts, now)
+    except Refused as exc:
+        raise Usage(str(exc)) from exc
     return Draft(title, starts, tz, limit, rrule, approval)
 
 

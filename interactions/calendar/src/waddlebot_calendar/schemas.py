@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from .service import Event, Rsvp
 
@@ -35,6 +35,57 @@ class EventOut(BaseModel):
             max_seats=e.max_seats, rrule=e.rrule, status=e.status,  # type: ignore[arg-type]
             going=e.going, waiting=e.waiting, created_at=e.created_at, updated_at=e.updated_at,
         )  # fmt: skip
+
+
+Title = Annotated[str, StringConstraints(max_length=400)]  # cleaned, then at most TITLE_MAX
+Zone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Seats = Annotated[int, Field(ge=1, le=1_000_000)]
+ChatId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Creator(BaseModel):
+    """Who made it (the portal sends its signed-in user)."""
+
+    platform: Annotated[str, StringConstraints(max_length=16)]
+    user_id: Annotated[str, StringConstraints(max_length=120)]
+    username: Annotated[str, StringConstraints(max_length=100)]
+
+
+class EventIn(BaseModel):
+    """`POST …/events`, the portal's `!event create`: a `starts_at` without an offset is wall-clock
+    time in `tz` (default: the community's zone). Reminders post to `platform/server_id/
+    channel_id`; without them, where the community's latest event posts."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title
+    starts_at: datetime
+    tz: Zone | None = None
+    max_seats: Seats | None = None
+    rrule: Literal["FREQ=WEEKLY"] | None = None
+    needs_approval: bool = False
+    platform: Literal["twitch", "discord", "slack"] | None = None
+    server_id: ChatId | None = None
+    channel_id: ChatId | None = None
+    created_by: Creator | None = None
+
+    @model_validator(mode="after")
+    def _whole_chat(self) -> EventIn:
+        given = [v is not None for v in (self.platform, self.server_id, self.channel_id)]
+        if any(given) and not all(given):
+            raise ValueError("platform, server_id and channel_id go together")
+        return self
+
+
+class EventPatch(BaseModel):
+    """`PATCH …/events/<id>`: what is sent changes; `max_seats: null` is no limit, `rrule: null`
+    once. Fewer seats than are taken is a 409 `seats_taken`; more seats promote the waitlist."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title | None = None
+    starts_at: datetime | None = None
+    tz: Zone | None = None
+    max_seats: Seats | None = None
+    rrule: Literal["FREQ=WEEKLY"] | None = None
 
 
 class EventQuery(BaseModel):

@@ -116,6 +116,15 @@ def clean_title(title: str) -> str:
     return value
 
 
+def check_start(starts: datetime, now: datetime) -> datetime:
+    """An event's first start (aware): in the future and at most three years ahead."""
+    if starts <= now:
+        raise Refused("That time has passed.")
+    if (starts - now).days > 3 * 366:
+        raise Refused("Events can be at most three years ahead.")
+    return starts
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 

@@ -11,6 +11,8 @@ from flask_core import ensure_index
 NAME_MAX = 60
 HOLDER_MAX = 120
 MAX_QTY = 1_000_000_000
+DESCRIPTION_MAX = 500
+DETAIL_MAX = 300
 
 
 def define_tables(db: Any) -> None:
@@ -20,6 +22,7 @@ def define_tables(db: Any) -> None:
         Field("name", "string", length=NAME_MAX, notnull=True),
         Field("name_key", "string", length=NAME_MAX * 4, notnull=True),  # case-folded, unique
         Field("qty", "bigint", notnull=True, default=0),  # the stock; never below 0
+        Field("description", "string", length=DESCRIPTION_MAX),  # the portal's; NULL: none
         Field("created_at", "datetime", notnull=True),
         Field("updated_at", "datetime", notnull=True),
     )
@@ -61,7 +64,8 @@ def define_tables(db: Any) -> None:
         Field("community_id", "bigint", notnull=True),
         Field("item_id", "bigint", notnull=True),
         Field("item_name", "string", length=NAME_MAX, notnull=True),
-        Field("action", "string", length=16, notnull=True),  # add | take | give | checkout | checkin
+        # add | take | give | checkout | checkin | rename | describe | delete
+        Field("action", "string", length=16, notnull=True),
         Field("actor", "string", length=HOLDER_MAX, notnull=True),  # who: `<platform>:<login>` or service
         Field("holder", "string", length=HOLDER_MAX),  # the user who received or returned it
         Field("qty", "bigint", notnull=True),
@@ -69,6 +73,7 @@ def define_tables(db: Any) -> None:
         Field("stock_after", "bigint", notnull=True),
         Field("held_before", "bigint"),
         Field("held_after", "bigint"),
+        Field("detail", "string", length=DETAIL_MAX),  # rename: `old → new`; a forced delete: who held it
         Field("created_at", "datetime", notnull=True),
     )
     ensure_index(db, "inventory_audit", "inventory_audit_community", ("community_id", "id"))

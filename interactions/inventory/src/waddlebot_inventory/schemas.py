@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .models import NAME_MAX
+from .models import DESCRIPTION_MAX, NAME_MAX
 from .service import AuditEntry, Checkout, Holding, Item
 
 Cursor = Annotated[str, StringConstraints(max_length=200)]
@@ -19,6 +19,7 @@ class ItemOut(BaseModel):
     community_id: int
     name: str
     qty: int
+    description: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -26,7 +27,7 @@ class ItemOut(BaseModel):
     def of(cls, item: Item) -> ItemOut:
         return cls(
             id=item.id, community_id=item.community_id, name=item.name, qty=item.qty,
-            created_at=item.created_at, updated_at=item.updated_at,
+            description=item.description, created_at=item.created_at, updated_at=item.updated_at,
         )  # fmt: skip
 
 
@@ -36,6 +37,21 @@ class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
     qty: int = Field(default=1, ge=1, le=1_000_000)
+
+
+class ItemPatch(BaseModel):
+    """`PATCH …/items/<id>`: rename (a name another item has is a 409 `name_taken`) and/or
+    describe (`null`: no description). The stock moves through `…/stock`, not here."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)] | None = None
+    description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
+
+
+class DeleteQuery(BaseModel):
+    """`DELETE …/items/<id>?force=true` also deletes an item someone holds (closing the loans)."""
+
+    force: bool = False
 
 
 class StockIn(BaseModel):
@@ -129,6 +145,7 @@ class AuditOut(BaseModel):
     stock_after: int
     held_before: int | None
     held_after: int | None
+    detail: str | None = None
     created_at: datetime
 
     @classmethod
@@ -136,7 +153,7 @@ class AuditOut(BaseModel):
         return cls(
             id=a.id, item_id=a.item_id, item_name=a.item_name, action=a.action, actor=a.actor,
             holder=a.holder, qty=a.qty, stock_before=a.stock_before, stock_after=a.stock_after,
-            held_before=a.held_before, held_after=a.held_after, created_at=a.created_at,
+            held_before=a.held_before, held_after=a.held_after, detail=a.detail, created_at=a.created_at,
         )  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from flask_core import AsyncDAL, get_logger, scheduler
 from flask_core.database import is_integrity_error
 
-from .models import MAX_QTY, NAME_MAX
+from .models import DETAIL_MAX, MAX_QTY, NAME_MAX
 
 log = get_logger(__name__)
 OVERDUE_KIND = "inventory_overdue"
@@ -46,6 +46,7 @@ class Item:
     qty: int
     created_at: datetime
     updated_at: datetime
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class AuditEntry:
     held_before: int | None
     held_after: int | None
     created_at: datetime
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ def _item(row: Any) -> Item:
     return Item(
         id=int(row.id), community_id=int(row.community_id), name=str(row.name), qty=int(row.qty),
         created_at=_aware(row.created_at), updated_at=_aware(row.updated_at),
+        description=row.description or None,
     )  # fmt: skip
 
 
@@ -149,11 +152,12 @@ def _checkout(row: Any, item_name: str) -> Checkout:
 def _audit(
     d: Any, item: Any, action: str, actor: str, qty: int, before: int, after: int,
     holder: str | None = None, held_before: int | None = None, held_after: int | None = None,
+    detail: str | None = None,
 ) -> None:  # fmt: skip
     d.inventory_audit.insert(
         community_id=item.community_id, item_id=item.id, item_name=item.name, action=action, actor=actor,
         holder=holder, qty=qty, stock_before=before, stock_after=after, held_before=held_before,
-        held_after=held_after, created_at=_now(),
+        held_after=held_after, detail=detail[:DETAIL_MAX] if detail else None, created_at=_now(),
     )  # fmt: skip
 
 
@@ -464,6 +468,7 @@ async def audit(
                 held_before=r.held_before,
                 held_after=r.held_after,
                 created_at=_aware(r.created_at),
+                detail=r.detail or None,
             )
             for r in rows[:limit]
         ]

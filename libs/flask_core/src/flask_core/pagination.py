@@ -7,6 +7,9 @@
 `limit` is 1-100 (default 50); `sort` is one of the allowed fields, `-field` for
 descending; `q` is free text the caller matches as it sees fit (at most 100 characters);
 `cursor` is opaque to clients (an offset today). Anything else is a 422 in the error shape.
+
+Services whose query models validate `limit/q/sort` themselves use only the cursor half:
+`offset = offset_of(query.cursor)` … `next_cursor(offset, len(items), more)`.
 """
 
 from __future__ import annotations
@@ -58,6 +61,16 @@ def decode_cursor(cursor: str) -> int:
     if kind != "o" or not number.isdigit() or int(number) > MAX_OFFSET:
         raise ValidationFailed("cursor is not one this API gave", details={"field": "cursor"})
     return int(number)
+
+
+def offset_of(cursor: str | None) -> int:
+    """The offset a cursor stands for (0 for none); ValidationFailed (422) for a foreign one."""
+    return decode_cursor(cursor) if cursor else 0
+
+
+def next_cursor(offset: int, count: int, more: bool) -> str | None:
+    """The cursor after a page of `count` items that started at `offset` (None: the last page)."""
+    return encode_cursor(offset + count) if more else None
 
 
 def page_query(args: Mapping[str, Any], sorts: Sequence[str], default: str) -> PageQuery:

@@ -24,11 +24,13 @@ function isErrorBody(body: unknown): body is ErrorBody {
 
 export const isUnauthorized = (error: unknown): boolean => error instanceof ApiError && error.status === 401;
 
-/** pydantic's errors (`details` of a 422 `validation_error`) as {field: message}. */
+/** pydantic's errors (`details.errors` of a 422 `validation_error`, or a bare list) as {field: message}. */
 export function fieldErrors(error: unknown): Record<string, string> {
-  if (!(error instanceof ApiError) || error.code !== "validation_error" || !Array.isArray(error.details)) return {};
+  if (!(error instanceof ApiError) || error.code !== "validation_error") return {};
+  const details = error.details as { errors?: unknown } | unknown[] | null | undefined;
+  const list = Array.isArray(details) ? details : Array.isArray(details?.errors) ? details.errors : [];
   const found: Record<string, string> = {};
-  for (const item of error.details as { loc?: unknown[]; msg?: string }[]) {
+  for (const item of list as { loc?: unknown[]; msg?: string }[]) {
     const field = item.loc?.filter((part) => typeof part === "string").at(-1);
     if (typeof field === "string" && item.msg) found[field] = item.msg;
   }

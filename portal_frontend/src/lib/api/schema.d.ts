@@ -447,7 +447,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** One of the community's members. */
+        get: operations["get_get_members_item"];
         put?: never;
         post?: never;
         /** Remove one of the community's members. */
@@ -793,6 +794,50 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * CalendarEvent
+         * @description calendar's `EventOut`: `starts_at` is the first start (UTC), `next_start` the next.
+         */
+        CalendarEvent: {
+            /** Community Id */
+            community_id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Going */
+            going: number;
+            /** Id */
+            id: number;
+            /** Max Seats */
+            max_seats: number | null;
+            /** Next Start */
+            next_start: string | null;
+            /** Rrule */
+            rrule: string | null;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "scheduled" | "pending" | "cancelled";
+            /** Title */
+            title: string;
+            /** Tz */
+            tz: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Waiting */
+            waiting: number;
+        };
+        /**
          * CommandItem
          * @description A command as the community sees it (marketplace `CommandItem`).
          */
@@ -884,6 +929,35 @@ export interface components {
             request_id: string | null;
         };
         /**
+         * InventoryItem
+         * @description inventory's `ItemOut`.
+         */
+        InventoryItem: {
+            /** Community Id */
+            community_id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Qty */
+            qty: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
          * Item
          * @description An item of a service whose schema the portal does not pin yet (all its fields).
          */
@@ -926,6 +1000,39 @@ export interface components {
             ref: string | null;
             /** User Id */
             user_id: string;
+        };
+        /**
+         * Member
+         * @description community's `MemberOut`: `role` is what the bot uses (the override, else the platform's).
+         */
+        Member: {
+            /** Community Id */
+            community_id: number;
+            /** Id */
+            id: number;
+            /**
+             * Last Seen
+             * @default null
+             */
+            last_seen: string | null;
+            /** Platform */
+            platform: string;
+            /** Platform Role */
+            platform_role: string;
+            /** Platform User Id */
+            platform_user_id: string;
+            /** Role */
+            role: string;
+            /**
+             * Role Override
+             * @default null
+             */
+            role_override: string | null;
+            /**
+             * Username
+             * @default null
+             */
+            username: string | null;
         };
         /**
          * ModuleItem
@@ -2335,7 +2442,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Items */
-                        items: components["schemas"]["Item"][];
+                        items: components["schemas"]["CalendarEvent"][];
                         /**
                          * Next Cursor
                          * @default null
@@ -2412,19 +2519,97 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    /**
+                     * Channel Id
+                     * @default null
+                     */
+                    channel_id?: string | null;
+                    /**
+                     * Max Seats
+                     * @default null
+                     */
+                    max_seats?: number | null;
+                    /**
+                     * Needs Approval
+                     * @default false
+                     */
+                    needs_approval?: boolean;
+                    /**
+                     * Platform
+                     * @default null
+                     */
+                    platform?: ("twitch" | "discord" | "slack") | null;
+                    /**
+                     * Rrule
+                     * @default null
+                     */
+                    rrule?: "FREQ=WEEKLY" | null;
+                    /**
+                     * Server Id
+                     * @default null
+                     */
+                    server_id?: string | null;
+                    /**
+                     * Starts At
+                     * Format: date-time
+                     */
+                    starts_at: string;
+                    /** Title */
+                    title: string;
+                    /**
+                     * Tz
+                     * @default null
+                     */
+                    tz?: string | null;
                 };
             };
         };
         responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
+            /** @description calendar's `EventOut`: `starts_at` is the first start (UTC), `next_start` the next. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Community Id */
+                        community_id: number;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at: string;
+                        /** Going */
+                        going: number;
+                        /** Id */
+                        id: number;
+                        /** Max Seats */
+                        max_seats: number | null;
+                        /** Next Start */
+                        next_start: string | null;
+                        /** Rrule */
+                        rrule: string | null;
+                        /**
+                         * Starts At
+                         * Format: date-time
+                         */
+                        starts_at: string;
+                        /**
+                         * Status
+                         * @enum {string}
+                         */
+                        status: "scheduled" | "pending" | "cancelled";
+                        /** Title */
+                        title: string;
+                        /** Tz */
+                        tz: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at: string;
+                        /** Waiting */
+                        waiting: number;
                     };
                 };
             };
@@ -2523,14 +2708,51 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
+            /** @description calendar's `EventOut`: `starts_at` is the first start (UTC), `next_start` the next. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Community Id */
+                        community_id: number;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at: string;
+                        /** Going */
+                        going: number;
+                        /** Id */
+                        id: number;
+                        /** Max Seats */
+                        max_seats: number | null;
+                        /** Next Start */
+                        next_start: string | null;
+                        /** Rrule */
+                        rrule: string | null;
+                        /**
+                         * Starts At
+                         * Format: date-time
+                         */
+                        starts_at: string;
+                        /**
+                         * Status
+                         * @enum {string}
+                         */
+                        status: "scheduled" | "pending" | "cancelled";
+                        /** Title */
+                        title: string;
+                        /** Tz */
+                        tz: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at: string;
+                        /** Waiting */
+                        waiting: number;
                     };
                 };
             };
@@ -2678,19 +2900,80 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    /**
+                     * Max Seats
+                     * @default null
+                     */
+                    max_seats?: number | null;
+                    /**
+                     * Rrule
+                     * @default null
+                     */
+                    rrule?: "FREQ=WEEKLY" | null;
+                    /**
+                     * Starts At
+                     * @default null
+                     */
+                    starts_at?: string | null;
+                    /**
+                     * Title
+                     * @default null
+                     */
+                    title?: string | null;
+                    /**
+                     * Tz
+                     * @default null
+                     */
+                    tz?: string | null;
                 };
             };
         };
         responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
+            /** @description calendar's `EventOut`: `starts_at` is the first start (UTC), `next_start` the next. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Community Id */
+                        community_id: number;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at: string;
+                        /** Going */
+                        going: number;
+                        /** Id */
+                        id: number;
+                        /** Max Seats */
+                        max_seats: number | null;
+                        /** Next Start */
+                        next_start: string | null;
+                        /** Rrule */
+                        rrule: string | null;
+                        /**
+                         * Starts At
+                         * Format: date-time
+                         */
+                        starts_at: string;
+                        /**
+                         * Status
+                         * @enum {string}
+                         */
+                        status: "scheduled" | "pending" | "cancelled";
+                        /** Title */
+                        title: string;
+                        /** Tz */
+                        tz: string;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at: string;
+                        /** Waiting */
+                        waiting: number;
                     };
                 };
             };
@@ -3288,7 +3571,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Items */
-                        items: components["schemas"]["Item"][];
+                        items: components["schemas"]["InventoryItem"][];
                         /**
                          * Next Cursor
                          * @default null
@@ -3365,19 +3648,47 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    /** Name */
+                    name: string;
+                    /**
+                     * Qty
+                     * @default 1
+                     */
+                    qty?: number;
                 };
             };
         };
         responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
+            /** @description inventory's `ItemOut`. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Community Id */
+                        community_id: number;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at: string;
+                        /**
+                         * Description
+                         * @default null
+                         */
+                        description: string | null;
+                        /** Id */
+                        id: number;
+                        /** Name */
+                        name: string;
+                        /** Qty */
+                        qty: number;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at: string;
                     };
                 };
             };
@@ -3476,14 +3787,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
+            /** @description inventory's `ItemOut`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Community Id */
+                        community_id: number;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at: string;
+                        /**
+                         * Description
+                         * @default null
+                         */
+                        description: string | null;
+                        /** Id */
+                        id: number;
+                        /** Name */
+                        name: string;
+                        /** Qty */
+                        qty: number;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at: string;
                     };
                 };
             };
@@ -3631,19 +3964,50 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    /**
+                     * Description
+                     * @default null
+                     */
+                    description?: string | null;
+                    /**
+                     * Name
+                     * @default null
+                     */
+                    name?: string | null;
                 };
             };
         };
         responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
+            /** @description inventory's `ItemOut`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Community Id */
+                        community_id: number;
+                        /**
+                         * Created At
+                         * Format: date-time
+                         */
+                        created_at: string;
+                        /**
+                         * Description
+                         * @default null
+                         */
+                        description: string | null;
+                        /** Id */
+                        id: number;
+                        /** Name */
+                        name: string;
+                        /** Qty */
+                        qty: number;
+                        /**
+                         * Updated At
+                         * Format: date-time
+                         */
+                        updated_at: string;
                     };
                 };
             };
@@ -4227,12 +4591,117 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Items */
-                        items: components["schemas"]["Item"][];
+                        items: components["schemas"]["Member"][];
                         /**
                          * Next Cursor
                          * @default null
                          */
                         next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a dependency is unavailable (or the service is starting or disabled) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_get_members_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: number;
+                key: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description community's `MemberOut`: `role` is what the bot uses (the override, else the platform's). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Community Id */
+                        community_id: number;
+                        /** Id */
+                        id: number;
+                        /**
+                         * Last Seen
+                         * @default null
+                         */
+                        last_seen: string | null;
+                        /** Platform */
+                        platform: string;
+                        /** Platform Role */
+                        platform_role: string;
+                        /** Platform User Id */
+                        platform_user_id: string;
+                        /** Role */
+                        role: string;
+                        /**
+                         * Role Override
+                         * @default null
+                         */
+                        role_override: string | null;
+                        /**
+                         * Username
+                         * @default null
+                         */
+                        username: string | null;
                     };
                 };
             };
@@ -4298,7 +4767,7 @@ export interface operations {
             header?: never;
             path: {
                 community_id: number;
-                key: string;
+                key: number;
             };
             cookie?: never;
         };
@@ -4373,26 +4842,53 @@ export interface operations {
             header?: never;
             path: {
                 community_id: number;
-                key: string;
+                key: number;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
                 "application/json": {
-                    [key: string]: unknown;
+                    /** Role */
+                    role: ("everyone" | "regular" | "subscriber" | "vip" | "moderator") | null;
                 };
             };
         };
         responses: {
-            /** @description An item of a service whose schema the portal does not pin yet (all its fields). */
+            /** @description community's `MemberOut`: `role` is what the bot uses (the override, else the platform's). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        [key: string]: unknown;
+                        /** Community Id */
+                        community_id: number;
+                        /** Id */
+                        id: number;
+                        /**
+                         * Last Seen
+                         * @default null
+                         */
+                        last_seen: string | null;
+                        /** Platform */
+                        platform: string;
+                        /** Platform Role */
+                        platform_role: string;
+                        /** Platform User Id */
+                        platform_user_id: string;
+                        /** Role */
+                        role: string;
+                        /**
+                         * Role Override
+                         * @default null
+                         */
+                        role_override: string | null;
+                        /**
+                         * Username
+                         * @default null
+                         */
+                        username: string | null;
                     };
                 };
             };
