@@ -64,7 +64,9 @@ async def music_portal(make_settings: Any, common: dict[str, Any]) -> AsyncItera
     youtube.route("GET", "/youtube/v3/videos", _videos)
     async with youtube.serving():
         common = {**common, "default_modules": ["youtube_music", "browser_source"]}
-        portal = create_app(make_settings(PortalSettings, portal_cookie_secure=False, **CHEAP_ARGON2, **common))
+        portal = create_app(
+            make_settings(PortalSettings, portal_cookie_secure=False, **CHEAP_ARGON2, **common)
+        )
         yt = make_settings(YoutubeMusicSettings, youtube_api_key=KEY, youtube_api_url=f"{youtube.url}/youtube/v3",
                            **common)  # fmt: skip
         apps = {

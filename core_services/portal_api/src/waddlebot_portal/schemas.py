@@ -336,6 +336,12 @@ class SongSkipped(SongQueue):
     undo_seconds: int
 
 
+class OverlayTested(BaseModel):
+    """After `test`: how many alert items browser_source published (1, or 0 if it had seen it)."""
+
+    published: int
+
+
 class AiSettings(BaseModel):
     """ai's per-community settings and what it effectively uses."""
 
