@@ -326,9 +326,8 @@ def _add_action(bp: Blueprint, screen: Screen, path: str, action: Action, tagged
 
     name = f"{action.name}_{screen.name}" + ("_item" if action.item else "")
     label = action.name.replace("_", " ")
-    view: Any = _named(
-        action_view, name, f"{label.capitalize()} the community's {screen.name} ({role} and up)."
-    )
+    doc = (action.doc or f"{label.capitalize()} the community's {screen.name}.").rstrip(".")
+    view: Any = _named(action_view, name, f"{doc} ({role} and up).")
     view = error_responses(*_codes(screen))(tagged(validate_response(answer_model)(view)))
     route = f"{path}/<{_CONVERTERS[screen.key]}:key>" if action.item else path
     bp.add_url_rule(

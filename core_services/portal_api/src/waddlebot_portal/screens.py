@@ -35,6 +35,7 @@ class Action:
     answer: type[BaseModel] | None = None
     item: bool = False
     path: str = ""  # the owner's segment (default: `name`)
+    doc: str = ""  # the route's summary in the OpenAPI
 
     @property
     def segment(self) -> str:
@@ -119,13 +120,18 @@ SCREENS: tuple[Screen, ...] = (
     # Songs: whichever of the two exclusive music modules the community enabled (decision 0082).
     Screen("songs", "youtube_music", "queue", ("list", "delete"), item=s.SongItem,
            owners=("youtube_music", "spotify"), action_answer=s.SongQueue,
-           actions=(Action("approve", "moderator", answer=s.SongItem, item=True),
-                    Action("skip", "moderator", answer=s.SongSkipped),
-                    Action("undo_skip", "moderator", path="undo-skip"))),
+           actions=(Action("approve", "moderator", answer=s.SongItem, item=True,
+                           doc="Approve a pending request: it joins the queue."),
+                    Action("skip", "moderator", answer=s.SongSkipped,
+                           doc="Skip the playing song (undo_skip brings it back within undo_seconds)."),
+                    Action("undo_skip", "moderator", path="undo-skip",
+                           doc="Play the song skipped last again (within the music module's undo window)."))),
     Screen("overlays", "browser_source", "overlays", ("list",), item=s.OverlayItem, key="string",
            key_field="kind", view_role="moderator", write_role="broadcaster",
            actions=(("reveal", "moderator"), ("rotate", "broadcaster"),
-                    Action("test", "moderator", answer=s.OverlayTested)), action_answer=s.OverlayPage),
+                    Action("test", "moderator", answer=s.OverlayTested,
+                           doc="Show a test alert on the community's alerts overlay.")),
+           action_answer=s.OverlayPage),
     Screen("ai", "ai", "settings", ("show", "replace"), item=s.AiSettings, update=s.AiSettingsUpdate,
            update_method="PUT", view_role="moderator", write_role="broadcaster"),
     Screen("members", "community", "members", ("list", "update", "delete"), update=s.ItemWrite,

@@ -551,7 +551,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Test the community's overlays (moderator and up). */
+        /** Show a test alert on the community's alerts overlay (moderator and up). */
         post: operations["post_test_overlays"];
         delete?: never;
         options?: never;
@@ -707,7 +707,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve the community's songs (moderator and up). */
+        /** Approve a pending request: it joins the queue (moderator and up). */
         post: operations["post_approve_songs_item"];
         delete?: never;
         options?: never;
@@ -724,7 +724,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Skip the community's songs (moderator and up). */
+        /** Skip the playing song (undo_skip brings it back within undo_seconds) (moderator and up). */
         post: operations["post_skip_songs"];
         delete?: never;
         options?: never;
@@ -741,7 +741,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Undo skip the community's songs (moderator and up). */
+        /** Play the song skipped last again (within the music module's undo window) (moderator and up). */
         post: operations["post_undo_skip_songs"];
         delete?: never;
         options?: never;
