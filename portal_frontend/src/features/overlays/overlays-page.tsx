@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { z } from "zod";
 import { Page } from "@/components/page";
 import { Empty, QueryState, ReadOnlyNote } from "@/components/states";
@@ -38,6 +38,34 @@ export function sameOrigin(url: string): string {
 
 type Revealed = { url: string; preview_url?: string | undefined };
 
+/** The overlay as OBS draws it (a 1280×720 stage), scaled down to the card's width. */
+const STAGE = { width: 1280, height: 720 };
+function ScaledFrame({ title, src }: { title: string; src: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [scale, setScale] = useState(0.25);
+  useEffect(() => {
+    const node = box.current;
+    if (!node || typeof ResizeObserver === "undefined") return;
+    const fit = () => setScale(node.clientWidth / STAGE.width || 0.25);
+    fit();
+    const watch = new ResizeObserver(fit);
+    watch.observe(node);
+    return () => watch.disconnect();
+  }, []);
+  return (
+    <div ref={box} className="preview">
+      <iframe
+        title={title}
+        src={src}
+        sandbox="allow-scripts allow-same-origin"
+        width={STAGE.width}
+        height={STAGE.height}
+        style={{ transform: `scale(${scale})` }}
+      />
+    </div>
+  );
+}
+
 function OverlayCard({ communityId, item, revealed, onReveal }: { communityId: number; item: Overlay; revealed: Revealed | undefined; onReveal: () => Promise<Revealed | undefined> }) {
   const [shown, setShown] = useState(false);
   const [preview, setPreview] = useState<string | null>(null);
@@ -66,7 +94,7 @@ function OverlayCard({ communityId, item, revealed, onReveal }: { communityId: n
     }
   };
   return (
-    <li className="card">
+    <li className={preview ? "card previewing" : "card"}>
       <h2>{item.kind}</h2>
       <div className="field">
         <label htmlFor={`overlay-${item.kind}`}>Browser-source URL</label>
@@ -105,7 +133,7 @@ function OverlayCard({ communityId, item, revealed, onReveal }: { communityId: n
           </button>
         ) : null}
       </div>
-      {preview ? <iframe className="preview" title={`Preview of the ${item.kind} overlay`} src={preview} sandbox="allow-scripts allow-same-origin" /> : null}
+      {preview ? <ScaledFrame title={`Preview of the ${item.kind} overlay`} src={preview} /> : null}
     </li>
   );
 }
