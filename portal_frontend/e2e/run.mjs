@@ -334,7 +334,11 @@ async function main() {
       await playing.getByRole("button", { name: "Skip Ice Ice Baby" }).waitFor();
       const toast = page.getByRole("status").filter({ hasText: "Skipped “Penguin Polka”" });
       const words = (await toast.textContent()) ?? "";
-      expect(/Undo within 30 s/.test(words), `the toast says: ${words}`);
+      expect(/Undo within 30\ss/.test(words), `the toast says: ${words}`);
+      await axe(page, "song queue with the Undo toast");
+      await page.setViewportSize({ width: 375, height: 740 });
+      await page.screenshot({ path: join(shots, "songs-undo-375.png") });
+      await page.setViewportSize({ width: 1280, height: 860 });
       await page.getByRole("button", { name: "Undo" }).click();
       await playing.getByRole("button", { name: "Skip Penguin Polka" }).waitFor();
       await page.getByRole("list", { name: "Up next" }).getByRole("link", { name: "Ice Ice Baby" }).waitFor();
@@ -353,7 +357,11 @@ async function main() {
       expect(src?.startsWith("/browser_source/overlay/") && src.endsWith("/alerts?preview=1") && !src.includes("•"), `the preview frame's src: ${src}`);
       await card.getByRole("button", { name: "Send a test alert" }).click();
       await frame.locator("#overlay .alert", { hasText: "Test follower just followed!" }).waitFor({ timeout: 10_000 });
+      await axe(page, "overlays with the preview open");
       await page.screenshot({ path: join(shots, "overlays-preview-desktop.png"), fullPage: true });
+      await page.setViewportSize({ width: 375, height: 740 });
+      await page.screenshot({ path: join(shots, "overlays-preview-375.png"), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 860 });
     });
 
     for (const [path, title] of SCREENS) {

@@ -47,7 +47,7 @@ export function SongsPage({ communityId }: { communityId: number }) {
         const seconds = answer.undo_seconds;
         const back = () =>
           undo.mutate(undefined, { onError, onSuccess: () => toast.show(`“${title}” is playing again.`) });
-        toast.show(`Skipped “${title}”. Undo within ${seconds} s.`, { label: "Undo", run: back }, seconds * 1000);
+        toast.show(`Skipped “${title}”. Undo within ${seconds}\u00a0s.`, { label: "Undo", run: back }, seconds * 1000);
       },
     });
 
