@@ -133,3 +133,22 @@ test("no music module enabled: says so and links to Modules", async () => {
   expect(await screen.findByText("Song requests are off in this community.")).toBeInTheDocument();
   expect(within(screen.getByRole("main")).getByRole("link", { name: "Modules" })).toHaveAttribute("href", "/c/1/modules");
 });
+
+test("an Undo the server refuses (its window closed) says why and leaves the queue as the server has it", async () => {
+  const calls = backend();
+  server.use(
+    on("post", "/portal/api/v1/communities/{community_id}/songs/undo-skip", () =>
+      HttpResponse.json(
+        { error: { code: "conflict", message: "nothing was skipped in the last 30 seconds", details: { undo_seconds: 30 }, request_id: "r2" } },
+        { status: 409 },
+      ),
+    ),
+  );
+  renderApp("/c/1/songs");
+  const user = userEvent.setup();
+  await user.click(await screen.findByRole("button", { name: "Skip Penguin Polka" }));
+  await user.click(await screen.findByRole("button", { name: "Undo" }));
+  expect(await screen.findByText(/Could not change the queue: nothing was skipped in the last 30 seconds/)).toBeInTheDocument();
+  expect(nowPlaying().getByRole("button", { name: "Skip Snow Day" })).toBeInTheDocument(); // the pending one waits
+  expect(calls).toEqual(["skip 1"]);
+});
