@@ -5,11 +5,13 @@
 // portal_frontend/dist at /), seeds a portal user with the broadcaster role in the dev
 // `web:demo` community (`waddlebot users create/grant`), then drives Debian's Chromium with playwright-core
 // (never a downloaded browser): sign in, edit a command's cooldown, use the chat simulator,
-// song skip + undo and the overlay preview when those backends answer, and an axe scan,
-// a one-h1 check and screenshots (desktop and 375 px) of every screen.
+// song skip + undo (songs requested with `!sr` through the simulator, youtube_music talking to
+// a local fake of the YouTube Data API v3), the overlay's live preview showing a test alert,
+// and an axe scan, a one-h1 check and screenshots (desktop and 375 px) of every screen.
 // Prints one plain line `N passed, N failed` (and the skipped steps with their reasons).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -72,6 +74,51 @@ function freePort() {
   });
 }
 
+// A local fake of the YouTube Data API v3 (`videos.list`, `search.list`), answering the wire
+// format youtube_music reads, as interactions/youtube_music/tests/conftest.py's FakeYouTube does.
+const YOUTUBE_KEY = "e2e-youtube-key";
+const VIDEOS = [
+  ["e2eSong0001", "Penguin Polka", "PT3M5S"],
+  ["e2eSong0002", "Ice Ice Baby", "PT4M10S"],
+  ["e2eSong0003", "Snow Day Serenade", "PT2M48S"],
+];
+function youtubeVideo([id, title, duration]) {
+  return {
+    kind: "youtube#video", etag: `etag-${id}`, id,
+    snippet: { publishedAt: "2020-01-01T00:00:00Z", channelId: "UC0000000000000000000e2e", title, description: "", thumbnails: {},
+      channelTitle: "Arctic Records", categoryId: "10", liveBroadcastContent: "none" },
+    contentDetails: { duration, dimension: "2d", definition: "hd", caption: "false", licensedContent: true, contentRating: {}, projection: "rectangular" },
+    status: { uploadStatus: "processed", privacyStatus: "public", license: "youtube", embeddable: true, publicStatsViewable: true, madeForKids: false },
+  };
+}
+async function fakeYouTube() {
+  const server = createHttpServer((req, res) => {
+    const asked = new URL(req.url ?? "/", "http://fake");
+    const send = (status, body) => {
+      res.writeHead(status, { "Content-Type": "application/json; charset=UTF-8" });
+      res.end(JSON.stringify(body));
+    };
+    if (asked.searchParams.get("key") !== YOUTUBE_KEY) {
+      return send(400, { error: { code: 400, message: "API key not valid. Please pass a valid API key.", errors: [{ message: "API key not valid.", domain: "global", reason: "badRequest" }] } });
+    }
+    if (asked.pathname === "/youtube/v3/videos") {
+      const ids = (asked.searchParams.get("id") ?? "").split(",");
+      const items = VIDEOS.filter(([id]) => ids.includes(id)).map(youtubeVideo);
+      return send(200, { kind: "youtube#videoListResponse", etag: "etag-list", items, pageInfo: { totalResults: items.length, resultsPerPage: items.length } });
+    }
+    if (asked.pathname === "/youtube/v3/search") {
+      const words = (asked.searchParams.get("q") ?? "").toLowerCase().split(/\s+/).filter(Boolean);
+      const hits = VIDEOS.filter(([, title]) => words.every((w) => title.toLowerCase().includes(w))).slice(0, Number(asked.searchParams.get("maxResults") ?? 5));
+      const items = hits.map((v) => ({ kind: "youtube#searchResult", etag: `etag-s-${v[0]}`, id: { kind: "youtube#video", videoId: v[0] }, snippet: youtubeVideo(v).snippet }));
+      return send(200, { kind: "youtube#searchListResponse", etag: "etag-search", regionCode: "US", pageInfo: { totalResults: items.length, resultsPerPage: 5 }, items });
+    }
+    return send(404, { error: { code: 404, message: "Not Found", errors: [{ message: "Not Found", domain: "global", reason: "notFound" }] } });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  server.unref();
+  return { server, url: `http://127.0.0.1:${server.address().port}/youtube/v3` };
+}
+
 async function waitHealthy(url, child, ms = 90_000) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -130,6 +177,8 @@ async function main() {
     ROUTER_DEFAULT_COOLDOWN: "0", PORTAL_DIST_DIR: dist, PORTAL_COOKIE_SECURE: "false",
     PORTAL_ARGON2_TIME_COST: "1", PORTAL_ARGON2_MEMORY_COST: "8", PORTAL_ARGON2_PARALLELISM: "1",
   });
+  const youtube = await fakeYouTube();
+  Object.assign(env, { YOUTUBE_API_URL: youtube.url, YOUTUBE_API_KEY: YOUTUBE_KEY });
   const log = join(dataDir, "server.log");
   const out = [];
   const server = spawn(uv[0], [...uv.slice(1), "run", "--no-sync", "waddlebot", "run"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -279,28 +328,59 @@ async function main() {
       await page.getByRole("list").getByText(/feedcheck \(everyone\) in the simulator/).waitFor({ timeout: 10_000 });
     });
 
-    await step("song skip and undo", async () => {
-      const answer = await page.evaluate(async (c) => (await fetch(`/portal/api/v1/communities/${c}/songs`)).status, cid);
-      if (answer !== 200) return `the song queue's backend is not running here (GET …/songs answered ${answer})`;
+    await step("song requests from chat (!sr, fake YouTube API); skip plays the next; Undo brings it back", async () => {
+      // The seed goes the chat path: `!sr <video url>` through the portal's simulator → router → youtube_music.
+      const said = await page.evaluate(async ({ c, ids }) => {
+        const csrf = document.cookie.split("; ").find((p) => p.startsWith("csrf_token="))?.split("=")[1] ?? "";
+        const out = [];
+        for (const [n, id] of ids.entries()) {
+          const answer = await fetch(`/portal/api/v1/communities/${c}/simulate`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", "X-CSRF-Token": decodeURIComponent(csrf) },
+            body: JSON.stringify({ text: `!sr https://youtu.be/${id}`, user: { username: `fan${n}`, role: "everyone" } }),
+          });
+          const body = await answer.json();
+          out.push(`${answer.status} ${(body.responses ?? []).map((r) => r.text).join(" ")}`);
+        }
+        return out;
+      }, { c: cid, ids: VIDEOS.map(([id]) => id) });
+      console.log(`     chat: ${said.join(" | ")}`);
+      expect(said[0].startsWith("200 Now playing \"Penguin Polka\""), `the first !sr: ${said[0]}`);
+      expect(said.slice(1).every((line, n) => line.startsWith(`200 Added "${VIDEOS[n + 1][1]}"`)), `the next !sr: ${said.slice(1).join(" | ")}`);
       await page.goto(`${url}/c/${cid}/songs`);
-      const skip = page.getByRole("button", { name: /^Skip / }).first();
-      if ((await skip.count()) === 0) return "the song queue is empty (no music module seeded)";
-      const name = await skip.textContent();
-      await skip.click();
+      const playing = page.getByRole("region", { name: "Now playing" });
+      await playing.getByRole("button", { name: "Skip Penguin Polka" }).click();
+      await playing.getByRole("button", { name: "Skip Ice Ice Baby" }).waitFor();
+      const toast = page.getByRole("status").filter({ hasText: "Skipped “Penguin Polka”" });
+      const words = (await toast.textContent()) ?? "";
+      expect(/Undo within 30\ss/.test(words), `the toast says: ${words}`);
+      await axe(page, "song queue with the Undo toast");
+      await page.setViewportSize({ width: 375, height: 740 });
+      await page.screenshot({ path: join(shots, "songs-undo-375.png") });
+      await page.setViewportSize({ width: 1280, height: 860 });
       await page.getByRole("button", { name: "Undo" }).click();
-      await page.getByRole("button", { name }).waitFor();
+      await playing.getByRole("button", { name: "Skip Penguin Polka" }).waitFor();
+      await page.getByRole("list", { name: "Up next" }).getByRole("link", { name: "Ice Ice Baby" }).waitFor();
+      // The server agrees (not only the cache): the skipped song plays again.
+      const queue = await page.evaluate(async (c) => (await (await fetch(`/portal/api/v1/communities/${c}/songs`)).json()).items.map((s) => `${s.title}:${s.state}`), cid);
+      expect(queue.join(",") === "Penguin Polka:playing,Ice Ice Baby:queued,Snow Day Serenade:queued", `the queue on the server: ${queue.join(", ")}`);
     });
 
-    await step("overlay preview frame loads", async () => {
-      const answer = await page.evaluate(async (c) => (await fetch(`/portal/api/v1/communities/${c}/overlays`)).status, cid);
-      if (answer !== 200) return `the overlay backend (browser_source) is not running here (GET …/overlays answered ${answer})`;
+    await step("the overlay's live preview shows a test alert", async () => {
       await page.goto(`${url}/c/${cid}/overlays`);
-      const preview = page.getByRole("button", { name: "Preview" }).first();
-      if ((await preview.count()) === 0) return "no overlay listed";
-      await preview.click();
-      const frame = page.locator("iframe.preview").first();
-      await frame.waitFor();
-      expect(await frame.getAttribute("src"), "the preview frame has no src");
+      const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: "alerts" }) });
+      await card.getByRole("button", { name: "Preview" }).click();
+      const frame = page.frameLocator('iframe[title="Preview of the alerts overlay"]');
+      await frame.locator("body[data-connected=true]").waitFor({ state: "attached", timeout: 10_000 });
+      const src = await page.locator('iframe[title="Preview of the alerts overlay"]').getAttribute("src");
+      expect(src?.startsWith("/browser_source/overlay/") && src.endsWith("/alerts?preview=1") && !src.includes("•"), `the preview frame's src: ${src}`);
+      await card.getByRole("button", { name: "Send a test alert" }).click();
+      await frame.locator("#overlay .alert", { hasText: "Test follower just followed!" }).waitFor({ timeout: 10_000 });
+      await axe(page, "overlays with the preview open");
+      await page.screenshot({ path: join(shots, "overlays-preview-desktop.png"), fullPage: true });
+      await page.setViewportSize({ width: 375, height: 740 });
+      await page.screenshot({ path: join(shots, "overlays-preview-375.png"), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 860 });
     });
 
     for (const [path, title] of SCREENS) {

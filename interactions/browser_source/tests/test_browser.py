@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from .conftest import event
+from .conftest import SERVER, event, portal_headers
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -84,7 +84,9 @@ async def test_a_user_name_with_html_is_shown_as_text_and_runs_nothing(
         await page.close()  # before the server stops: its socket would hold the shutdown
 
 
-async def test_the_preview_shows_sample_items_without_connecting(overlay_fleet: Any, browser: Any) -> None:
+async def test_the_preview_shows_samples_then_live_alerts_and_only_a_same_origin_page_frames_it(
+    overlay_fleet: Any, browser: Any
+) -> None:
     async with overlay_fleet() as o:
         token = await o.token()
         page = await browser.new_page()
@@ -92,10 +94,32 @@ async def test_the_preview_shows_sample_items_without_connecting(overlay_fleet: 
         await page.wait_for_selector("body[data-preview=true]", timeout=5000, state="attached")
         texts = await page.locator("#overlay .alert").all_text_contents()
         assert texts[0] == "NewFriend just followed!" and len(texts) == 3
-        assert await page.get_attribute("body", "data-connected") is None
+        await page.wait_for_selector("body[data-connected=true]", timeout=5000, state="attached")
+        community = await _community(o)
+        test = await o.fleet.http.post(
+            f"/browser_source/api/v1/communities/{community}/overlays/test", headers=portal_headers()
+        )
+        assert test.status_code == 200 and test.json() == {"published": 1}
+        await page.locator("#overlay .alert", has_text="Test follower just followed!").wait_for(timeout=3000)
+        await o.fleet.post(event(type_="follow", user="realfan", display="RealFan", roles=[]))
+        await page.locator("#overlay .alert", has_text="RealFan just followed!").wait_for(timeout=3000)
+        policy = (await o.fleet.http.get(f"/browser_source/overlay/{token}/alerts")).headers
+        assert "frame-ancestors 'self'" in policy["content-security-policy"]
         chat = await browser.new_page()
         await chat.goto(f"{o.url}/browser_source/overlay/{token}/chat?preview=1")
         await chat.wait_for_selector("#overlay .chat-line", timeout=5000, state="attached")
         assert (await chat.locator("#overlay .chat-line .who").all_text_contents())[:2] == ["Amy", "Bob"]
-        await page.close()
-        await chat.close()
+        media = await browser.new_page()
+        await media.goto(f"{o.url}/browser_source/overlay/{token}/media?preview=1")
+        await media.wait_for_selector("#overlay .now-playing", timeout=5000, state="attached")
+        assert await media.get_attribute("body", "data-connected") is None  # plays nothing in the portal
+        for p in (page, chat, media):
+            await p.close()
+
+
+async def _community(o: Any) -> int:
+    def read(d: Any) -> int:
+        return int(d(d.entities.server_id == SERVER).select(d.entities.community_id).first().community_id)
+
+    found: int = await o.fleet.dispatcher.resources.db.read(read)
+    return found

@@ -39,7 +39,7 @@ export const rowsQuery = (communityId: number, resource: RowResource, q: string,
 function cell(value: unknown): ReactNode {
   if (value === null || value === undefined) return "—";
   if (typeof value === "boolean") return value ? "yes" : "no";
-  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "object") return <code className="json">{JSON.stringify(value)}</code>;
   return String(value);
 }
 

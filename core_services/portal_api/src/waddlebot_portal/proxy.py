@@ -11,6 +11,7 @@ is not installed answers 503 `dependency_unavailable`; its own errors come back 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -21,12 +22,12 @@ from quart_schema import document_response, tag, validate_querystring, validate_
 
 from flask_core import service_table
 from flask_core.app import resources
-from flask_core.errors import DependencyUnavailable, ServiceError
+from flask_core.errors import Conflict, DependencyUnavailable, ServiceError
 from flask_core.openapi import NoContent, error_responses
 
 from . import audit, feed
 from .schemas import ListQuery
-from .screens import SCREENS, Screen
+from .screens import BY_NAME, SCREENS, Action, Screen
 from .web import actor, member, min_role, portal_settings
 
 BASE = "/api/v1/communities/<int:community_id>"
@@ -36,6 +37,30 @@ _CONVERTERS = {"int": "int", "string": "string", "path": "path"}
 def page_model(screen: Screen) -> type[BaseModel]:
     name = "".join(part.capitalize() for part in screen.name.split("_")) + "Page"
     return create_model(name, items=(list[screen.item], ...), next_cursor=(str | None, None))  # type: ignore[name-defined]
+
+
+async def resolved(screen: Screen, community_id: int) -> Screen:
+    """The screen as served in this community: for a row with `owners` (exclusive modules),
+    the one the community has enabled — read from the `modules` screen's owner — or 409."""
+    if not screen.owners:
+        return screen
+    modules = BY_NAME["modules"]
+    body = _json(modules, await _call(modules, "GET", _url(modules, community_id), params={"limit": 100}))
+    rows = body.get(modules.list_key, []) if isinstance(body, dict) else []
+    enabled = {str(r.get("name")) for r in rows if isinstance(r, dict) and r.get("enabled") is True}
+    present = service_table.installed()
+    for owner in screen.owners:
+        if owner in enabled and owner in present:
+            return replace(screen, owner=owner)
+    raise Conflict(
+        f"no module for {screen.name} is enabled here (enable one of: {', '.join(screen.owners)})",
+        details={"reason": "not_enabled", "services": list(screen.owners)},
+    )
+
+
+def _codes(screen: Screen) -> tuple[int, ...]:
+    """The documented error statuses of a screen's routes (409: no owner enabled)."""
+    return (403, 409) if screen.owners else (403,)
 
 
 def _check_installed(owner: str) -> None:
@@ -172,29 +197,31 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
     label = screen.name.replace("_", " ")
     tagged = tag([screen.name])
     _add_whole(bp, screen, collection, tagged)
-    for action, role in screen.actions:
-        _add_action(bp, screen, collection, action, role, tagged)
+    for action in screen.all_actions:
+        _add_action(bp, screen, collection, action, tagged)
 
     if "list" in screen.ops:
 
         async def list_view(community_id: int, query_args: ListQuery) -> Any:
             await member(community_id, screen.view_role)
-            return _as(page, await fetch_list(screen, community_id, query_args))
+            here = await resolved(screen, community_id)
+            return _as(page, await fetch_list(here, community_id, query_args))
 
         view: Any = _named(list_view, f"list_{screen.name}", f"The community's {label} (a page).")
         view = validate_response(page)(validate_querystring(ListQuery)(view))
-        view = error_responses(403)(tagged(view))
+        view = error_responses(*_codes(screen))(tagged(view))
         bp.add_url_rule(collection, view.__name__, min_role(screen.view_role)(view), methods=["GET"])
 
     if "get" in screen.ops:
 
         async def get_view(community_id: int, key: Any) -> Any:
             await member(community_id, screen.view_role)
-            answer = await _call(screen, "GET", _url(screen, community_id, str(key)))
-            return _as(screen.item, _json(screen, answer))
+            here = await resolved(screen, community_id)
+            answer = await _call(here, "GET", _url(here, community_id, str(key)))
+            return _as(screen.item, _json(here, answer))
 
         view = _named(get_view, f"get_{screen.name}_item", f"One of the community's {label}.")
-        view = error_responses(403)(tagged(validate_response(screen.item)(view)))
+        view = error_responses(*_codes(screen))(tagged(validate_response(screen.item)(view)))
         bp.add_url_rule(one, view.__name__, min_role(screen.view_role)(view), methods=["GET"])
 
     if "create" in screen.ops and screen.create is not None:
@@ -205,14 +232,15 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
             if screen.creator_field:  # the item keeps who added it: the portal's user
                 body[screen.creator_field] = {"platform": "web", "user_id": f"portal:{user.sub}",
                                       "username": actor(user).name or user.sub}  # fmt: skip
-            created = _json(screen, await _call(screen, "POST", _url(screen, community_id), json=body))
+            here = await resolved(screen, community_id)
+            created = _json(here, await _call(here, "POST", _url(here, community_id), json=body))
             key = str(created.get(screen.key_field)) if isinstance(created, dict) else None
-            await _audited(screen, community_id, "create", key, None, created)
+            await _audited(here, community_id, "create", key, None, created)
             return _as(screen.item, created), 201
 
         view = _named(create_view, f"create_{screen.name}_item", f"Add to the community's {label}.")
         view = validate_response(screen.item, 201)(validate_request(screen.create)(view))
-        view = error_responses(403)(tagged(view))
+        view = error_responses(*_codes(screen))(tagged(view))
         bp.add_url_rule(collection, view.__name__, min_role(screen.write_role)(view), methods=["POST"])
 
     if "update" in screen.ops and screen.update is not None:
@@ -220,31 +248,31 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
 
         async def update_view(community_id: int, key: Any, data: BaseModel) -> Any:
             await member(community_id, screen.write_role)
-            before = await _before(screen, community_id, str(key))
+            here = await resolved(screen, community_id)
+            before = await _before(here, community_id, str(key))
             body = data.model_dump(mode="json", exclude_unset=True)
-            answer = await _call(
-                screen, screen.update_method, _url(screen, community_id, str(key)), json=body
-            )
-            after = _json(screen, answer)
-            await _audited(screen, community_id, "update", str(key), before, after)
+            answer = await _call(here, here.update_method, _url(here, community_id, str(key)), json=body)
+            after = _json(here, answer)
+            await _audited(here, community_id, "update", str(key), before, after)
             return _as(answer_model, after)
 
         view = _named(update_view, f"update_{screen.name}_item", f"Change one of the community's {label}.")
         view = validate_response(answer_model)(validate_request(screen.update)(view))
-        view = error_responses(403)(tagged(view))
+        view = error_responses(*_codes(screen))(tagged(view))
         bp.add_url_rule(one, view.__name__, min_role(screen.write_role)(view), methods=[screen.update_method])
 
     if "delete" in screen.ops:
 
         async def delete_view(community_id: int, key: Any) -> Any:
             await member(community_id, screen.write_role)
-            before = await _before(screen, community_id, str(key))
-            _json(screen, await _call(screen, "DELETE", _url(screen, community_id, str(key))))
-            await _audited(screen, community_id, "delete", str(key), before, None)
+            here = await resolved(screen, community_id)
+            before = await _before(here, community_id, str(key))
+            _json(here, await _call(here, "DELETE", _url(here, community_id, str(key))))
+            await _audited(here, community_id, "delete", str(key), before, None)
             return Response("", status=204)
 
         view = _named(delete_view, f"delete_{screen.name}_item", f"Remove one of the community's {label}.")
-        view = error_responses(403)(tagged(document_response(NoContent, 204)(view)))
+        view = error_responses(*_codes(screen))(tagged(document_response(NoContent, 204)(view)))
         bp.add_url_rule(one, view.__name__, min_role(screen.write_role)(view), methods=["DELETE"])
 
 
@@ -255,47 +283,56 @@ def _add_whole(bp: Blueprint, screen: Screen, path: str, tagged: Any) -> None:
 
         async def show_view(community_id: int) -> Any:
             await member(community_id, screen.view_role)
-            return _as(screen.item, _json(screen, await _call(screen, "GET", _url(screen, community_id))))
+            here = await resolved(screen, community_id)
+            return _as(screen.item, _json(here, await _call(here, "GET", _url(here, community_id))))
 
         view: Any = _named(show_view, f"get_{screen.name}", f"The community's {label}.")
-        view = error_responses(403)(tagged(validate_response(screen.item)(view)))
+        view = error_responses(*_codes(screen))(tagged(validate_response(screen.item)(view)))
         bp.add_url_rule(path, view.__name__, min_role(screen.view_role)(view), methods=["GET"])
     if "replace" in screen.ops and screen.update is not None:
 
         async def replace_view(community_id: int, data: BaseModel) -> Any:
             await member(community_id, screen.write_role)
-            url = _url(screen, community_id)
-            before = _json(screen, await _call(screen, "GET", url))
+            here = await resolved(screen, community_id)
+            url = _url(here, community_id)
+            before = _json(here, await _call(here, "GET", url))
             body = data.model_dump(mode="json", exclude_unset=True)
-            after = _json(screen, await _call(screen, screen.update_method, url, json=body))
-            await _audited(screen, community_id, "update", None, before, after)
+            after = _json(here, await _call(here, here.update_method, url, json=body))
+            await _audited(here, community_id, "update", None, before, after)
             return _as(screen.item, after)
 
         view = _named(replace_view, f"update_{screen.name}", f"Change the community's {label}.")
         view = validate_response(screen.item)(validate_request(screen.update)(view))
-        view = error_responses(403)(tagged(view))
+        view = error_responses(*_codes(screen))(tagged(view))
         bp.add_url_rule(
             path, view.__name__, min_role(screen.write_role)(view), methods=[screen.update_method]
         )
 
 
-def _add_action(bp: Blueprint, screen: Screen, path: str, action: str, role: str, tagged: Any) -> None:
-    """POST `/<screen>/<action>` → the owner's `/<resource>/<action>` (no body), audited."""
+def _add_action(bp: Blueprint, screen: Screen, path: str, action: Action, tagged: Any) -> None:
+    """POST `/<screen>/<action>` → the owner's `/<resource>/<action>` (no body), audited;
+    an item action is POST `/<screen>/<key>/<action>` → `/<resource>/<key>/<action>`."""
+    role, answer_model = action.role, action.answer or screen.action_answer
 
-    async def action_view(community_id: int) -> Any:
+    async def action_view(community_id: int, key: Any = None) -> Any:
         await member(community_id, role)
-        url = _url(screen, community_id) + f"/{action}"
-        answer = _json(screen, await _call(screen, "POST", url))
-        after = None if action == "reveal" else answer  # a revealed secret is not kept in the audit
-        await _audited(screen, community_id, action, None, None, after, role=role)
-        return _as(screen.action_answer, answer)
+        here = await resolved(screen, community_id)
+        target = None if key is None else str(key)
+        url = _url(here, community_id, target) + f"/{action.segment}"
+        answer = _json(here, await _call(here, "POST", url))
+        after = None if action.name == "reveal" else answer  # a revealed secret is not kept in the audit
+        await _audited(here, community_id, action.name, target, None, after, role=role)
+        return _as(answer_model, answer)
 
-    name = f"{action}_{screen.name}"
-    view: Any = _named(
-        action_view, name, f"{action.capitalize()} the community's {screen.name} ({role} and up)."
+    name = f"{action.name}_{screen.name}" + ("_item" if action.item else "")
+    label = action.name.replace("_", " ")
+    doc = (action.doc or f"{label.capitalize()} the community's {screen.name}.").rstrip(".")
+    view: Any = _named(action_view, name, f"{doc} ({role} and up).")
+    view = error_responses(*_codes(screen))(tagged(validate_response(answer_model)(view)))
+    route = f"{path}/<{_CONVERTERS[screen.key]}:key>" if action.item else path
+    bp.add_url_rule(
+        f"{route}/{action.name.replace('_', '-')}", view.__name__, min_role(role)(view), methods=["POST"]
     )
-    view = error_responses(403)(tagged(validate_response(screen.action_answer)(view)))
-    bp.add_url_rule(f"{path}/{action}", view.__name__, min_role(role)(view), methods=["POST"])
 
 
 def add_screens(bp: Blueprint) -> None:

@@ -334,6 +334,40 @@ class OverlayPage(BaseModel):
     grace_seconds: float | None = None  # after `rotate`: how long the old URLs keep working
 
 
+class SongItem(BaseModel):
+    """A song request of the community's music module (flask_core.song_queue `RequestOut`)."""
+
+    id: int
+    song_id: str
+    title: str
+    channel: str
+    duration: int  # seconds
+    url: str
+    requested_by: str
+    state: Literal["pending", "queued", "playing", "played", "skipped", "removed", "rejected"]
+    created_at: datetime
+
+
+class SongQueue(BaseModel):
+    """The queue after a change: the playing song first, then the queued ones."""
+
+    items: list[SongItem]
+    next_cursor: str | None = None
+
+
+class SongSkipped(SongQueue):
+    """After a skip: what was skipped and how long `undo_skip` can still bring it back."""
+
+    skipped: SongItem | None = None
+    undo_seconds: int
+
+
+class OverlayTested(BaseModel):
+    """After `test`: how many alert items browser_source published (1, or 0 if it had seen it)."""
+
+    published: int
+
+
 class AiSettings(BaseModel):
     """ai's per-community settings and what it effectively uses."""
 

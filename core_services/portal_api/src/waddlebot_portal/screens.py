@@ -25,6 +25,24 @@ type Op = Literal["list", "get", "create", "update", "delete", "show", "replace"
 
 
 @dataclass(frozen=True, slots=True)
+class Action:
+    """POST `/<screen>/<name>` → the owner's `/<resource>/<path>` (no body), audited; with
+    `item=True` POST `/<screen>/<key>/<name>` → `/<resource>/<key>/<path>`. The capability is
+    `<screen>:<name>` for `role` and up; `answer` defaults to the screen's `action_answer`."""
+
+    name: str
+    role: str
+    answer: type[BaseModel] | None = None
+    item: bool = False
+    path: str = ""  # the owner's segment (default: `name`)
+    doc: str = ""  # the route's summary in the OpenAPI
+
+    @property
+    def segment(self) -> str:
+        return self.path or self.name
+
+
+@dataclass(frozen=True, slots=True)
 class Screen:
     name: str  # the portal path segment: /portal/api/v1/communities/{id}/<name>
     owner: str  # the owning service's prefix
@@ -43,14 +61,21 @@ class Screen:
     list_key: str = "items"
     search: tuple[str, ...] = ()  # fields `q` searches when the portal pages (paged=False)
     creator_field: str | None = None  # a create carries the portal user here (`created_by`)
-    #: POST `/<name>/<action>` → the owner's `/<resource>/<action>`: (action, lowest role).
-    actions: tuple[tuple[str, str], ...] = ()
+    #: POST `/<name>/<action>` → the owner's `/<resource>/<action>`: (action, lowest role) or an `Action`.
+    actions: tuple[tuple[str, str] | Action, ...] = ()
     action_answer: type[BaseModel] = s.Item
     capability: str = field(default="")
+    #: Exclusive modules that can serve this screen (§12 Music): the one the community has
+    #: enabled does (`owner` stays the default the docs name); none enabled answers 409.
+    owners: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.capability:
             object.__setattr__(self, "capability", self.name)
+
+    @property
+    def all_actions(self) -> tuple[Action, ...]:
+        return tuple(a if isinstance(a, Action) else Action(a[0], a[1]) for a in self.actions)
 
     @property
     def writes(self) -> tuple[Op, ...]:
@@ -62,7 +87,7 @@ class Screen:
             caps.append(f"{self.capability}:view")
         if (self.writes or self.actions) and role_at_least(role, self.write_role):
             caps.append(f"{self.capability}:manage")
-        caps += [f"{self.capability}:{name}" for name, lowest in self.actions if role_at_least(role, lowest)]
+        caps += [f"{self.capability}:{a.name}" for a in self.all_actions if role_at_least(role, a.role)]
         return caps
 
 
@@ -93,10 +118,21 @@ SCREENS: tuple[Screen, ...] = (
     Screen("points", "reputation", "leaderboard", ("list",), item=s.LeaderboardItem, key="string",
            key_field="user_id"),
     Screen("ledger", "reputation", "ledger", ("list",), item=s.LedgerItem, capability="points"),
-    Screen("songs", "youtube_music", "queue", ("list", "update", "delete"), update=s.ItemWrite),
+    # Songs: whichever of the two exclusive music modules the community enabled (decision 0082).
+    Screen("songs", "youtube_music", "queue", ("list", "delete"), item=s.SongItem,
+           owners=("youtube_music", "spotify"), action_answer=s.SongQueue,
+           actions=(Action("approve", "moderator", answer=s.SongItem, item=True,
+                           doc="Approve a pending request: it joins the queue."),
+                    Action("skip", "moderator", answer=s.SongSkipped,
+                           doc="Skip the playing song (undo_skip brings it back within undo_seconds)."),
+                    Action("undo_skip", "moderator", path="undo-skip",
+                           doc="Play the song skipped last again (within the music module's undo window)."))),
     Screen("overlays", "browser_source", "overlays", ("list",), item=s.OverlayItem, key="string",
            key_field="kind", view_role="moderator", write_role="broadcaster",
-           actions=(("reveal", "moderator"), ("rotate", "broadcaster")), action_answer=s.OverlayPage),
+           actions=(("reveal", "moderator"), ("rotate", "broadcaster"),
+                    Action("test", "moderator", answer=s.OverlayTested,
+                           doc="Show a test alert on the community's alerts overlay.")),
+           action_answer=s.OverlayPage),
     Screen("ai", "ai", "settings", ("show", "replace"), item=s.AiSettings, update=s.AiSettingsUpdate,
            update_method="PUT", view_role="moderator", write_role="broadcaster"),
     Screen("members", "community", "members", ("list", "get", "update", "delete"), item=s.Member,

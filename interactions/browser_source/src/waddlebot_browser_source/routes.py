@@ -7,6 +7,7 @@ POST /browser_source/api/v1/overlays             overlay items (service token: r
 GET  /browser_source/api/v1/communities/<id>/overlays          masked URLs (portal)
 POST /browser_source/api/v1/communities/<id>/overlays/reveal   the URLs themselves
 POST /browser_source/api/v1/communities/<id>/overlays/rotate   a new token (old one: grace)
+POST /browser_source/api/v1/communities/<id>/overlays/test     a test alert on the alerts overlay
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import uuid
 from importlib import resources as package_files
 from typing import Any
 
@@ -36,13 +38,16 @@ UNAUTHORISED = 4401  # close code: unknown or rotated-out token
 IDLE = 4000  # close code: no ping for three heartbeats
 MAX_COMMUNITY_ID = 2**63 - 1
 YOUTUBE = "https://www.youtube.com https://www.youtube-nocookie.com"
+#: `frame-ancestors 'self'`: only a page of the same origin (the portal's live preview,
+#: decision 0083) may frame an overlay; OBS loads it as the top page.
 BASE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'"
+    "img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
 MEDIA_POLICY = (
     f"default-src 'none'; script-src 'self' https://www.youtube.com; style-src 'self'; "
-    f"connect-src 'self'; img-src 'self' data:; frame-src {YOUTUBE}; base-uri 'none'; form-action 'none'"
+    f"connect-src 'self'; img-src 'self' data:; frame-src {YOUTUBE}; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'"
 )
 
 
@@ -238,3 +243,17 @@ async def rotate_overlays(community_id: int) -> OverlayList:
     token = await tokens.rotate(res.db, _community(community_id), grace)
     _check().forget()
     return _listing(token, masked=False, grace=grace)
+
+
+#: The portal's "Send a test alert": what the alerts overlay shows (a follow, plainly marked).
+TEST_ALERT = {"kind": "follow", "user": "Test follower", "login": "test_follower", "test": True}
+
+
+@bp.post(OVERLAYS + "/test")
+@require_service
+@validate_response(PushResult)
+async def test_overlays(community_id: int) -> PushResult:
+    """A test alert on the community's alerts overlay (OBS and the portal's preview show it)."""
+    invocation = f"browser_source:test:{_community(community_id)}:{uuid.uuid4()}"
+    published = await service.push(resources(), community_id, invocation, [(0, "alert", dict(TEST_ALERT))])
+    return PushResult(published=published)

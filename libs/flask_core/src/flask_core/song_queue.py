@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from pydal import Field
@@ -48,6 +48,9 @@ REQUESTS = counter("waddlebot_song_requests_total", "Song requests by outcome", 
 OPEN = ("pending", "queued")
 State = Literal["pending", "queued", "playing", "played", "skipped", "removed", "rejected"]
 MAX_QUEUE_SHOWN = 5
+#: How long after a skip `POST …/queue/undo-skip` still brings the song back (the portal's
+#: Undo stays up as long; a later undo answers 409).
+UNDO_SKIP_SECONDS = 30
 
 
 class SongError(Exception):
@@ -134,6 +137,13 @@ class RequestOut(BaseModel):
 class RequestList(BaseModel):
     items: list[RequestOut]
     next_cursor: str | None = None
+
+
+class Skipped(RequestList):
+    """The queue after a skip (playing first), what was skipped and how long it can be undone."""
+
+    skipped: RequestOut | None = None
+    undo_seconds: int = UNDO_SKIP_SECONDS
 
 
 class QueueQuery(BaseModel):
@@ -314,11 +324,13 @@ class SongQueue:
         return int(d(t.request_id == request_id).count())
 
     def _undo_skip(self, d: Any, community_id: int) -> Request | None:
-        """The last skipped request plays again now (the current one goes back to the front)."""
+        """The request skipped last (within `UNDO_SKIP_SECONDS`) plays again now; the current
+        one goes back to the front."""
         serialize_on(d, self.requests, community_id)
         t = d[self.requests]
+        since = _now() - timedelta(seconds=UNDO_SKIP_SECONDS)
         row = (
-            d((t.community_id == community_id) & (t.state == "skipped"))
+            d((t.community_id == community_id) & (t.state == "skipped") & (t.changed_at >= since))
             .select(orderby=~t.changed_at | ~t.id, limitby=(0, 1))
             .first()
         )
@@ -428,6 +440,12 @@ class SongQueue:
         current = await self.now_playing(res, community_id)
         if current is None:
             return None
+        return await self.skip_this(res, community_id, current, why)
+
+    async def skip_this(
+        self, res: Resources, community_id: int, current: Request, why: str = "skip"
+    ) -> Request | None:
+        """Skip `current` (what `now_playing` answered): the one that plays now."""
         nxt: Request | None = None
         if current.id:
             nxt = await res.db.run(self._advance, community_id, current.id, "skipped")
@@ -709,19 +727,32 @@ class SongQueue:
         @bp.post(base + "/queue/skip")
         @require_service
         @error_responses(409)
-        @validate_response(RequestList)
-        async def skip(community_id: int) -> RequestList:
-            await self.skip(app_resources(), check(community_id))
-            current, queued = await self.list_open(app_resources().db, community_id)
-            return RequestList(items=[out(r) for r in ([current] if current else []) + queued])
+        @validate_response(Skipped)
+        async def skip(community_id: int) -> Skipped:
+            """Skip the playing song; `undo-skip` brings it back within `undo_seconds`."""
+            res = app_resources()
+            skipped = await self.now_playing(res, check(community_id))
+            if skipped is None:
+                raise ServiceError("nothing is playing", code="conflict", status=409)
+            await self.skip_this(res, community_id, skipped)
+            current, queued = await self.list_open(res.db, community_id)
+            skipped.state = "skipped"
+            items = [out(r) for r in ([current] if current else []) + queued]
+            return Skipped(items=items, skipped=out(skipped) if skipped.id else None)
 
         @bp.post(base + "/queue/undo-skip")
         @require_service
         @error_responses(409)
         @validate_response(RequestList)
         async def undo_skip(community_id: int) -> RequestList:
+            """The song skipped last plays again (within `UNDO_SKIP_SECONDS` of the skip)."""
             if await self.undo_skip(app_resources(), check(community_id)) is None:
-                raise ServiceError("nothing was skipped", code="conflict", status=409)
+                raise ServiceError(
+                    f"nothing was skipped in the last {UNDO_SKIP_SECONDS} seconds",
+                    code="conflict",
+                    status=409,
+                    details={"undo_seconds": UNDO_SKIP_SECONDS},
+                )
             current, queued = await self.list_open(app_resources().db, community_id)
             return RequestList(items=[out(r) for r in ([current] if current else []) + queued])
 

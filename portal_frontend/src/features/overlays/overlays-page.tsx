@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { z } from "zod";
 import { Page } from "@/components/page";
 import { Empty, QueryState, ReadOnlyNote } from "@/components/states";
@@ -23,16 +23,59 @@ function useOverlayActions(communityId: number) {
     mutationFn: async () => parseAll((await unwrap(api.POST("/portal/api/v1/communities/{community_id}/overlays/rotate", path))).items),
     onSettled: () => client.invalidateQueries({ queryKey: ["c", communityId, "overlays"] }),
   });
-  return { reveal, rotate };
+  const test = useMutation({
+    mutationFn: () => unwrap(api.POST("/portal/api/v1/communities/{community_id}/overlays/test", path)),
+  });
+  return { reveal, rotate, test };
 }
 
-function OverlayCard({ item, revealed, onReveal }: { item: Overlay; revealed: string | undefined; onReveal: () => Promise<string | undefined> }) {
+/** The preview frames the overlay page through the portal's own origin (decision 0083): the
+ * overlay's CSP allows only `frame-ancestors 'self'`, and the portal's only `frame-src 'self'`. */
+export function sameOrigin(url: string): string {
+  const parsed = new URL(url, window.location.origin);
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+type Revealed = { url: string; preview_url?: string | undefined };
+
+/** The overlay as OBS draws it (a 1280×720 stage), scaled down to the card's width. */
+const STAGE = { width: 1280, height: 720 };
+function ScaledFrame({ title, src }: { title: string; src: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [scale, setScale] = useState(0.25);
+  useEffect(() => {
+    const node = box.current;
+    if (!node || typeof ResizeObserver === "undefined") return;
+    const fit = () => setScale(node.clientWidth / STAGE.width || 0.25);
+    fit();
+    const watch = new ResizeObserver(fit);
+    watch.observe(node);
+    return () => watch.disconnect();
+  }, []);
+  return (
+    <div ref={box} className="preview">
+      <iframe
+        title={title}
+        src={src}
+        sandbox="allow-scripts allow-same-origin"
+        width={STAGE.width}
+        height={STAGE.height}
+        style={{ transform: `scale(${scale})` }}
+      />
+    </div>
+  );
+}
+
+function OverlayCard({ communityId, item, revealed, onReveal }: { communityId: number; item: Overlay; revealed: Revealed | undefined; onReveal: () => Promise<Revealed | undefined> }) {
   const [shown, setShown] = useState(false);
-  const [preview, setPreview] = useState(false);
+  const [preview, setPreview] = useState<string | null>(null);
+  const canReveal = useCan(communityId, "overlays:reveal");
+  const canTest = useCan(communityId, "overlays:test");
+  const { test } = useOverlayActions(communityId);
   const toast = useToast();
   const copy = async () => {
     try {
-      const url = revealed ?? (await onReveal());
+      const url = revealed?.url ?? (await onReveal())?.url;
       if (!url) throw new Error("no URL");
       await navigator.clipboard.writeText(url);
       toast.show(`Copied the ${item.kind} URL.`);
@@ -40,17 +83,28 @@ function OverlayCard({ item, revealed, onReveal }: { item: Overlay; revealed: st
       toast.show(`Could not copy: ${errorMessage(error)}. Show the URL and copy it by hand.`);
     }
   };
+  const togglePreview = async () => {
+    if (preview) return setPreview(null);
+    try {
+      const found = revealed ?? (await onReveal());
+      if (!found?.preview_url) throw new Error("no preview URL");
+      setPreview(sameOrigin(found.preview_url));
+    } catch (error) {
+      toast.show(`Could not open the preview: ${errorMessage(error)}`);
+    }
+  };
   return (
-    <li className="card">
+    <li className={preview ? "card previewing" : "card"}>
       <h2>{item.kind}</h2>
       <div className="field">
         <label htmlFor={`overlay-${item.kind}`}>Browser-source URL</label>
-        <input id={`overlay-${item.kind}`} readOnly value={shown && revealed ? revealed : item.url} />
+        <input id={`overlay-${item.kind}`} readOnly value={shown && revealed ? revealed.url : item.url} />
       </div>
       <div className="buttons">
         <button
           type="button"
           aria-pressed={shown}
+          disabled={!canReveal}
           onClick={async () => {
             if (!shown && !revealed) await onReveal().catch((e: unknown) => toast.show(`Could not show the URL: ${errorMessage(e)}`));
             setShown(!shown);
@@ -58,16 +112,28 @@ function OverlayCard({ item, revealed, onReveal }: { item: Overlay; revealed: st
         >
           {shown ? "Hide URL" : "Show URL"}
         </button>
-        <button type="button" onClick={() => void copy()}>
+        <button type="button" disabled={!canReveal} onClick={() => void copy()}>
           Copy URL
         </button>
-        <button type="button" aria-expanded={preview} disabled={!item.preview_url} onClick={() => setPreview(!preview)}>
+        <button type="button" aria-expanded={preview !== null} disabled={!canReveal || !item.preview_url} onClick={() => void togglePreview()}>
           {preview ? "Close preview" : "Preview"}
         </button>
+        {item.kind === "alerts" ? (
+          <button
+            type="button"
+            disabled={!canTest || test.isPending}
+            onClick={() =>
+              test.mutate(undefined, {
+                onSuccess: () => toast.show("Test alert sent: it shows in OBS and in the preview."),
+                onError: (error) => toast.show(`Could not send a test alert: ${errorMessage(error)}`),
+              })
+            }
+          >
+            Send a test alert
+          </button>
+        ) : null}
       </div>
-      {preview && item.preview_url ? (
-        <iframe className="preview" title={`Preview of the ${item.kind} overlay`} src={item.preview_url} sandbox="allow-scripts allow-same-origin" />
-      ) : null}
+      {preview ? <ScaledFrame title={`Preview of the ${item.kind} overlay`} src={preview} /> : null}
     </li>
   );
 }
@@ -80,8 +146,8 @@ export function OverlaysPage({ communityId }: { communityId: number }) {
     queryKey: ["c", communityId, "overlays"],
     queryFn: async () => parseAll((await unwrap(api.GET("/portal/api/v1/communities/{community_id}/overlays", { params: { path: { community_id: communityId } } }))).items),
   });
-  const urls = Object.fromEntries((rotate.data ?? reveal.data ?? []).map((o) => [o.kind, o.url]));
-  const onReveal = (kind: string) => async () => (await reveal.mutateAsync()).find((o) => o.kind === kind)?.url;
+  const urls: Record<string, Revealed> = Object.fromEntries((rotate.data ?? reveal.data ?? []).map((o) => [o.kind, o]));
+  const onReveal = (kind: string) => async () => (await reveal.mutateAsync()).find((o) => o.kind === kind);
   return (
     <Page
       title="Overlays"
@@ -107,7 +173,7 @@ export function OverlaysPage({ communityId }: { communityId: number }) {
         {(d) => (
           <ul className="cards">
             {d.map((o) => (
-              <OverlayCard key={o.kind} item={o} revealed={urls[o.kind]} onReveal={onReveal(o.kind)} />
+              <OverlayCard key={o.kind} communityId={communityId} item={o} revealed={urls[o.kind]} onReveal={onReveal(o.kind)} />
             ))}
           </ul>
         )}

@@ -1,24 +1,21 @@
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef } from "react";
-import { z } from "zod";
 import { api, unwrap } from "@/lib/api/client";
+import type { components } from "@/lib/api/schema";
 
-/** The queue's items are the music module's own rows (the portal does not pin them): parse what we show. */
-export const song = z.object({
-  id: z.union([z.number(), z.string()]),
-  title: z.string().catch("(untitled)"),
-  requested_by: z.string().optional().catch(undefined),
-  state: z.string().catch("queued"),
-});
-export type Song = z.infer<typeof song>;
+/** A request of the community's music module (youtube_music or spotify, whichever is enabled). */
+export type Song = components["schemas"]["SongItem"];
 type SongPage = { items: Song[] };
+type Queue = { items: Song[] };
+
+const path = (communityId: number) => ({ params: { path: { community_id: communityId } } });
 
 export const songsQuery = (communityId: number) =>
   queryOptions({
     queryKey: ["c", communityId, "songs"],
     queryFn: async (): Promise<SongPage> => {
       const page = await unwrap(api.GET("/portal/api/v1/communities/{community_id}/songs", { params: { path: { community_id: communityId }, query: { limit: 100 } } }));
-      return { items: page.items.flatMap((raw) => { const parsed = song.safeParse(raw); return parsed.success ? [parsed.data] : []; }) };
+      return { items: page.items };
     },
     refetchInterval: 10_000,
   });
@@ -26,28 +23,44 @@ export const songsQuery = (communityId: number) =>
 export function useApprove(communityId: number) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: Song["id"]) =>
-      unwrap(
-        api.PATCH("/portal/api/v1/communities/{community_id}/songs/{key}", {
-          params: { path: { community_id: communityId, key: Number(id) } },
-          body: { state: "queued" },
-        }),
-      ),
+    mutationFn: (id: number) =>
+      unwrap(api.POST("/portal/api/v1/communities/{community_id}/songs/{key}/approve", { params: { path: { community_id: communityId, key: id } } })),
     onSettled: () => client.invalidateQueries({ queryKey: songsQuery(communityId).queryKey }),
   });
 }
 
 /**
- * Skip with undo (react-admin's "undoable" mode): the song leaves the list at once, the DELETE
- * is sent only when the undo window closes, and Undo within it puts the song back, untouched.
+ * Skip the playing song on the server at once; the answer says what was skipped and how long
+ * the server still takes `undo-skip` (`undo_seconds`), which is how long Undo is offered.
  */
-export function useUndoableSkip(communityId: number, windowMs = 8_000) {
+export function useSkip(communityId: number) {
   const client = useQueryClient();
   const key = songsQuery(communityId).queryKey;
-  const timers = useRef(new Map<Song["id"], number>());
+  const put = (queue: Queue) => client.setQueryData<SongPage>(key, { items: queue.items });
+  const skip = useMutation({
+    mutationFn: () => unwrap(api.POST("/portal/api/v1/communities/{community_id}/songs/skip", path(communityId))),
+    onSuccess: put,
+    onSettled: () => client.invalidateQueries({ queryKey: key }),
+  });
+  const undo = useMutation({
+    mutationFn: () => unwrap(api.POST("/portal/api/v1/communities/{community_id}/songs/undo-skip", path(communityId))),
+    onSuccess: put,
+    onSettled: () => client.invalidateQueries({ queryKey: key }),
+  });
+  return { skip, undo };
+}
+
+/**
+ * Remove a waiting request with undo (react-admin's "undoable" mode): it leaves the list at
+ * once, the DELETE is sent when the undo window closes, and Undo within it puts it back.
+ */
+export function useUndoableRemove(communityId: number, windowMs = 8_000) {
+  const client = useQueryClient();
+  const key = songsQuery(communityId).queryKey;
+  const timers = useRef(new Map<number, number>());
   const remove = useMutation({
-    mutationFn: (id: Song["id"]) =>
-      unwrap(api.DELETE("/portal/api/v1/communities/{community_id}/songs/{key}", { params: { path: { community_id: communityId, key: Number(id) } } })),
+    mutationFn: (id: number) =>
+      unwrap(api.DELETE("/portal/api/v1/communities/{community_id}/songs/{key}", { params: { path: { community_id: communityId, key: id } } })),
     onSettled: () => client.invalidateQueries({ queryKey: key }),
   });
   useEffect(
@@ -61,7 +74,7 @@ export function useUndoableSkip(communityId: number, windowMs = 8_000) {
     },
     [],
   );
-  const skip = useCallback(
+  const removeLater = useCallback(
     (target: Song, onError: (error: unknown) => void) => {
       void client.cancelQueries({ queryKey: key });
       const before = client.getQueryData<SongPage>(key);
@@ -90,5 +103,5 @@ export function useUndoableSkip(communityId: number, windowMs = 8_000) {
     },
     [client, key, remove, windowMs],
   );
-  return { skip, windowMs };
+  return { removeLater, windowMs };
 }

@@ -202,11 +202,14 @@
     media: []
   };
 
+  // The preview (the portal frames it) shows samples, then what really arrives, live; the
+  // media preview never connects, so it plays nothing in the portal.
   if (preview) {
     document.body.setAttribute("data-preview", "true");
     (SAMPLES[kind] || []).forEach(function (p) { render({ payload: p }); });
     if (kind === "media") { root.appendChild(el("div", "now-playing", "The song request player appears here.")); }
-  } else {
+  }
+  if (!preview || kind !== "media") {
     connect();
   }
 }());
