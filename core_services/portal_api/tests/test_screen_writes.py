@@ -15,6 +15,7 @@ from waddlebot_calendar.settings import CalendarSettings
 from waddlebot_community import service as community_service
 from waddlebot_community.app import create_app as create_community
 from waddlebot_community.settings import CommunitySettings
+from waddlebot_inventory import service as inventory_service
 from waddlebot_inventory.app import create_app as create_inventory
 from waddlebot_inventory.settings import InventorySettings
 
@@ -115,6 +116,30 @@ async def test_an_inventory_item_is_renamed_and_deleted_with_audit(portal_fleet:
     assert [e["action"] for e in entries] == ["create", "update", "delete"]
     assert (entries[1]["before"]["name"], entries[1]["after"]["name"]) == ("sword", "Great sword")
     assert entries[2]["before"]["name"] == "Great sword"
+
+
+async def test_a_held_item_is_deleted_through_the_portal_only_with_force(
+    portal_fleet: Any, extra_apps: dict[str, Any]
+) -> None:
+    browser, c = await signed_in(portal_fleet, "broadcaster")
+    added = await browser.send("POST", f"/communities/{c}/inventory", {"name": "mic", "qty": 1})
+    item = added.json()
+    res = extra_apps["inventory"].extensions["waddlebot.resources"]
+    due = datetime.now(UTC) + timedelta(hours=2)
+    where = inventory_service.Where("twitch", "s1", "c1")
+    await inventory_service.checkout(res.db, c, "mic", "twitch:mod", "twitch:amy", "amy", due, where)
+
+    held = await browser.send("DELETE", f"/communities/{c}/inventory/{item['id']}")
+    assert held.status_code == 409 and held.json()["error"]["code"] == "item_held"
+    assert "amy" in held.json()["error"]["message"]
+    bad = await browser.send("DELETE", f"/communities/{c}/inventory/{item['id']}?force=maybe")
+    assert bad.status_code == 422
+    forced = await browser.send("DELETE", f"/communities/{c}/inventory/{item['id']}?force=true")
+    assert forced.status_code == 204, forced.text
+    assert (await browser.get(f"/communities/{c}/inventory/{item['id']}")).status_code == 404
+    entries = [e for e in await audit(browser, c, "inventory") if e["resource_id"] == str(item["id"])]
+    assert [e["action"] for e in entries] == ["create", "delete"]
+    assert entries[1]["before"]["name"] == "mic" and entries[1]["after"] == {"force": True}
 
 
 async def test_a_members_role_is_changed_by_the_broadcaster_only(portal_fleet: Any) -> None:

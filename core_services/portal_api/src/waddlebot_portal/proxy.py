@@ -263,15 +263,20 @@ def add_screen(bp: Blueprint, screen: Screen) -> None:
 
     if "delete" in screen.ops:
 
-        async def delete_view(community_id: int, key: Any) -> Any:
+        async def delete_view(community_id: int, key: Any, query_args: BaseModel | None = None) -> Any:
             await member(community_id, screen.write_role)
             here = await resolved(screen, community_id)
             before = await _before(here, community_id, str(key))
-            _json(here, await _call(here, "DELETE", _url(here, community_id, str(key))))
-            await _audited(here, community_id, "delete", str(key), before, None)
+            params = query_args.model_dump(exclude_defaults=True, mode="json") if query_args else {}
+            path = _url(here, community_id, str(key))
+            _json(here, await _call(here, "DELETE", path, params=params or None))
+            # a delete with options (inventory's force) records them as its "after"
+            await _audited(here, community_id, "delete", str(key), before, params or None)
             return Response("", status=204)
 
         view = _named(delete_view, f"delete_{screen.name}_item", f"Remove one of the community's {label}.")
+        if screen.delete_query is not None:
+            view = validate_querystring(screen.delete_query)(view)
         view = error_responses(*_codes(screen))(tagged(document_response(NoContent, 204)(view)))
         bp.add_url_rule(one, view.__name__, min_role(screen.write_role)(view), methods=["DELETE"])
 

@@ -463,6 +463,13 @@ class InventoryItemCreate(BaseModel):
     qty: int = Field(default=1, ge=1, le=1_000_000)
 
 
+class InventoryDeleteQuery(BaseModel):
+    """inventory's `DeleteQuery`: `force=true` also deletes an item someone holds, closing
+    the loans (the audit entry says it was forced)."""
+
+    force: bool = False
+
+
 class InventoryItemUpdate(BaseModel):
     """inventory's `ItemPatch`: rename (a taken name: 409 `name_taken`) and/or describe
     (`null`: none). The stock moves through chat or `…/stock`; deleting a held item is a 409

@@ -53,6 +53,8 @@ class Screen:
     update: type[BaseModel] | None = None
     updated: type[BaseModel] | None = None  # the answer to an update (default: `item`)
     update_method: Literal["PATCH", "PUT"] = "PATCH"
+    #: The query a delete passes on to the owner (e.g. inventory's `force`), validated here.
+    delete_query: type[BaseModel] | None = None
     key: Literal["int", "string", "path"] = "int"  # the item's path converter
     key_field: str = "id"  # the item field the key is (for before/after in the audit)
     view_role: str = "everyone"
@@ -109,7 +111,8 @@ SCREENS: tuple[Screen, ...] = (
     Screen("reminders", "memories", "reminders", ("list", "get", "delete"), item=s.ReminderItem,
            view_role="moderator"),
     Screen("inventory", "inventory", "items", ("list", "get", "create", "update", "delete"),
-           item=s.InventoryItem, create=s.InventoryItemCreate, update=s.InventoryItemUpdate),
+           item=s.InventoryItem, create=s.InventoryItemCreate, update=s.InventoryItemUpdate,
+           delete_query=s.InventoryDeleteQuery),
     Screen("calendar", "calendar", "events", ("list", "get", "create", "update", "delete"),
            item=s.CalendarEvent, create=s.CalendarEventCreate, update=s.CalendarEventUpdate,
            creator_field="created_by"),

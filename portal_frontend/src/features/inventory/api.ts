@@ -35,8 +35,12 @@ export function useUpdateItem(communityId: number) {
 export function useDeleteItem(communityId: number) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: number) =>
-      unwrap(api.DELETE("/portal/api/v1/communities/{community_id}/inventory/{key}", { params: { path: { community_id: communityId, key: id } } })),
+    mutationFn: ({ id, force = false }: { id: number; force?: boolean }) =>
+      unwrap(
+        api.DELETE("/portal/api/v1/communities/{community_id}/inventory/{key}", {
+          params: { path: { community_id: communityId, key: id }, query: force ? { force: true } : {} },
+        }),
+      ),
     onSettled: () => client.invalidateQueries({ queryKey: listKey(communityId) }),
   });
 }

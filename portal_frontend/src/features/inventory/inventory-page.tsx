@@ -22,7 +22,7 @@ function Actions({ communityId, item, onEdit }: { communityId: number; item: Inv
             className="danger"
             disabled={remove.isPending}
             onClick={() =>
-              remove.mutate(item.id, {
+              remove.mutate({ id: item.id }, {
                 onSuccess: () => toast.show(`Deleted ${item.name}.`),
                 onError: (error) => {
                   if (!(error instanceof ApiError && error.code === "item_held")) toast.show(`Could not delete: ${errorMessage(error)}`);
@@ -48,9 +48,27 @@ function Actions({ communityId, item, onEdit }: { communityId: number; item: Inv
         </>
       )}
       {held ? (
-        <span role="alert" className="error">
-          {held}
-        </span>
+        <>
+          <span role="alert" className="error">
+            {held}
+          </span>
+          <button
+            type="button"
+            className="danger"
+            disabled={remove.isPending}
+            onClick={() =>
+              remove.mutate(
+                { id: item.id, force: true },
+                {
+                  onSuccess: () => toast.show(`Deleted ${item.name}; its loans are closed.`),
+                  onError: (error) => toast.show(`Could not delete: ${errorMessage(error)}`),
+                },
+              )
+            }
+          >
+            Delete {item.name} anyway
+          </button>
+        </>
       ) : null}
     </span>
   );

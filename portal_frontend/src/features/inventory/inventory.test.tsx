@@ -13,7 +13,7 @@ function item(overrides: Partial<InventoryItem> = {}): InventoryItem {
 }
 
 function backend(rows: InventoryItem[], caps = ["inventory:view", "inventory:manage"]) {
-  const calls: { method: string; id?: string; body?: ItemCreate | ItemUpdate }[] = [];
+  const calls: { method: string; id?: string; body?: ItemCreate | ItemUpdate; force?: boolean }[] = [];
   const base = me();
   server.use(
     on("get", "/portal/api/v1/me", () => ({ ...base, communities: base.communities.map((c) => (c.id === 1 ? { ...c, capabilities: caps } : c)) })),
@@ -34,9 +34,10 @@ function backend(rows: InventoryItem[], caps = ["inventory:view", "inventory:man
       rows[i] = { ...rows[i]!, ...body } as InventoryItem;
       return rows[i]!;
     }),
-    on("delete", `${PATH}/{key}`, ({ params }) => {
-      calls.push({ method: "delete", id: params.key! });
-      if (params.key === "1") {
+    on("delete", `${PATH}/{key}`, ({ params, request }) => {
+      const force = new URL(request.url).searchParams.get("force") === "true";
+      calls.push({ method: "delete", id: params.key!, ...(force ? { force } : {}) });
+      if (params.key === "1" && !force) {
         return errorResponse(409, "item_held", "sword is held by @amy: check it in first, or delete with force.", {
           holders: [{ holder: "twitch:amy", holder_name: "amy", qty: 1, checked_out: true }],
         });
@@ -105,6 +106,21 @@ describe("inventory", () => {
     await user.click(screen.getByRole("button", { name: "Really delete cup" }));
     await waitFor(() => expect(screen.queryByRole("cell", { name: "cup" })).toBeNull());
     expect(calls.map((c) => [c.method, c.id])).toEqual([["delete", "1"], ["delete", "2"]]);
+  });
+
+  test("a held item is deleted anyway only when asked, with force", async () => {
+    const calls = backend([item()]);
+    renderApp("/c/1/inventory");
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Delete sword" }));
+    await user.click(screen.getByRole("button", { name: "Really delete sword" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("held by @amy");
+    await user.click(screen.getByRole("button", { name: "Delete sword anyway" }));
+    await waitFor(() => expect(screen.queryByRole("cell", { name: "sword" })).toBeNull());
+    expect(calls).toEqual([
+      { method: "delete", id: "1" },
+      { method: "delete", id: "1", force: true },
+    ]);
   });
 
   test("without inventory:manage the screen is read-only", async () => {

@@ -3975,7 +3975,9 @@ export interface operations {
     };
     delete_delete_inventory_item: {
         parameters: {
-            query?: never;
+            query?: {
+                force?: boolean;
+            };
             header?: never;
             path: {
                 community_id: number;
