@@ -17,6 +17,8 @@ from flask_core.testing import FakeHttpServer, Recorded, service_headers
 from waddlebot_browser_source.app import create_app as create_browser_source
 from waddlebot_browser_source.settings import BrowserSourceSettings
 from waddlebot_cli.testing import run_fleet
+from waddlebot_marketplace.app import create_app as create_marketplace
+from waddlebot_marketplace.settings import MarketplaceSettings
 from waddlebot_portal.app import create_app
 from waddlebot_portal.settings import PortalSettings
 from waddlebot_router.app import create_app as create_router
@@ -74,6 +76,9 @@ async def music_portal(make_settings: Any, common: dict[str, Any]) -> AsyncItera
             "youtube_music": create_youtube_music(yt),
             "spotify": create_spotify(make_settings(SpotifySettings, spotify_poll_interval=0, **common)),
             "browser_source": create_browser_source(make_settings(BrowserSourceSettings, **common)),
+            "marketplace": create_marketplace(
+                make_settings(MarketplaceSettings, marketplace_manifest_interval=0.5, **common)
+            ),
             "portal": portal,
         }
         async with run_fleet(portal.extensions["waddlebot.settings"], apps) as fleet:
@@ -156,13 +161,13 @@ async def test_approve_skip_and_undo_from_the_portal(
         assert entries[-1]["resource_id"] == str(pending) and entries[-1]["actor"] == "mod@example.com"
 
         # Exclusive modules (§12): the one the community enabled serves the screen.
-        owner = service_headers("router", issuer="portal")
-        off = await pf.fleet.http.put(f"/router/api/v1/communities/{c}/modules/youtube_music", headers=owner,
+        owner = service_headers("marketplace", issuer="portal")
+        off = await pf.fleet.http.put(f"/marketplace/api/v1/communities/{c}/modules/youtube_music", headers=owner,
                                       json={"enabled": False})  # fmt: skip
         assert off.status_code == 200, off.text
         none = await viewer.get(f"/communities/{c}/songs")
         assert none.status_code == 409 and none.json()["error"]["details"]["reason"] == "not_enabled"
-        on = await pf.fleet.http.put(f"/router/api/v1/communities/{c}/modules/spotify", headers=owner,
+        on = await pf.fleet.http.put(f"/marketplace/api/v1/communities/{c}/modules/spotify", headers=owner,
                                      json={"enabled": True})  # fmt: skip
         assert on.status_code == 200, on.text
         assert (await viewer.get(f"/communities/{c}/songs")).json() == {"items": [], "next_cursor": None}

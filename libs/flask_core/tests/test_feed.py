@@ -107,3 +107,33 @@ async def test_one_pipeline_per_flush(make_settings: Any, redis_url: str) -> Non
         assert [json.loads(line)["data"]["n"] for line in await f.recent(1)] == [44, 46, 48]  # FEED_KEEP
     finally:
         await opened.close()
+
+
+async def test_an_entry_flushed_while_subscribing_is_delivered_once(
+    make_settings: Any, redis_url: str
+) -> None:
+    """Subscribed, then the recent list is read: an entry flushed in between is in both (the
+    list and the channel). The subscriber skips the live copy, and every entry has an id."""
+    opened = await Resources.open(make_settings(redis_url=redis_url, feed_flush_interval=5))
+    try:
+        assert opened.redis is not None
+        f = feed.feed_of(opened)
+        f.offer(5, "chat", {"text": "in the gap"})
+        real_recent = f.recent
+
+        async def recent_after_a_flush(community_id: int) -> list[str]:
+            await f.flush()  # lands after the SUBSCRIBE and before the LRANGE
+            return await real_recent(community_id)
+
+        f.recent = recent_after_a_flush  # type: ignore[method-assign]
+        stream = f.subscribe(5, heartbeat=0.05)
+        [first] = await _take(stream, 1)
+        assert first["data"]["text"] == "in the gap" and len(first["id"]) == 32
+        f.offer(5, "chat", {"text": "after"})
+        await f.flush()
+        [second] = await _take(stream, 1)
+        assert second["data"]["text"] == "after"  # not the gap entry a second time
+        assert second["id"] != first["id"]
+        await stream.aclose()
+    finally:
+        await opened.close()

@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { ResponseOf } from "./api/types";
 
 export const feedEvent = z.object({
+  id: z.string(),
   kind: z.enum(["simulation", "change", "chat"]),
   community_id: z.number(),
   at: z.string(),

@@ -41,13 +41,15 @@ def page_model(screen: Screen) -> type[BaseModel]:
 
 async def resolved(screen: Screen, community_id: int) -> Screen:
     """The screen as served in this community: for a row with `owners` (exclusive modules),
-    the one the community has enabled — read from the `modules` screen's owner — or 409."""
+    the one the community has enabled — read from the owner of the `modules` screen (the
+    marketplace's `…/config`, the same one database read the router caches) — or 409."""
     if not screen.owners:
         return screen
     modules = BY_NAME["modules"]
-    body = _json(modules, await _call(modules, "GET", _url(modules, community_id), params={"limit": 100}))
-    rows = body.get(modules.list_key, []) if isinstance(body, dict) else []
-    enabled = {str(r.get("name")) for r in rows if isinstance(r, dict) and r.get("enabled") is True}
+    path = f"/{modules.owner}/api/v1/communities/{community_id}/config"
+    body = _json(modules, await _call(modules, "GET", path))
+    names = body.get("modules", []) if isinstance(body, dict) else []
+    enabled = {str(name) for name in names}
     present = service_table.installed()
     for owner in screen.owners:
         if owner in enabled and owner in present:

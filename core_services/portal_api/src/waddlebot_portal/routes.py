@@ -438,8 +438,9 @@ async def community_events(community_id: int) -> Response:
             if line is None:
                 yield b": keep-alive\n\n"
                 continue
-            kind = json.loads(line).get("kind", "message")
-            yield f"event: {kind}\ndata: {line}\n\n".encode()
+            entry = json.loads(line)
+            kind, entry_id = entry.get("kind", "message"), entry.get("id", "")
+            yield f"id: {entry_id}\nevent: {kind}\ndata: {line}\n\n".encode()
 
     response = Response(stream(), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"

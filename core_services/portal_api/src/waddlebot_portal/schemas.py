@@ -154,6 +154,7 @@ class FeedEvent(BaseModel):
     responses}; chat text is untrusted and shown as text only.
     """
 
+    id: str  # unique per entry (the SSE `id:`), so a reconnecting client can skip repeats
     kind: Literal["simulation", "change", "chat"]
     community_id: int
     at: datetime

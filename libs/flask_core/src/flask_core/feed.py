@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -95,7 +96,8 @@ class Feed:
         lines: dict[int, list[str]] = defaultdict(list)
         for community_id, kind, data, at in taken:
             stamp = datetime.fromtimestamp(at, UTC).isoformat()
-            entry = {"kind": kind, "community_id": community_id, "at": stamp, "data": data}
+            entry = {"id": uuid.uuid4().hex, "kind": kind, "community_id": community_id, "at": stamp,
+                     "data": data}  # fmt: skip
             lines[community_id].append(json.dumps(entry, default=str))
         redis = self.res.redis
         if redis is None:
@@ -171,7 +173,12 @@ class Feed:
         pubsub = redis.pubsub()
         await pubsub.subscribe(channel)
         try:
+            # Subscribed first, then the recent entries: nothing falls between the two, but an
+            # entry flushed in that gap arrives twice (in the list and live); the live copies
+            # of entries already replayed are skipped, until the first newer one.
+            replayed = set()
             for line in await self.recent(community_id):
+                replayed.add(_entry_id(line))
                 yield line
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=heartbeat)
@@ -179,10 +186,23 @@ class Feed:
                     yield None
                     continue
                 data = message.get("data")
-                yield data.decode() if isinstance(data, bytes) else str(data)
+                line = data.decode() if isinstance(data, bytes) else str(data)
+                if replayed:
+                    if _entry_id(line) in replayed:
+                        continue
+                    replayed.clear()  # pub/sub keeps publish order: everything after is newer
+                yield line
         finally:
             await pubsub.unsubscribe(channel)
             await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+def _entry_id(line: str) -> str | None:
+    try:
+        found = json.loads(line).get("id")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
 
 
 def feed_of(res: Resources) -> Feed:

@@ -29,7 +29,10 @@ export function useLiveEvents(communityId: number): { events: FeedEvent[]; state
     return subscribe(
       communityId,
       (event) => {
-        const next = [event, ...(client.getQueryData<FeedEvent[]>(key) ?? [])].slice(0, KEEP);
+        const known = client.getQueryData<FeedEvent[]>(key) ?? [];
+        // A reconnect (or coming back to this screen) replays the recent entries: once each.
+        if (known.some((e) => e.id === event.id)) return;
+        const next = [event, ...known].slice(0, KEEP);
         client.setQueryData(key, next);
         setEvents(next);
         // A change made elsewhere (another moderator, a chat command) refreshes that screen's data.

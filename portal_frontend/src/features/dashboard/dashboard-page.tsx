@@ -117,8 +117,8 @@ export function DashboardPage({ communityId }: { communityId: number }) {
           <Empty title="No events yet.">Chat lines and the bot's answers, changes made in the portal and lines sent in the chat simulator appear here as they happen.</Empty>
         ) : (
           <ul className="events" aria-live="polite" aria-relevant="additions">
-            {shown.map((e, i) => (
-              <li key={`${e.at}-${i}`}>
+            {shown.map((e) => (
+              <li key={e.id}>
                 <time dateTime={e.at}>{dateText(e.at)}</time> <span className="badge">{e.kind}</span>{" "}
                 {e.kind === "chat" ? <ChatLine event={e} /> : summary(e)}
               </li>

@@ -47,10 +47,14 @@ test("linked platforms, and the feed shows events live, validated, filterable; a
   expect(source.url).toBe("/portal/api/v1/communities/1/events");
   act(() => {
     source.onopen?.();
-    source.emit("simulation", { kind: "simulation", community_id: 1, at: "2026-12-01T10:00:00Z", data: { text: "!quote", username: "ada", role: "vip", status: "answered", responses: [{}] } });
+    source.emit("simulation", { id: "e1", kind: "simulation", community_id: 1, at: "2026-12-01T10:00:00Z", data: { text: "!quote", username: "ada", role: "vip", status: "answered", responses: [{}] } });
     source.emit("change", "not json");
     source.emit("change", { kind: "nope" });
-    source.emit("change", { kind: "change", community_id: 1, at: "2026-12-01T10:01:00Z", data: { actor: "mod", action: "update", resource: "commands", resource_id: "quote" } });
+    source.emit("change", { id: "e2", kind: "change", community_id: 1, at: "2026-12-01T10:01:00Z", data: { actor: "mod", action: "update", resource: "commands", resource_id: "quote" } });
+  });
+  act(() => {
+    // a reconnect replays the recent entries: each is shown once
+    source.emit("simulation", { id: "e1", kind: "simulation", community_id: 1, at: "2026-12-01T10:00:00Z", data: { text: "!quote", username: "ada", role: "vip", status: "answered", responses: [{}] } });
   });
   expect(screen.getByText(/ada \(vip\) in the simulator: “!quote” → answered, 1 answer$/)).toBeInTheDocument();
   expect(screen.getByText(/mod: update commands quote/)).toBeInTheDocument();
@@ -79,12 +83,12 @@ test("live chat lines and the bot's answers show as text only, never markup", as
   act(() => {
     source.onopen?.();
     source.emit("chat", {
-      kind: "chat", community_id: 1, at: "2026-12-01T10:02:00Z",
+      id: "c1", kind: "chat", community_id: 1, at: "2026-12-01T10:02:00Z",
       data: { platform: "twitch", channel: "streamer", username: "amy", text: `!quote add ${evil}`, command: "quote add",
               status: "processed", responses: [{ type: "chat", text: `Quote #1 added: ${evil}` }] },
     });
     source.emit("chat", {
-      kind: "chat", community_id: 1, at: "2026-12-01T10:03:00Z",
+      id: "c2", kind: "chat", community_id: 1, at: "2026-12-01T10:03:00Z",
       data: { platform: "discord", channel: "general", username: "bo<b>b</b>", text: "hello <script>alert(1)</script>", command: null, status: "ignored", responses: [] },
     });
   });

@@ -3581,6 +3581,8 @@ export interface operations {
                         data: {
                             [key: string]: unknown;
                         };
+                        /** Id */
+                        id: string;
                         /**
                          * Kind
                          * @enum {string}
