@@ -89,6 +89,8 @@ async def _run_stages(router: Router, active: list[Work]) -> None:
         for w in commands:
             if w.result is None:
                 w.finish("failed")
+    paying = [w for w in commands if w.result is None and w.match is not None and w.match.spec.cost > 0]
+    await router.identify(paying)  # one identity call for the batch, not one per charge
     await asyncio.gather(*(each(w, router.charge) for w in commands))
     runnable = [w for w in commands if w.result is None]
     await asyncio.gather(

@@ -151,9 +151,11 @@ class Router:
     # --- stages (shared by the single and the batch path) -----------------------
 
     async def resolve(self, work: Work) -> None:
-        """Community, then the command: reserved → enabled modules → aliases → ignored."""
-        if await moderation.screen(self, work):  # §12: every chat message, before commands
-            return
+        """Community, moderation, then the command: reserved → enabled modules → aliases → ignored.
+
+        The community's configuration is read once per event here (cached) and handed to
+        moderation and the command table, instead of being read again by each.
+        """
         event = work.event
         # `web` never provisions (§12), except the `web:demo` community `waddlebot chat`
         # talks to by default outside prod (made at start in dev, on first use in test).
@@ -169,6 +171,8 @@ class Router:
         if event.type not in COMMAND_TYPES:
             return
         config = await load_config(self.res, work.community_id, self.settings.router_table_ttl)
+        if await moderation.screen(self, work, config):  # §12: every chat message, before commands
+            return
         work.settings = config.get("settings", {})
         parsed = parse(_with_prefix(event.text, work.settings.get("command_prefix") or "!"))
         if parsed is None:
@@ -177,7 +181,7 @@ class Router:
             work.finish("ignored")
             return
         await self.registry.wait_loaded()
-        table = await self.table(work.community_id)
+        table = await self.table(work.community_id, config)
         match = longest_match(parsed, table)
         if match is None:
             match = await aliases.match(self, work.community_id, parsed)
@@ -185,10 +189,12 @@ class Router:
             work.finish("ignored")
             return
         work.match = match
-        work.exempt = checks.is_exempt(list(event.user.roles), config.get("settings", {}))
+        work.exempt = checks.is_exempt(list(event.user.roles), work.settings)
 
-    async def table(self, community_id: int) -> dict[str, CommandSpec]:
-        config = await load_config(self.res, community_id, self.settings.router_table_ttl)
+    async def table(self, community_id: int, config: dict[str, Any] | None = None) -> dict[str, CommandSpec]:
+        """The community's command table, built once per configuration and kept in memory."""
+        if config is None:
+            config = await load_config(self.res, community_id, self.settings.router_table_ttl)
         key = (community_id, self.registry.generation, repr(config))
         table = self._tables.get(key)
         if table is None:
@@ -239,7 +245,7 @@ class Router:
     async def identify(self, works: list[Work]) -> None:
         """Fill each command's identity (cached; None when identity cannot say)."""
         missing = [w for w in works if w.identity is None]
-        found = await asyncio.gather(*(accounts.identify(self, w.event) for w in missing))
+        found = await accounts.identify_many(self, [w.event for w in missing])
         for w, identity in zip(missing, found, strict=True):
             w.identity = identity
 
