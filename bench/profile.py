@@ -8,6 +8,9 @@ not depend on how busy the box is:
 - server CPU per event (from /proc, profiler overhead included for cProfile: compare
   cProfile runs with cProfile runs);
 - Python function calls per event (cProfile; repeatable to a few per cent);
+The fleet is first warmed up until each of the bench's 5,000 users was seen once (a
+user's first event creates its identity, a one-time cost per user).
+
 - the top frames (pyinstrument: the event loop's thread, by wall-clock samples;
   cProfile: self time, every thread).
 
@@ -22,17 +25,21 @@ import multiprocessing
 import pstats
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from multiprocessing.pool import Pool
 from pathlib import Path
+
+import httpx
 
 from bench.fleet import EMBEDDED, Backend, fleet_backend, fleet_server, fleet_urls, seed, service_token
 from bench.loadgen import LoadSpec, RepResult, run_rep
 from bench.servers import ready_path
-from bench.workload import BATCH_SIZE, Kind
+from bench.workload import BATCH_PATH, BATCH_SIZE, EVENTS_PATH, USERS, Kind, build_request, check_answer
 
 CONCURRENCY = 32
 
@@ -53,10 +60,24 @@ def _backend(fleet: bool, run_id: str) -> Iterator[Backend]:
         yield backend
 
 
+def _warm_up(pool: Pool, url: str, pid: int, run_id: str, token: str) -> None:
+    """Batches until every bench user was seen once (each user's first event creates its
+    identity, a one-time cost per user), so the profile shows the steady state."""
+    seconds = 3.0
+    for attempt in range(6):
+        spec = _spec(url, pid, Kind.BATCH, run_id, f"warm{attempt}", token, seconds)
+        result: RepResult = pool.apply(run_rep, (spec,))
+        if result.checked >= USERS:
+            return
+        seconds *= 2
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n")[0])
     parser.add_argument("--kind", choices=("batch", "event"), default="batch")
-    parser.add_argument("--profiler", choices=("pyinstrument", "cprofile"), default="pyinstrument")
+    profilers = ("pyinstrument", "cprofile", "callgrind")
+    parser.add_argument("--profiler", choices=profilers, default="pyinstrument")
+    parser.add_argument("--requests", type=int, default=20, help="callgrind: requests counted, one at a time")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--fleet", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     parser.add_argument("--out", type=Path, default=None, help="keep the report here (default: print)")
@@ -70,12 +91,25 @@ def main() -> int:
         with _backend(args.fleet, run_id) as backend:
             data_dir = workdir / "fleet"
             server = fleet_server(data_dir, backend)
-            server.argv = [sys.executable, "-m", "bench.profiled", str(prefix), args.profiler, "--", "run"]
+            if args.profiler == "callgrind":
+                server.argv = [
+                    "valgrind", "--tool=callgrind", "--instr-atstart=no",
+                    f"--callgrind-out-file={prefix.with_suffix('.cg')}",
+                    sys.executable, "-m", "waddlebot_cli.main", "run",
+                ]  # fmt: skip
+            else:
+                profiled = [sys.executable, "-m", "bench.profiled", str(prefix), args.profiler]
+                server.argv = [*profiled, "--", "run"]
             try:
-                server.start(ready_path("/readyz"))
+                server.start(ready_path("/readyz"), timeout=900 if args.profiler == "callgrind" else 60)
                 seed(server, data_dir, run_id)
                 token = service_token(data_dir)
-                pool.apply(run_rep, (_spec(server.url, server.pid, kind, run_id, "warm", token, 2.0),))
+                if args.profiler == "callgrind":
+                    count = _count_instructions(server.url, server.pid, kind, run_id, data_dir, args.requests)
+                    server.stop()
+                    print(_callgrind_report(args, kind, count, prefix))
+                    return 0
+                _warm_up(pool, server.url, server.pid, run_id, token)
                 server.process.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]
                 spec = _spec(server.url, server.pid, kind, run_id, "prof", token, args.seconds)
                 result: RepResult = pool.apply(run_rep, (spec,))
@@ -94,6 +128,51 @@ def main() -> int:
         pool.join()
         shutil.rmtree(workdir, ignore_errors=True)
     return 0 if result.errors == 0 else 1
+
+
+def _count_instructions(url: str, pid: int, kind: Kind, run_id: str, data_dir: Path, requests: int) -> int:
+    """Instructions the server ran for `requests` requests sent one after another."""
+    bodies = [build_request(kind, run_id, "cg", seq) for seq in range(requests)]
+    with httpx.Client(base_url=url, timeout=600.0) as client:
+
+        def post(path: str, body: bytes) -> httpx.Response:
+            # a fresh token each time: they live 60 s, and this is slow under valgrind
+            token = service_token(data_dir)
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            return client.post(path, content=body, headers=headers)
+
+        for seq in range(USERS // BATCH_SIZE):  # one at a time: every user seen once, nothing overloaded
+            post(BATCH_PATH, build_request(Kind.BATCH, run_id, "cg-warm", seq).body)
+        path = BATCH_PATH if kind is Kind.BATCH else EVENTS_PATH
+        post(path, build_request(kind, run_id, "cg-warm1", 0).body)
+        subprocess.run(["callgrind_control", "--zero", str(pid)], check=True, capture_output=True)
+        subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
+        for request in bodies:
+            answer = post(path, request.body)
+            problems = check_answer(kind, request, answer.status_code, answer.content)
+            if problems:
+                raise SystemExit(f"wrong answer under callgrind: {problems[0]}")
+        subprocess.run(["callgrind_control", "-i", "off", str(pid)], check=True, capture_output=True)
+    return sum(r.events for r in bodies)
+
+
+def _callgrind_report(args: argparse.Namespace, kind: Kind, events: int, prefix: Path) -> str:
+    out = prefix.with_suffix(".cg")
+    files = sorted(out.parent.glob(out.name + "*"))
+    total = 0
+    for f in files:
+        for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith(("summary:", "totals:")):
+                total = max(total, int(line.split()[1]))
+    text = (
+        f"kind={kind.value} backend={'fleet' if args.fleet else 'embedded'} profiler=callgrind"
+        f" requests={args.requests} events={events}\n"
+        f"instructions (Ir), whole server process, every thread: {total:,}"
+        f" = {total / max(1, events) / 1e6:.2f} M per event"
+    )
+    if args.out is not None:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return text
 
 
 def _report(args: argparse.Namespace, result: RepResult, prefix: Path) -> str:

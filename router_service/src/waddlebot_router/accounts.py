@@ -48,6 +48,8 @@ class _Miss(Exception):
 
 #: Identities asked for in one call (identity's `resolve:batch` takes at most 100).
 RESOLVE_CHUNK = 100
+#: How long a batch waits for identity's answer about users seen for the first time.
+BATCH_WAIT = 0.5
 #: At most one `router.identity_unavailable` warning per this many seconds (with a count).
 WARN_EVERY = 10.0
 
@@ -57,13 +59,26 @@ async def identify(router: Router, event: Event) -> Identity | None:
     return (await identify_many(router, [event]))[0]
 
 
-async def identify_many(router: Router, events: list[Event]) -> list[Identity | None]:
+class _Resolving:
+    """Identity look-ups still running for this process: each user is asked for once."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.tasks: set[asyncio.Task[dict[str, dict[str, Any]]]] = set()
+
+
+async def identify_many(
+    router: Router, events: list[Event], wait: float | None = None
+) -> list[Identity | None]:
     """The internal user of each event's asker, in order (None where identity cannot say).
 
     Cached answers come from the shared cache (its local layer first); the rest are asked
     in one `POST /identity/api/v1/resolve:batch` per 100 distinct users, so a batch of
     chat events costs one identity call, not one per event, and an identity that is down
-    costs one failed call and one (rate-limited) warning per batch.
+    costs one failed call and one (rate-limited) warning per batch. With `wait`, the
+    caller waits at most that long (a batch must not wait on first sightings, which write
+    a user each): a call still running then fills the cache for the next event, and users
+    it is asking for are not asked for again meanwhile.
     """
     res = router.res
     if not events or not deployed(res, IDENTITY):
@@ -71,19 +86,31 @@ async def identify_many(router: Router, events: list[Event]) -> list[Identity | 
     keys = [identity_key(e.platform, e.user.platform_user_id) for e in events]
     found: dict[str, dict[str, Any]] = {}
     asking: dict[str, Event] = {}
+    resolving: _Resolving = res.extras.setdefault("router.identity_resolving", _Resolving())
 
     async def miss() -> dict[str, Any]:
         raise _Miss
 
     for key, event in zip(keys, events, strict=True):
-        if key in found or key in asking:
+        if key in found or key in asking or key in resolving.keys:
             continue
         try:
-            found[key] = await res.cache.get_or_set(key, miss, ttl=IDENTITY_TTL, local=True)
+            found[key] = await res.cache.get_or_set(key, miss, ttl=IDENTITY_TTL, local=True, shared=True)
         except _Miss:
             asking[key] = event
     if asking:
-        found.update(await _resolve(router, asking))
+        task = asyncio.create_task(_resolve(router, asking))
+        resolving.keys.update(asking)
+        resolving.tasks.add(task)
+
+        def forget(done: asyncio.Task[dict[str, dict[str, Any]]]) -> None:
+            resolving.tasks.discard(done)
+            resolving.keys.difference_update(asking)
+
+        task.add_done_callback(forget)
+        finished, _ = await asyncio.wait({task}, timeout=wait)
+        if task in finished and not task.cancelled() and task.exception() is None:
+            found.update(task.result())
     return [Identity.model_validate(found[k]) if k in found else None for k in keys]
 
 

@@ -11,7 +11,7 @@ from flask_core.events import Event, EventResult
 from flask_core.idempotency import ClaimState
 from flask_core.logging import get_logger
 
-from . import dispatch
+from . import accounts, dispatch
 from .registry import ROUTER
 from .service import Router, Work, record
 
@@ -90,7 +90,7 @@ async def _run_stages(router: Router, active: list[Work]) -> None:
             if w.result is None:
                 w.finish("failed")
     paying = [w for w in commands if w.result is None and w.match is not None and w.match.spec.cost > 0]
-    await router.identify(paying)  # one identity call for the batch, not one per charge
+    await router.identify(paying)  # one identity call (no early answer: a cost needs the user)
     await asyncio.gather(*(each(w, router.charge) for w in commands))
     runnable = [w for w in commands if w.result is None]
     await asyncio.gather(
@@ -120,7 +120,7 @@ async def _run_modules(router: Router, works: list[Work]) -> None:
     for w in works:
         by_module[_module(w)].append(w)
     if works:
-        await router.identify(works)
+        await router.identify(works, accounts.BATCH_WAIT)  # one call; first sightings do not hold the batch
         await router.sessions.put_many([router.session_context(w) for w in works])
 
     async def one_module(module: str, group: list[Work]) -> None:
