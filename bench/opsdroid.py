@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import glob
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,6 +24,7 @@ import httpx
 
 from bench.loadgen import REQUEST_TIMEOUT, LoadSpec, RepResult, _Recorder
 from bench.servers import Server, clean_env, free_port
+from bench.settings import BenchSettings
 from bench.workload import Kind, Request
 
 VERSION = "0.31.0"
@@ -65,7 +65,7 @@ def python311() -> str:
     found = shutil.which("python3.11")
     if found:
         return found
-    root = Path(os.environ.get("PYENV_ROOT", "~/.pyenv")).expanduser()
+    root = Path(BenchSettings().pyenv_root).expanduser()
     for candidate in sorted(
         glob.glob(str(root / "versions" / "3.11.*" / "bin" / "python3.11")), reverse=True
     ):
