@@ -172,6 +172,8 @@ def _callgrind_report(args: argparse.Namespace, kind: Kind, events: int, prefix:
     )
     if args.out is not None:
         args.out.write_text(text + "\n", encoding="utf-8")
+        for f in files:  # for callgrind_annotate
+            shutil.copy(f, args.out.with_name(args.out.name + f.name.removeprefix(out.name) + ".cg"))
     return text
 
 
@@ -187,8 +189,11 @@ def _report(args: argparse.Namespace, result: RepResult, prefix: Path) -> str:
     if args.profiler == "cprofile" and prefix.with_suffix(".prof").exists():
         stats = pstats.Stats(str(prefix.with_suffix(".prof")))
         calls = sum(v[1] for v in stats.stats.values())  # type: ignore[attr-defined]
-        # every call in the window counts, including the requests in flight at its edges
-        lines.append(f"python calls per event: {calls / max(1.0, events):.0f}")
+        # the profiler runs for the whole repetition, and every request of it is answered in it
+        if args.out is not None:
+            shutil.copy(prefix.with_suffix(".prof"), args.out.with_suffix(".prof"))
+        per_event = calls / max(1, result.checked)
+        lines.append(f"python calls per event: {per_event:.0f} ({calls} calls, {result.checked} events)")
     text = prefix.with_suffix(".txt")
     lines.append(text.read_text(encoding="utf-8") if text.exists() else "(no profile written)")
     return "\n".join(lines)
