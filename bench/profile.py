@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import pstats
 import shutil
 import signal
@@ -38,8 +39,18 @@ import httpx
 
 from bench.fleet import EMBEDDED, Backend, fleet_backend, fleet_server, fleet_urls, seed, service_token
 from bench.loadgen import LoadSpec, RepResult, run_rep
-from bench.servers import ready_path
-from bench.workload import BATCH_PATH, BATCH_SIZE, EVENTS_PATH, USERS, Kind, build_request, check_answer
+from bench.servers import Server, clean_env, echo_ready, free_port, ready_path
+from bench.settings import BenchSettings
+from bench.workload import (
+    BATCH_PATH,
+    BATCH_SIZE,
+    ECHO_PATH,
+    EVENTS_PATH,
+    USERS,
+    Kind,
+    build_request,
+    check_answer,
+)
 
 CONCURRENCY = 32
 
@@ -74,7 +85,7 @@ def _warm_up(pool: Pool, url: str, pid: int, run_id: str, token: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n")[0])
-    parser.add_argument("--kind", choices=("batch", "event"), default="batch")
+    parser.add_argument("--kind", choices=("batch", "event", "echo"), default="batch")
     profilers = ("pyinstrument", "cprofile", "callgrind")
     parser.add_argument("--profiler", choices=profilers, default="pyinstrument")
     parser.add_argument("--requests", type=int, default=20, help="callgrind: requests counted, one at a time")
@@ -82,10 +93,17 @@ def main() -> int:
     parser.add_argument("--fleet", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     parser.add_argument("--out", type=Path, default=None, help="keep the report here (default: print)")
     args = parser.parse_args()
-    kind = Kind.BATCH if args.kind == "batch" else Kind.EVENT
+    kind = Kind(args.kind)
     run_id = uuid.uuid4().hex[:10]
     workdir = Path(tempfile.mkdtemp(prefix="wbprof-"))
     prefix = workdir / "profile"
+    if kind is Kind.ECHO:
+        if args.profiler != "callgrind":
+            raise SystemExit("--kind echo is for --profiler callgrind (the bare echo's instruction count)")
+        try:
+            return _echo_instructions(args, workdir, prefix)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
     pool = multiprocessing.get_context("spawn").Pool(1)
     try:
         with _backend(args.fleet, run_id) as backend:
@@ -128,6 +146,42 @@ def main() -> int:
         pool.join()
         shutil.rmtree(workdir, ignore_errors=True)
     return 0 if result.errors == 0 else 1
+
+
+def _echo_instructions(args: argparse.Namespace, workdir: Path, prefix: Path) -> int:
+    """The bare Quart echo's instructions per request, the reference of the single-event target."""
+    port = free_port()
+    argv = [
+        "valgrind", "--tool=callgrind", "--instr-atstart=no",
+        f"--callgrind-out-file={prefix.with_suffix('.cg')}",
+        sys.executable, "-m", "bench.echo_server", "bare", str(port), str(workdir),
+    ]  # fmt: skip
+    root = str(Path(__file__).resolve().parent.parent)
+    env = clean_env({"PYTHONPATH": os.pathsep.join(p for p in (root, BenchSettings().pythonpath) if p)})
+    server = Server("bare echo", argv, env, workdir / "echo.log", port)
+    try:
+        server.start(echo_ready, timeout=900)
+        bodies = [build_request(Kind.ECHO, "cg", "cg", seq) for seq in range(args.requests)]
+        with httpx.Client(base_url=server.url, timeout=600.0) as client:
+            for request in bodies[:20]:  # warm-up
+                client.post(ECHO_PATH, content=request.body, headers={"Content-Type": "application/json"})
+            subprocess.run(["callgrind_control", "--zero", str(server.pid)], check=True, capture_output=True)
+            subprocess.run(
+                ["callgrind_control", "-i", "on", str(server.pid)], check=True, capture_output=True
+            )
+            for request in bodies:
+                answer = client.post(
+                    ECHO_PATH, content=request.body, headers={"Content-Type": "application/json"}
+                )
+                if problems := check_answer(Kind.ECHO, request, answer.status_code, answer.content):
+                    raise SystemExit(f"wrong answer under callgrind: {problems[0]}")
+            subprocess.run(
+                ["callgrind_control", "-i", "off", str(server.pid)], check=True, capture_output=True
+            )
+    finally:
+        server.stop()
+    print(_callgrind_report(args, Kind.ECHO, len(bodies), prefix))
+    return 0
 
 
 def _count_instructions(url: str, pid: int, kind: Kind, run_id: str, data_dir: Path, requests: int) -> int:

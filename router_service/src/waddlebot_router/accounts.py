@@ -50,6 +50,8 @@ class _Miss(Exception):
 RESOLVE_CHUNK = 100
 #: How long a batch waits for identity's answer about users seen for the first time.
 BATCH_WAIT = 0.5
+#: The budget of a look-up nobody waits for (a batch's first sightings).
+BACKGROUND_BUDGET = 15.0
 #: At most one `router.identity_unavailable` warning per this many seconds (with a count).
 WARN_EVERY = 10.0
 
@@ -99,7 +101,9 @@ async def identify_many(
         except _Miss:
             asking[key] = event
     if asking:
-        task = asyncio.create_task(_resolve(router, asking))
+        # In the background (a batch) the call may take its time: users seen for the first
+        # time are each written, and nobody waits on it; a caller that waits gets 2 s.
+        task = asyncio.create_task(_resolve(router, asking, 2.0 if wait is None else BACKGROUND_BUDGET))
         resolving.keys.update(asking)
         resolving.tasks.add(task)
 
@@ -114,9 +118,12 @@ async def identify_many(
     return [Identity.model_validate(found[k]) if k in found else None for k in keys]
 
 
-async def _resolve(router: Router, asking: dict[str, Event]) -> dict[str, dict[str, Any]]:
+async def _resolve(router: Router, asking: dict[str, Event], budget: float) -> dict[str, dict[str, Any]]:
     """Ask identity for these users (chunks of 100) and cache each answer."""
     res = router.res
+    if res.http.breaker(IDENTITY).retry_in() > 0:  # its circuit is open: no call, one warning
+        _warn_unavailable(router, len(asking))
+        return {}
     answers: dict[str, dict[str, Any]] = {}
     items = list(asking.items())
     for start in range(0, len(items), RESOLVE_CHUNK):
@@ -133,7 +140,7 @@ async def _resolve(router: Router, asking: dict[str, Event]) -> dict[str, dict[s
             ]
         }
         try:
-            users = await _resolve_call(router, body, len(chunk))
+            users = await _resolve_call(router, body, len(chunk), budget)
         except _NoAnswer:
             _warn_unavailable(router, len(chunk))
             continue
@@ -143,10 +150,12 @@ async def _resolve(router: Router, asking: dict[str, Event]) -> dict[str, dict[s
     return answers
 
 
-async def _resolve_call(router: Router, body: dict[str, Any], count: int) -> list[dict[str, Any]]:
+async def _resolve_call(
+    router: Router, body: dict[str, Any], count: int, budget: float
+) -> list[dict[str, Any]]:
     try:
         response = await router.res.http.for_service(CALLER).call(
-            IDENTITY, "POST", "/identity/api/v1/resolve:batch", json=body, timeout=2.0, retries=1
+            IDENTITY, "POST", "/identity/api/v1/resolve:batch", json=body, timeout=budget, retries=1
         )
     except DependencyUnavailable as exc:
         raise _NoAnswer from exc
