@@ -74,34 +74,33 @@ def python311() -> str:
 
 
 def ensure_venv(cache: Path) -> Path:
-    """The venv with opsdroid (made and installed once; later runs reuse it)."""
+    """The venv with opsdroid (made and installed once; later runs reuse it).
+
+    It counts as installed only once opsdroid's loader imports in it (a `.installed`
+    mark): a venv left half-made by an interrupted or older install is made again.
+    """
     venv = cache / f"opsdroid-{VERSION}"
     program = venv / "bin" / "opsdroid"
-    if program.exists():
+    mark = venv / ".installed"
+    if program.exists() and mark.exists():
         return program
     shutil.rmtree(venv, ignore_errors=True)
     cache.mkdir(parents=True, exist_ok=True)
     print(f"  (installing opsdroid {VERSION} from PyPI into {venv}: once, about 2 minutes)", flush=True)
+    pip = [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
     try:
         subprocess.run([python311(), "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
-        subprocess.run(
-            [
-                str(venv / "bin" / "pip"),
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                f"opsdroid=={VERSION}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=900,
-        )
+        install = [*pip, f"opsdroid=={VERSION}", SETUPTOOLS]
+        subprocess.run(install, check=True, capture_output=True, timeout=900)
+        check = [str(venv / "bin" / "python"), "-c", "import opsdroid.loader"]
+        subprocess.run(check, check=True, capture_output=True, timeout=120)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         shutil.rmtree(venv, ignore_errors=True)
         detail = getattr(exc, "stderr", b"") or b""
         raise Unavailable(
             f"opsdroid did not install: {exc} {detail.decode(errors='replace')[-300:]}"
         ) from exc
+    mark.write_text(f"opsdroid=={VERSION} {SETUPTOOLS}\n", encoding="utf-8")
     return program
 
 
