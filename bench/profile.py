@@ -137,6 +137,12 @@ def main() -> int:
                     time.sleep(0.2)
             finally:
                 server.stop()
+                problems = server.log_problems()
+                if problems:
+                    print(f"server log: {len(problems)} warning+ lines; first: {problems[0][:600]}")
+                    (workdir.parent / f"{workdir.name}-server.log").write_text(
+                        "\n".join(problems), encoding="utf-8"
+                    )
         report = _report(args, result, prefix)
         if args.out is not None:
             args.out.write_text(report, encoding="utf-8")

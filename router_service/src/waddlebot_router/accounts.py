@@ -118,6 +118,15 @@ async def identify_many(
     return [Identity.model_validate(found[k]) if k in found else None for k in keys]
 
 
+async def cancel_background(router: Router) -> None:
+    """Cancel the look-ups still running (at shutdown: their database is going away)."""
+    resolving: _Resolving | None = router.res.extras.get("router.identity_resolving")
+    tasks = list(resolving.tasks) if resolving is not None else []
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def _resolve(router: Router, asking: dict[str, Event], budget: float) -> dict[str, dict[str, Any]]:
     """Ask identity for these users (chunks of 100) and cache each answer."""
     res = router.res

@@ -86,6 +86,10 @@ class Router:
         self.bulkheads = dispatch.Bulkheads(settings.router_module_concurrency, registry.budget)
         self._tables: dict[int, _Table] = {}  # the command table of each community, in memory
 
+    async def aclose(self) -> None:
+        """Stop the work that outlives a request (identity look-ups nobody waits for)."""
+        await accounts.cancel_background(self)
+
     # --- one event -------------------------------------------------------------
 
     async def handle(self, event: Event) -> EventResult:
