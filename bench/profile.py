@@ -71,6 +71,25 @@ def _backend(fleet: bool, run_id: str) -> Iterator[Backend]:
         yield backend
 
 
+def _settle(pid: int, limit: float = 180.0) -> None:
+    """Wait until the server is idle (under 10 % of a core for a second): the identity
+    look-ups of the warm-up's first sightings go on in the background after it."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = _cpu_seconds(pid)
+        time.sleep(1.0)
+        if before is None or (after := _cpu_seconds(pid)) is None or after - before < 0.1:
+            return
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _warm_up(pool: Pool, url: str, pid: int, run_id: str, token: str) -> None:
     """Batches until every bench user was seen once (each user's first event creates its
     identity, a one-time cost per user), so the profile shows the steady state."""
@@ -79,8 +98,9 @@ def _warm_up(pool: Pool, url: str, pid: int, run_id: str, token: str) -> None:
         spec = _spec(url, pid, Kind.BATCH, run_id, f"warm{attempt}", token, seconds)
         result: RepResult = pool.apply(run_rep, (spec,))
         if result.checked >= USERS:
-            return
+            break
         seconds *= 2
+    _settle(pid)
 
 
 def main() -> int:
@@ -205,6 +225,7 @@ def _count_instructions(url: str, pid: int, kind: Kind, run_id: str, data_dir: P
             post(BATCH_PATH, build_request(Kind.BATCH, run_id, "cg-warm", seq).body)
         path = BATCH_PATH if kind is Kind.BATCH else EVENTS_PATH
         post(path, build_request(kind, run_id, "cg-warm1", 0).body)
+        _settle(pid)
         subprocess.run(["callgrind_control", "--zero", str(pid)], check=True, capture_output=True)
         subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
         for request in bodies:
