@@ -50,6 +50,8 @@ class _Miss(Exception):
 RESOLVE_CHUNK = 100
 #: How long a batch waits for identity's answer about users seen for the first time.
 BATCH_WAIT = 0.5
+#: How long a caller that needs the answer waits for it (the identity call's budget).
+CALL_BUDGET = 2.0
 #: The budget of a look-up nobody waits for (a batch's first sightings).
 BACKGROUND_BUDGET = 15.0
 #: At most one `router.identity_unavailable` warning per this many seconds (with a count).
@@ -65,7 +67,7 @@ class _Resolving:
     """Identity look-ups still running for this process: each user is asked for once."""
 
     def __init__(self) -> None:
-        self.keys: set[str] = set()
+        self.by_key: dict[str, asyncio.Task[dict[str, dict[str, Any]]]] = {}
         self.tasks: set[asyncio.Task[dict[str, dict[str, Any]]]] = set()
 
 
@@ -77,10 +79,11 @@ async def identify_many(
     Cached answers come from the shared cache (its local layer first); the rest are asked
     in one `POST /identity/api/v1/resolve:batch` per 100 distinct users, so a batch of
     chat events costs one identity call, not one per event, and an identity that is down
-    costs one failed call and one (rate-limited) warning per batch. With `wait`, the
+    costs one failed call and one (rate-limited) warning per batch. A user another caller
+    is already asking for is not asked for again: its answer is awaited. With `wait`, the
     caller waits at most that long (a batch must not wait on first sightings, which write
-    a user each): a call still running then fills the cache for the next event, and users
-    it is asking for are not asked for again meanwhile.
+    a user each): a call still running then fills the cache for the next event. Without
+    it, the caller waits up to CALL_BUDGET (a single command, or one with a points cost).
     """
     res = router.res
     if not events or not deployed(res, IDENTITY):
@@ -88,13 +91,17 @@ async def identify_many(
     keys = [identity_key(e.platform, e.user.platform_user_id) for e in events]
     found: dict[str, dict[str, Any]] = {}
     asking: dict[str, Event] = {}
+    running: set[asyncio.Task[dict[str, dict[str, Any]]]] = set()
     resolving: _Resolving = res.extras.setdefault("router.identity_resolving", _Resolving())
 
     async def miss() -> dict[str, Any]:
         raise _Miss
 
     for key, event in zip(keys, events, strict=True):
-        if key in found or key in asking or key in resolving.keys:
+        if key in found or key in asking:
+            continue
+        if (other := resolving.by_key.get(key)) is not None:
+            running.add(other)
             continue
         try:
             found[key] = await res.cache.get_or_set(key, miss, ttl=IDENTITY_TTL, local=True, shared=True)
@@ -102,19 +109,27 @@ async def identify_many(
             asking[key] = event
     if asking:
         # In the background (a batch) the call may take its time: users seen for the first
-        # time are each written, and nobody waits on it; a caller that waits gets 2 s.
-        task = asyncio.create_task(_resolve(router, asking, 2.0 if wait is None else BACKGROUND_BUDGET))
-        resolving.keys.update(asking)
+        # time are each written, and nobody waits on it.
+        task = asyncio.create_task(
+            _resolve(router, asking, CALL_BUDGET if wait is None else BACKGROUND_BUDGET)
+        )
+        resolving.by_key.update(dict.fromkeys(asking, task))
         resolving.tasks.add(task)
 
         def forget(done: asyncio.Task[dict[str, dict[str, Any]]]) -> None:
             resolving.tasks.discard(done)
-            resolving.keys.difference_update(asking)
+            for key in asking:
+                if resolving.by_key.get(key) is done:
+                    del resolving.by_key[key]
 
         task.add_done_callback(forget)
-        finished, _ = await asyncio.wait({task}, timeout=wait)
-        if task in finished and not task.cancelled() and task.exception() is None:
-            found.update(task.result())
+        running.add(task)
+    if running:
+        finished, _ = await asyncio.wait(running, timeout=CALL_BUDGET if wait is None else wait)
+        wanted = set(keys)
+        for done in finished:
+            if not done.cancelled() and done.exception() is None:
+                found.update({k: v for k, v in done.result().items() if k in wanted})
     return [Identity.model_validate(found[k]) if k in found else None for k in keys]
 
 
