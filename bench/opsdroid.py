@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import glob
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,6 +24,7 @@ import httpx
 
 from bench.loadgen import REQUEST_TIMEOUT, LoadSpec, RepResult, _Recorder
 from bench.servers import Server, clean_env, free_port
+from bench.settings import BenchSettings
 from bench.workload import Kind, Request
 
 VERSION = "0.31.0"
@@ -65,7 +65,7 @@ def python311() -> str:
     found = shutil.which("python3.11")
     if found:
         return found
-    root = Path(os.environ.get("PYENV_ROOT", "~/.pyenv")).expanduser()
+    root = Path(BenchSettings().pyenv_root).expanduser()
     for candidate in sorted(
         glob.glob(str(root / "versions" / "3.11.*" / "bin" / "python3.11")), reverse=True
     ):
@@ -74,35 +74,33 @@ def python311() -> str:
 
 
 def ensure_venv(cache: Path) -> Path:
-    """The venv with opsdroid (made and installed once; later runs reuse it)."""
+    """The venv with opsdroid (made and installed once; later runs reuse it).
+
+    It counts as installed only once opsdroid's loader imports in it (a `.installed`
+    mark): a venv left half-made by an interrupted or older install is made again.
+    """
     venv = cache / f"opsdroid-{VERSION}"
     program = venv / "bin" / "opsdroid"
-    if program.exists():
+    mark = venv / ".installed"
+    if program.exists() and mark.exists():
         return program
     shutil.rmtree(venv, ignore_errors=True)
     cache.mkdir(parents=True, exist_ok=True)
     print(f"  (installing opsdroid {VERSION} from PyPI into {venv}: once, about 2 minutes)", flush=True)
+    pip = [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
     try:
         subprocess.run([python311(), "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
-        subprocess.run(
-            [
-                str(venv / "bin" / "pip"),
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                f"opsdroid=={VERSION}",
-                SETUPTOOLS,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=900,
-        )
+        install = [*pip, f"opsdroid=={VERSION}", SETUPTOOLS]
+        subprocess.run(install, check=True, capture_output=True, timeout=900)
+        check = [str(venv / "bin" / "python"), "-c", "import opsdroid.loader"]
+        subprocess.run(check, check=True, capture_output=True, timeout=120)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         shutil.rmtree(venv, ignore_errors=True)
         detail = getattr(exc, "stderr", b"") or b""
         raise Unavailable(
             f"opsdroid did not install: {exc} {detail.decode(errors='replace')[-300:]}"
         ) from exc
+    mark.write_text(f"opsdroid=={VERSION} {SETUPTOOLS}\n", encoding="utf-8")
     return program
 
 

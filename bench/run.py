@@ -123,7 +123,7 @@ class Bench:
         port = free_port()
         argv = [sys.executable, "-m", "bench.echo_server", kind, str(port), str(data_dir)]
         root = str(Path(__file__).resolve().parent.parent)  # `bench` importable from any cwd
-        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        path = os.pathsep.join(p for p in (root, BenchSettings().pythonpath) if p)
         env = clean_env({"PYTHONPATH": path})
         server = Server(f"{kind} echo", argv, env, self.workdir / f"echo-{kind}.log", port)
         try:

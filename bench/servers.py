@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import subprocess
@@ -13,6 +12,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
+
+from bench.settings import inherited_environment
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -37,7 +38,7 @@ def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     """The caller's environment without service URLs, secrets or ports, plus `extra`."""
     env = {
         k: v
-        for k, v in os.environ.items()
+        for k, v in inherited_environment().items()
         if k not in _SCRUBBED and not (k.endswith("_URL") and not k.startswith("TEST_")) and k != "PGOPTIONS"
     }
     env.update(extra)

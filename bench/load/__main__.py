@@ -35,6 +35,7 @@ import httpx
 
 from bench.fleet import EMBEDDED, Backend, fleet_backend, fleet_urls
 from bench.servers import Server, ServerError, clean_env, free_port, ready_path
+from bench.settings import BenchSettings, LoadSettings, inherited_environment
 from waddlebot_cli.testing import FakeHelix
 from waddlebot_twitch.eventsub import signed_headers
 
@@ -42,7 +43,8 @@ SECRET = "load-test-eventsub-secret-0123456789"
 BOT_USER_ID = "999000"
 CHANNELS = ("1001", "1002", "1003", "1004")
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
-SETTLE = float(os.environ.get("LOAD_SETTLE", "60"))
+ROOT = LOCUSTFILE.parent.parent.parent
+SETTLE = LoadSettings().load_settle
 MAX_USERS, MAX_RATE, MAX_TIME = 64, 50.0, 300
 
 
@@ -107,7 +109,9 @@ def locust(url: str, users: int, rate: float, seconds: int, workdir: Path) -> tu
     ids = workdir / "ids.json"
     prefix = workdir / "locust"
     env = {
-        **os.environ,
+        **inherited_environment(),
+        # the locustfile imports bench.settings, whatever the working directory
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), BenchSettings().pythonpath) if p),
         "LOAD_EVENTSUB_SECRET": SECRET,
         "LOAD_CHANNELS": ",".join(CHANNELS),
         "LOAD_USER_RATE": str(rate),

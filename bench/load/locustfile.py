@@ -11,7 +11,6 @@ fleet acknowledged are written to LOAD_IDS_FILE when the test stops; the orchest
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -20,12 +19,14 @@ import gevent
 from locust import HttpUser, constant_throughput, events, task
 from locust.env import Environment
 
+from bench.settings import LocustSettings
 from waddlebot_twitch.eventsub import signed_headers
 
-SECRET = os.environ["LOAD_EVENTSUB_SECRET"]
-CHANNELS = [c for c in os.environ.get("LOAD_CHANNELS", "1001").split(",") if c]
-RATE = float(os.environ.get("LOAD_USER_RATE", "5"))
-SECONDS = float(os.environ.get("LOAD_RUN_SECONDS", "30"))
+SETTINGS = LocustSettings()  # type: ignore[call-arg]  # required names come from the environment
+SECRET = SETTINGS.eventsub_secret
+CHANNELS = SETTINGS.channels or ["1001"]
+RATE = SETTINGS.user_rate
+SECONDS = SETTINGS.run_seconds
 RETRIES = 5
 ACKED: list[str] = []
 SENT: list[str] = []
@@ -92,5 +93,5 @@ def _stop_in_time(environment: Environment, **_: Any) -> None:
 
 @events.test_stop.add_listener
 def _write_ids(**_: Any) -> None:
-    with open(os.environ["LOAD_IDS_FILE"], "w", encoding="utf-8") as f:
+    with open(SETTINGS.ids_file, "w", encoding="utf-8") as f:
         json.dump({"sent": SENT, "acked": ACKED}, f)

@@ -45,6 +45,51 @@ async def test_resolve_finds_or_creates_and_follows_renames(client: Any) -> None
     assert (await client.get(f"{BASE}/users/{first['user_id']}", headers=wrong)).status_code == 401
 
 
+async def test_resolve_batch_answers_in_order_new_known_renamed_and_repeated(client: Any) -> None:
+    known = await resolve(client, "1", "old_name")
+    same = await resolve(client, "2", "kept")
+    body = {
+        "identities": [
+            {"platform": "twitch", "platform_user_id": "3", "username": "newbie"},
+            {"platform": "twitch", "platform_user_id": "1", "username": "new_name"},  # renamed
+            {"platform": "twitch", "platform_user_id": "2", "username": "kept"},
+            {"platform": "twitch", "platform_user_id": "3", "username": "newbie"},  # twice in one batch
+            {"platform": "discord", "platform_user_id": "3", "username": "newbie"},  # another platform
+        ]
+    }
+    answer = await client.post(f"{BASE}/resolve:batch", json=body, headers=auth())
+    assert answer.status_code == 200, await answer.get_data(as_text=True)
+    users = (await answer.get_json())["users"]
+    assert [u["identities"][0]["username"] for u in users] == [
+        "newbie",
+        "new_name",
+        "kept",
+        "newbie",
+        "newbie",
+    ]
+    assert users[1]["user_id"] == known["user_id"] and users[2]["user_id"] == same["user_id"]
+    assert users[0]["user_id"] == users[3]["user_id"]  # one user for the repeated identity
+    assert len({users[0]["user_id"], users[1]["user_id"], users[2]["user_id"], users[4]["user_id"]}) == 4
+    again = await resolve(client, "3", "newbie")
+    assert again["user_id"] == users[0]["user_id"]
+
+
+async def test_concurrent_batches_with_the_same_new_users_make_one_user_each(client: Any) -> None:
+    body = {
+        "identities": [
+            {"platform": "twitch", "platform_user_id": f"c{i}", "username": f"c{i}"} for i in range(10)
+        ]
+    }
+
+    async def batch() -> list[str]:
+        answer = await client.post(f"{BASE}/resolve:batch", json=body, headers=auth())
+        assert answer.status_code == 200, await answer.get_data(as_text=True)
+        return [u["user_id"] for u in (await answer.get_json())["users"]]
+
+    answers = await asyncio.gather(*(batch() for _ in range(5)))
+    assert all(a == answers[0] for a in answers) and len(set(answers[0])) == 10
+
+
 async def test_concurrent_first_resolves_make_one_user(client: Any) -> None:
     answers = await asyncio.gather(*(resolve(client, "77", "zed") for _ in range(20)))
     assert len({a["user_id"] for a in answers}) == 1

@@ -126,6 +126,23 @@ async def test_random_quote_comes_from_the_community(res: Any) -> None:
         assert quote is not None and quote.text == "only here"
 
 
+async def test_a_batch_of_random_lookups_reads_once_per_community(res: Any) -> None:
+    """k random `!quote`s of one community in a batch get k distinct quotes of it (one query
+    per community), repeats only when it has fewer; numbered lookups keep their place."""
+    for i in range(5):
+        await add(res, f"c1 quote {i}", community_id=1)
+    await add(res, "the only one", community_id=2)
+    lookups: list[service.Lookup] = [(1, None), (2, None), (1, None), (1, 2), (2, None), (1, None), (3, None)]
+    found = await service.lookup_quotes(res.db, lookups)
+    assert [q.community_id if q else None for q in found] == [1, 2, 1, 1, 2, 1, None]
+    randoms_of_1 = [found[i] for i in (0, 2, 5)]
+    assert len({q.number for q in randoms_of_1 if q}) == 3  # distinct while there are enough
+    assert found[3] is not None and found[3].number == 2 and found[3].text == "c1 quote 1"
+    assert [q.text for q in (found[1], found[4]) if q] == ["the only one"] * 2
+    many = await service.lookup_quotes(res.db, [(1, None)] * 12)  # more asks than quotes
+    assert {q.text for q in many if q} <= {f"c1 quote {i}" for i in range(5)} and all(many)
+
+
 async def test_search_needs_every_word_in_any_case(res: Any) -> None:
     await add(res, "The Cake is a LIE", author="GLaDOS")
     await add(res, "cake for everyone")

@@ -102,6 +102,23 @@ def test_service_token_leeway() -> None:
         verify_service_token(just_expired, TEST_SECRET, "memories", leeway=0)
 
 
+def test_a_verified_service_token_is_remembered_only_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = int(time.time())
+    token = _raw({"iss": "router", "aud": "memories", "iat": now, "exp": now + 30})
+    assert verify_service_token(token, TEST_SECRET, "memories")["iss"] == "router"
+    again = verify_service_token(token, TEST_SECRET, "memories")
+    again["iss"] = "changed by a caller"
+    assert verify_service_token(token, TEST_SECRET, "memories")["iss"] == "router"  # a copy each time
+    # Remembered for this secret and audience only: every other pairing is checked again.
+    assert _reason(token, secret=OTHER_SECRET) == "invalid service token: bad signature"
+    assert _reason(token, audience="inventory") == "invalid service token: wrong audience"
+    later = now + 30 + 10 + 1  # past exp and the default leeway
+    monkeypatch.setattr(time, "time", lambda: float(later))
+    assert _reason(token) == "invalid service token: expired"
+
+
 def test_token_cache_reuses_per_pair_and_expires() -> None:
     cache = TokenCache()
     first = cache.get(TEST_SECRET, "router", "memories")

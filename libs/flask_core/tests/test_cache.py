@@ -276,6 +276,37 @@ async def test_returned_values_are_copies() -> None:
     assert await cache.get("k") == {"list": [1]}
 
 
+@BACKENDS
+async def test_shared_reads_decode_once_per_write(cache: Cache, backend: Redis | None) -> None:
+    """`shared=True`: the same decoded object until the key is written or invalidated."""
+    calls, factory = counting({"modules": ["memories"]})
+    await cache.get_or_set("cfg", factory, ttl=30, local=True, shared=True)  # the miss: stored
+    first = await cache.get_or_set("cfg", factory, ttl=30, local=True, shared=True)
+    again = await cache.get_or_set("cfg", factory, ttl=30, local=True, shared=True)
+    assert first == {"modules": ["memories"]} and again is first
+    assert len(calls) == 1
+    await cache.invalidate("cfg")  # the owner changed it
+    _, changed = counting({"modules": []})
+    fresh = await cache.get_or_set("cfg", changed, ttl=30, local=True, shared=True)
+    assert fresh == {"modules": []}
+    assert await cache.get_or_set("cfg", changed, ttl=30, local=True, shared=True) is not first
+    plain = await cache.get_or_set("cfg", changed, ttl=30, local=True)  # not shared: a copy
+    assert plain == fresh and plain is not await cache.get_or_set("cfg", changed, ttl=30, local=True)
+
+
+@BACKENDS
+async def test_get_many_and_set_many(cache: Cache) -> None:
+    assert await cache.get_many([]) == []
+    await cache.set("a", {"n": 1}, ttl=30)
+    await cache.set_many({"b": [2], "c": "three"}, ttl=30)
+    assert await cache.get_many(["a", "missing", "b", "c"]) == [{"n": 1}, None, [2], "three"]
+    await cache.set_many({"short": 1}, ttl=0.1)
+    await asyncio.sleep(0.25)
+    assert await cache.get_many(["short", "a"]) == [None, {"n": 1}]
+    with pytest.raises(ValueError):
+        await cache.set_many({"x": 1}, ttl=0)
+
+
 async def test_unreachable_redis_is_a_miss_not_an_error(key_prefix: str) -> None:
     client = Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.2)
     cache = Cache(client, prefix=key_prefix)

@@ -1,8 +1,9 @@
 """Who is asking (identity) and what a command costs (reputation), for the pipeline.
 
-- Identity: `POST /identity/api/v1/resolve` gives the internal user of a platform user;
-  the answer `{user_id, linked}` is cached under `identity:resolve:{platform}:{id}` (the
-  identity service invalidates it on link and unlink). Identity not deployed, down or
+- Identity: `POST /identity/api/v1/resolve:batch` gives the internal users of up to 100
+  platform users (one call per event batch); each answer `{user_id, linked}` is cached
+  under `identity:resolve:{platform}:{id}` (the identity service invalidates it on link
+  and unlink). Identity not deployed, down or
   answering nonsense: `None`, and the command runs all the same.
 - Points: a command's cost is charged before it runs (§12's order: … → cost → run),
   `charge_id` = the invocation id, so a redelivered event is charged once; a module
@@ -12,6 +13,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -39,41 +42,167 @@ class _NoAnswer(Exception):
     """Identity did not answer usefully: nothing is cached."""
 
 
+class _Miss(Exception):
+    """Not in the cache: asked for in the one batched call (nothing is stored)."""
+
+
+#: Identities asked for in one call (identity's `resolve:batch` takes at most 100).
+RESOLVE_CHUNK = 100
+#: How long a batch waits for identity's answer about users seen for the first time.
+BATCH_WAIT = 0.5
+#: How long a caller that needs the answer waits for it (the identity call's budget).
+CALL_BUDGET = 2.0
+#: The budget of a look-up nobody waits for (a batch's first sightings).
+BACKGROUND_BUDGET = 15.0
+#: At most one `router.identity_unavailable` warning per this many seconds (with a count).
+WARN_EVERY = 10.0
+
+
 async def identify(router: Router, event: Event) -> Identity | None:
     """The asker's internal user, or None (identity is never a reason to fail a command)."""
+    return (await identify_many(router, [event]))[0]
+
+
+class _Resolving:
+    """Identity look-ups still running for this process: each user is asked for once."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, asyncio.Task[dict[str, dict[str, Any]]]] = {}
+        self.tasks: set[asyncio.Task[dict[str, dict[str, Any]]]] = set()
+
+
+async def identify_many(
+    router: Router, events: list[Event], wait: float | None = None
+) -> list[Identity | None]:
+    """The internal user of each event's asker, in order (None where identity cannot say).
+
+    Cached answers come from the shared cache (its local layer first); the rest are asked
+    in one `POST /identity/api/v1/resolve:batch` per 100 distinct users, so a batch of
+    chat events costs one identity call, not one per event, and an identity that is down
+    costs one failed call and one (rate-limited) warning per batch. A user another caller
+    is already asking for is not asked for again: its answer is awaited. With `wait`, the
+    caller waits at most that long (a batch must not wait on first sightings, which write
+    a user each): a call still running then fills the cache for the next event. Without
+    it, the caller waits up to CALL_BUDGET (a single command, or one with a points cost).
+    """
     res = router.res
-    if not deployed(res, IDENTITY):
-        return None
-    body = {
-        "platform": event.platform,
-        "platform_user_id": event.user.platform_user_id,
-        "username": event.user.username,
-        "display_name": event.user.display_name or None,
-    }
+    if not events or not deployed(res, IDENTITY):
+        return [None] * len(events)
+    keys = [identity_key(e.platform, e.user.platform_user_id) for e in events]
+    found: dict[str, dict[str, Any]] = {}
+    asking: dict[str, Event] = {}
+    running: set[asyncio.Task[dict[str, dict[str, Any]]]] = set()
+    resolving: _Resolving = res.extras.setdefault("router.identity_resolving", _Resolving())
 
-    async def load() -> dict[str, Any]:
-        try:
-            response = await res.http.for_service(CALLER).call(
-                IDENTITY, "POST", "/identity/api/v1/resolve", json=body, timeout=2.0, retries=1
-            )
-        except DependencyUnavailable as exc:
-            raise _NoAnswer from exc
-        if response.status_code != 200:
-            raise _NoAnswer
-        try:
-            answer = response.json()
-            return {"user_id": str(answer["user_id"]), "linked": bool(answer.get("linked", False))}
-        except (ValueError, KeyError, TypeError):
-            raise _NoAnswer from None
+    async def miss() -> dict[str, Any]:
+        raise _Miss
 
-    try:
-        found = await res.cache.get_or_set(
-            identity_key(event.platform, event.user.platform_user_id), load, ttl=IDENTITY_TTL, local=True
+    for key, event in zip(keys, events, strict=True):
+        if key in found or key in asking:
+            continue
+        if (other := resolving.by_key.get(key)) is not None:
+            running.add(other)
+            continue
+        try:
+            found[key] = await res.cache.get_or_set(key, miss, ttl=IDENTITY_TTL, local=True, shared=True)
+        except _Miss:
+            asking[key] = event
+    if asking:
+        # In the background (a batch) the call may take its time: users seen for the first
+        # time are each written, and nobody waits on it.
+        task = asyncio.create_task(
+            _resolve(router, asking, CALL_BUDGET if wait is None else BACKGROUND_BUDGET)
         )
-    except _NoAnswer:
-        log.warning("router.identity_unavailable", platform=event.platform)
-        return None
-    return Identity.model_validate(found)
+        resolving.by_key.update(dict.fromkeys(asking, task))
+        resolving.tasks.add(task)
+
+        def forget(done: asyncio.Task[dict[str, dict[str, Any]]]) -> None:
+            resolving.tasks.discard(done)
+            for key in asking:
+                if resolving.by_key.get(key) is done:
+                    del resolving.by_key[key]
+
+        task.add_done_callback(forget)
+        running.add(task)
+    if running:
+        finished, _ = await asyncio.wait(running, timeout=CALL_BUDGET if wait is None else wait)
+        wanted = set(keys)
+        for done in finished:
+            if not done.cancelled() and done.exception() is None:
+                found.update({k: v for k, v in done.result().items() if k in wanted})
+    return [Identity.model_validate(found[k]) if k in found else None for k in keys]
+
+
+async def cancel_background(router: Router) -> None:
+    """Cancel the look-ups still running (at shutdown: their database is going away)."""
+    resolving: _Resolving | None = router.res.extras.get("router.identity_resolving")
+    tasks = list(resolving.tasks) if resolving is not None else []
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _resolve(router: Router, asking: dict[str, Event], budget: float) -> dict[str, dict[str, Any]]:
+    """Ask identity for these users (chunks of 100) and cache each answer."""
+    res = router.res
+    if res.http.breaker(IDENTITY).retry_in() > 0:  # its circuit is open: no call, one warning
+        _warn_unavailable(router, len(asking))
+        return {}
+    answers: dict[str, dict[str, Any]] = {}
+    items = list(asking.items())
+    for start in range(0, len(items), RESOLVE_CHUNK):
+        chunk = items[start : start + RESOLVE_CHUNK]
+        body = {
+            "identities": [
+                {
+                    "platform": e.platform,
+                    "platform_user_id": e.user.platform_user_id,
+                    "username": e.user.username,
+                    "display_name": e.user.display_name or None,
+                }
+                for _, e in chunk
+            ]
+        }
+        try:
+            users = await _resolve_call(router, body, len(chunk), budget)
+        except _NoAnswer:
+            _warn_unavailable(router, len(chunk))
+            continue
+        fresh = {key: user for (key, _), user in zip(chunk, users, strict=True)}
+        answers.update(fresh)
+        await asyncio.gather(*(res.cache.set(k, u, ttl=IDENTITY_TTL) for k, u in fresh.items()))
+    return answers
+
+
+async def _resolve_call(
+    router: Router, body: dict[str, Any], count: int, budget: float
+) -> list[dict[str, Any]]:
+    try:
+        response = await router.res.http.for_service(CALLER).call(
+            IDENTITY, "POST", "/identity/api/v1/resolve:batch", json=body, timeout=budget, retries=1
+        )
+    except DependencyUnavailable as exc:
+        raise _NoAnswer from exc
+    if response.status_code != 200:
+        raise _NoAnswer
+    try:
+        users = response.json()["users"]
+        answer = [{"user_id": str(u["user_id"]), "linked": bool(u.get("linked", False))} for u in users]
+    except (ValueError, KeyError, TypeError):
+        raise _NoAnswer from None
+    if len(answer) != count:
+        raise _NoAnswer
+    return answer
+
+
+def _warn_unavailable(router: Router, count: int) -> None:
+    """One warning per WARN_EVERY seconds, with how many lookups went unanswered meanwhile."""
+    state = router.res.extras.setdefault("router.identity_warned", {"at": -WARN_EVERY, "missed": 0})
+    state["missed"] += count
+    now = time.monotonic()
+    if now - state["at"] >= WARN_EVERY:
+        log.warning("router.identity_unavailable", unanswered=state["missed"])
+        state["at"], state["missed"] = now, 0
 
 
 class Charge(Enum):

@@ -40,6 +40,8 @@ def create_app(settings: RouterSettings | None = None, resources: Resources | No
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        app.extensions.pop("router.service", None)
+        router: Router | None = app.extensions.pop("router.service", None)
+        if router is not None:
+            await router.aclose()
 
     return app

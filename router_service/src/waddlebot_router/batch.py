@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any
 
 from flask_core.errors import DependencyUnavailable
 from flask_core.events import Event, EventResult
 from flask_core.idempotency import ClaimState
 from flask_core.logging import get_logger
 
-from . import dispatch
+from . import accounts, dispatch
 from .registry import ROUTER
 from .service import Router, Work, record
 
@@ -53,7 +54,7 @@ async def handle_batch(router: Router, events: list[Event]) -> list[EventResult]
     for w in active:
         if w.result is None:
             w.finish("failed")
-    await asyncio.gather(*(_deliver(router, w) for w in active if w.result and w.result.status != "failed"))
+    await _all(_deliver(router, w) for w in active if w.result and w.result.status != "failed")
     await _settle(router, active)
     return _results(works)
 
@@ -79,23 +80,35 @@ async def _run_stages(router: Router, active: list[Work]) -> None:
                 log.warning("router.event_failed", event_id=work.event.event_id, error=exc.message)
                 work.finish("failed")
 
-    await asyncio.gather(*(each(w, router.resolve) for w in active))
+    await _all(each(w, router.resolve) for w in active)
     commands = [w for w in active if w.result is None and w.match is not None]
     others = [w for w in active if w.result is None and w.match is None]
-    await asyncio.gather(*(each(w, router.permit) for w in commands))  # role, cooldowns (§12)
+    await _all(each(w, router.permit) for w in commands)  # role, cooldowns (§12)
     try:
         await router.check_limits(commands)
     except DependencyUnavailable:
         for w in commands:
             if w.result is None:
                 w.finish("failed")
-    await asyncio.gather(*(each(w, router.charge) for w in commands))
+    paying = [w for w in commands if w.result is None and w.match is not None and w.match.spec.cost > 0]
+    await router.identify(paying)  # one identity call (no early answer: a cost needs the user)
+    await _all(each(w, router.charge) for w in commands)
     runnable = [w for w in commands if w.result is None]
     await asyncio.gather(
         _run_builtins(router, [w for w in runnable if _module(w) == ROUTER or _is_alias(w)]),
         _run_modules(router, [w for w in runnable if _module(w) != ROUTER and not _is_alias(w)]),
         *(each(w, router.fan_out) for w in others),
     )
+
+
+async def _all(coros: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run the coroutines concurrently, each started at once (eager tasks): a stage that is
+    answered from memory (most are: cached reads, in-process limits) finishes without a
+    trip through the event loop, and only one that really waits is scheduled."""
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.eager_task_factory(loop, coro) for coro in coros]
+    if tasks:
+        await asyncio.gather(*tasks)
 
 
 def _is_alias(work: Work) -> bool:
@@ -118,14 +131,14 @@ async def _run_modules(router: Router, works: list[Work]) -> None:
     for w in works:
         by_module[_module(w)].append(w)
     if works:
-        await router.identify(works)
+        await router.identify(works, accounts.BATCH_WAIT)  # one call; first sightings do not hold the batch
         await router.sessions.put_many([router.session_context(w) for w in works])
 
     async def one_module(module: str, group: list[Work]) -> None:
         outcomes = await dispatch.invoke_batch(
             router.res, router.settings, router.bulkheads, module, [router.command_request(w) for w in group]
         )
-        await asyncio.gather(*(router.complete(w, o) for w, o in zip(group, outcomes, strict=True)))
+        await _all(router.complete(w, o) for w, o in zip(group, outcomes, strict=True))
 
     await asyncio.gather(*(one_module(m, g) for m, g in by_module.items()))
 

@@ -78,7 +78,7 @@ async def resolve_community(
 
     try:
         community_id: int = await res.cache.get_or_set(
-            community.entity_key(event.platform, event.server_id), load, ttl=ttl, local=True
+            community.entity_key(event.platform, event.server_id), load, ttl=ttl, local=True, shared=True
         )
     except _Unknown:
         return None
@@ -92,18 +92,23 @@ async def community_settings(res: Resources, community_id: int, ttl: float) -> d
         return await community.settings(res, CALLER, community_id)
 
     found: dict[str, Any] = await res.cache.get_or_set(
-        community.settings_key(community_id), load, ttl=ttl, local=True
+        community.settings_key(community_id), load, ttl=ttl, local=True, shared=True
     )
     return found
 
 
 async def load_config(res: Resources, community_id: int, ttl: float) -> dict[str, Any]:
-    """{"modules": [enabled], "overrides": {path: {field: value}}, "settings": {…}}, cached."""
+    """{"modules": [enabled], "overrides": {path: {field: value}}, "settings": {…}}, cached.
+
+    Read on every event: the parts are decoded once per change and shared (read-only).
+    """
 
     async def load() -> dict[str, Any]:
         return await marketplace.config(res, CALLER, community_id)
 
-    table: dict[str, Any] = await res.cache.get_or_set(config_key(community_id), load, ttl=ttl, local=True)
+    table: dict[str, Any] = await res.cache.get_or_set(
+        config_key(community_id), load, ttl=ttl, local=True, shared=True
+    )
     settings = await community_settings(res, community_id, ttl)
     return {"modules": table["modules"], "overrides": table["overrides"], "settings": settings}
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from flask_core import inprocess, metrics
 from flask_core.errors import DependencyUnavailable
-from flask_core.events import AnyResponse, CommandBatchResult, CommandRequest, Event
+from flask_core.events import AnyResponse, CommandBatch, CommandBatchResult, CommandRequest, Event
 from flask_core.logging import get_logger
 from flask_core.resources import Resources
 from flask_core.tokens import mint_service_token
@@ -142,7 +142,7 @@ async def _attempt(
             url, secret = external
             token = mint_service_token(secret, ROUTER, module)
             response = await res.http.for_service(ROUTER).request(
-                "POST", url + path, json=body, headers={"Authorization": f"Bearer {token}"},
+                "POST", url + path, json=_json(body), headers={"Authorization": f"Bearer {token}"},
                 timeout=left, retries=0, breaker_key=module,
             )  # fmt: skip
         else:
@@ -150,7 +150,7 @@ async def _attempt(
             if local is not None:
                 return local
             response = await res.http.for_service(ROUTER).call(
-                module, "POST", path, json=body, timeout=left, retries=0
+                module, "POST", path, json=_json(body), timeout=left, retries=0
             )
     except DependencyUnavailable as exc:
         details = exc.details if isinstance(exc.details, dict) else {}
@@ -165,6 +165,11 @@ async def _attempt(
     except ValueError as exc:
         log.warning("router.module_bad_answer", module=module, error=str(exc)[:300])
         return "bad_answer"
+
+
+def _json(body: Any) -> Any:
+    """The JSON form of a body: a model (a command request) is dumped only to leave the process."""
+    return body.model_dump(mode="json") if isinstance(body, BaseModel) else body
 
 
 _RETRYABLE = frozenset({"connection", "circuit_open", "502", "503", "504"})
@@ -185,8 +190,7 @@ async def invoke(
 ) -> ModuleOutcome:
     """POST one command to its module; a module that fails gives the unavailable text."""
     path = "/".join(quote(part, safe="") for part in request.command.split())
-    body = request.model_dump(mode="json")
-    answer = await post(res, settings, bulkheads, module, f"/{module}/api/v1/commands/{path}", body)
+    answer = await post(res, settings, bulkheads, module, f"/{module}/api/v1/commands/{path}", request)
     if answer is not None:
         status, payload = answer
         if status == 202:
@@ -248,7 +252,7 @@ async def _call_batch(
     """The module's batch answer item by item (None for every item when the call failed)."""
     if budget <= 0:
         return [None] * len(requests)
-    body = {"requests": [r.model_dump(mode="json") for r in requests]}
+    body = CommandBatch.model_construct(requests=requests)  # built from validated events
     answer = await post(res, settings, bulkheads, module, f"/{module}/api/v1/commands:batch", body, budget)
     if answer is not None and answer[0] == 200:
         try:

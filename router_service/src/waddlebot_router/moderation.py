@@ -1,6 +1,6 @@
 """Moderation in the router's hot path (ARCHITECTURE §12), before command resolution.
 
-`screen(router, work)` runs on every `chat_message` of a community that has the
+`screen(router, work, config)` runs on every `chat_message` of a community that has the
 moderation module enabled: it evaluates the message in process (`flask_core.moderation`)
 against a cached copy of the community's rules — `GET /moderation/api/v1/communities/
 {id}/rules`, in the shared cache with its local layer (key `moderation:rules:{id}`, which
@@ -32,7 +32,7 @@ from flask_core.message_limits import fit
 from flask_core.moderation import History, Message, Rules, Strikes, compile_rules, escalate, evaluate
 
 from . import dispatch
-from .communities import load_config, resolve_community
+from .communities import load_config
 from .registry import ROUTER
 
 if TYPE_CHECKING:
@@ -75,10 +75,11 @@ class Moderator:
         self.pending: list[dict[str, Any]] = []
         self.flushing: asyncio.Task[None] | None = None
 
-    async def rules(self, community_id: int) -> Rules | None:
+    async def rules(self, community_id: int, config: dict[str, Any] | None = None) -> Rules | None:
         """The community's compiled rules; None when moderation is off or unreadable."""
         router = self.router
-        config = await load_config(router.res, community_id, router.settings.router_table_ttl)
+        if config is None:
+            config = await load_config(router.res, community_id, router.settings.router_table_ttl)
         if MODERATION not in config["modules"] or MODERATION not in router.registry.manifests:
             return None
         if self.unavailable.get(community_id, 0.0) > time.monotonic():
@@ -163,18 +164,15 @@ def notice(username: str, reason: str, action: str, duration: int | None) -> str
     return f"@{username}, {reason}{suffix}."
 
 
-async def screen(router: Router, work: Work) -> bool:
-    """Moderate a chat message; True when it matched (the event is then finished)."""
+async def screen(router: Router, work: Work, config: dict[str, Any] | None = None) -> bool:
+    """Moderate a chat message of `work.community_id` (resolved, its `config` read by the
+    caller); True when it matched (the event is then finished)."""
     event = work.event
     if event.type != "chat_message" or not event.text:
         return False
-    community_id = await resolve_community(
-        router.res, event, router.settings.default_modules, router.settings.router_table_ttl
-    )
-    if community_id is None:  # a `web` server without a community: resolve() ignores it
-        return False
+    community_id = work.community_id
     m = moderator(router)
-    rules = await m.rules(community_id)
+    rules = await m.rules(community_id, config)
     if rules is None or not rules.active:
         return False
     emotes = event.metadata.get("emotes")

@@ -64,6 +64,16 @@ class Work:
         )
 
 
+@dataclass(slots=True)
+class _Table:
+    """A community's command table and the configuration it was built from."""
+
+    generation: str
+    modules: list[str]
+    overrides: dict[str, Any]
+    table: dict[str, CommandSpec]
+
+
 class Router:
     def __init__(self, res: Resources, settings: RouterSettings, registry: ModuleRegistry) -> None:
         self.res = res
@@ -74,7 +84,11 @@ class Router:
         self.user_limit = parse_rate(settings.router_user_rate_limit)
         self.community_limit = parse_rate(settings.router_community_rate_limit)
         self.bulkheads = dispatch.Bulkheads(settings.router_module_concurrency, registry.budget)
-        self._tables: dict[tuple[int, str, str], dict[str, CommandSpec]] = {}
+        self._tables: dict[int, _Table] = {}  # the command table of each community, in memory
+
+    async def aclose(self) -> None:
+        """Stop the work that outlives a request (identity look-ups nobody waits for)."""
+        await accounts.cancel_background(self)
 
     # --- one event -------------------------------------------------------------
 
@@ -152,9 +166,11 @@ class Router:
     # --- stages (shared by the single and the batch path) -----------------------
 
     async def resolve(self, work: Work) -> None:
-        """Community, then the command: reserved → enabled modules → aliases → ignored."""
-        if await moderation.screen(self, work):  # §12: every chat message, before commands
-            return
+        """Community, moderation, then the command: reserved → enabled modules → aliases → ignored.
+
+        The community's configuration is read once per event here (cached) and handed to
+        moderation and the command table, instead of being read again by each.
+        """
         event = work.event
         # `web` never provisions (§12), except the `web:demo` community `waddlebot chat`
         # talks to by default outside prod (made at start in dev, on first use in test).
@@ -170,6 +186,8 @@ class Router:
         if event.type not in COMMAND_TYPES:
             return
         config = await load_config(self.res, work.community_id, self.settings.router_table_ttl)
+        if await moderation.screen(self, work, config):  # §12: every chat message, before commands
+            return
         work.settings = config.get("settings", {})
         parsed = parse(_with_prefix(event.text, work.settings.get("command_prefix") or "!"))
         if parsed is None:
@@ -178,7 +196,7 @@ class Router:
             work.finish("ignored")
             return
         await self.registry.wait_loaded()
-        table = await self.table(work.community_id)
+        table = await self.table(work.community_id, config)
         match = longest_match(parsed, table)
         if match is None:
             match = await aliases.match(self, work.community_id, parsed)
@@ -190,25 +208,36 @@ class Router:
         work.event = await with_portal_roles(
             self.res, work.community_id, event, self.settings.router_table_ttl
         )
-        work.exempt = checks.is_exempt(list(work.event.user.roles), config.get("settings", {}))
+        work.exempt = checks.is_exempt(list(work.event.user.roles), work.settings)
 
-    async def table(self, community_id: int) -> dict[str, CommandSpec]:
-        config = await load_config(self.res, community_id, self.settings.router_table_ttl)
-        key = (community_id, self.registry.generation, repr(config))
-        table = self._tables.get(key)
-        if table is None:
-            table = self.registry.commands_for(set(config["modules"]) | CORE_MODULES)
-            for path, values in config["overrides"].items():
-                if path in table:
-                    spec = table[path]
-                    for name, value in values.items():
-                        setattr(spec, name, value)
-            for spec in list(table.values()):  # an alias shares its command's spec (and overrides)
-                for alias in spec.aliases:
-                    table.setdefault(alias, spec)
-            if len(self._tables) > 10_000:
-                self._tables.clear()
-            self._tables[key] = table
+    async def table(self, community_id: int, config: dict[str, Any] | None = None) -> dict[str, CommandSpec]:
+        """The community's command table, built once per configuration and kept in memory."""
+        if config is None:
+            config = await load_config(self.res, community_id, self.settings.router_table_ttl)
+        modules, overrides = config["modules"], config["overrides"]
+        built = self._tables.get(community_id)
+        # The cache hands out the same objects until the configuration changes (shared
+        # reads), so in the steady state this is an identity check.
+        if (
+            built is not None
+            and built.generation == self.registry.generation
+            and (built.modules is modules or built.modules == modules)
+            and (built.overrides is overrides or built.overrides == overrides)
+        ):
+            built.modules, built.overrides = modules, overrides
+            return built.table
+        table = self.registry.commands_for(set(modules) | CORE_MODULES)
+        for path, values in overrides.items():
+            if path in table:
+                spec = table[path]
+                for name, value in values.items():
+                    setattr(spec, name, value)
+        for spec in list(table.values()):  # an alias shares its command's spec (and overrides)
+            for alias in spec.aliases:
+                table.setdefault(alias, spec)
+        if len(self._tables) > 10_000:
+            self._tables.clear()
+        self._tables[community_id] = _Table(self.registry.generation, modules, overrides, table)
         return table
 
     async def permit(self, work: Work) -> None:
@@ -241,10 +270,10 @@ class Router:
         )
         await self.complete(work, outcome)
 
-    async def identify(self, works: list[Work]) -> None:
-        """Fill each command's identity (cached; None when identity cannot say)."""
+    async def identify(self, works: list[Work], wait: float | None = None) -> None:
+        """Fill each command's identity (cached; None when identity cannot say in `wait` s)."""
         missing = [w for w in works if w.identity is None]
-        found = await asyncio.gather(*(accounts.identify(self, w.event) for w in missing))
+        found = await accounts.identify_many(self, [w.event for w in missing], wait)
         for w, identity in zip(missing, found, strict=True):
             w.identity = identity
 

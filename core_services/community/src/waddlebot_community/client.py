@@ -87,7 +87,9 @@ async def role_overrides(res: Resources, caller: str, community_id: int, ttl: fl
             rows = (await _call(res, caller, "GET", f"/communities/{community_id}/roles"))["items"]
         return {f"{r['platform']}:{r['platform_user_id']}": str(r["role"]) for r in rows}
 
-    found: dict[str, str] = await res.cache.get_or_set(roles_key(community_id), load, ttl=ttl, local=True)
+    found: dict[str, str] = await res.cache.get_or_set(
+        roles_key(community_id), load, ttl=ttl, local=True, shared=True
+    )
     return found
 
 

@@ -137,6 +137,37 @@ async def resolve(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+#: (platform, platform_user_id, username, display_name) of one identity to resolve.
+Wanted = tuple[str, str, str, str]
+
+
+def _read_many(db: Any, items: list[Wanted]) -> list[User | None]:
+    return [_read_resolved(db, platform, pid, username) for platform, pid, username, _ in items]
+
+
+def _resolve_many_unit(db: Any, items: list[Wanted]) -> list[User]:
+    return [_resolve_unit(db, *item) for item in items]
+
+
+async def resolve_many(db: AsyncDAL, items: list[Wanted]) -> list[User]:
+    """`resolve` for several identities, in order: one read for all of them and one unit of
+    work for those that need a write (first sightings, changed names), instead of a read
+    and a write per identity. A conflict with a concurrent first call falls back to
+    `resolve` one by one, which retries it."""
+    found: list[User | None] = await db.read(_read_many, items)
+    missing = [index for index, user in enumerate(found) if user is None]
+    if missing:
+        try:
+            written: list[User] = await db.run(_resolve_many_unit, [items[i] for i in missing])
+        except Exception as exc:
+            if not is_integrity_error(exc):
+                raise
+            written = [await resolve(db, *items[i]) for i in missing]
+        for index, user in zip(missing, written, strict=True):
+            found[index] = user
+    return [user for user in found if user is not None]
+
+
 async def lookup(db: AsyncDAL, platform: str, username: str) -> User | None:
     """The user whose identity on `platform` has this username (the latest known)."""
 

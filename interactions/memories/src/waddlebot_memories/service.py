@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -225,8 +226,28 @@ async def get_quote(db: AsyncDAL, community_id: int, number: int) -> Quote | Non
 Lookup = tuple[int, int | None]
 
 
+def _randoms(db: Any, community_id: int, count: int) -> list[Quote]:
+    """`count` distinct random quotes of the community (all of them when it has fewer)."""
+    rows = db(_live(db, community_id)).select(orderby="<random>", limitby=(0, count))
+    return [_to_quote(row) for row in rows]
+
+
 def _lookup_all(db: Any, lookups: list[Lookup]) -> list[Quote | None]:
-    return [_random(db, cid) if number is None else _get(db, cid, number) for cid, number in lookups]
+    """Numbered lookups one by one; the random ones with ONE query per community, not per
+    lookup: k random `!quote`s of a community get k distinct random quotes (each one
+    uniformly random on its own), and repeats only when it has fewer than k quotes."""
+    wanted = Counter(cid for cid, number in lookups if number is None)
+    pools = {cid: _randoms(db, cid, count) for cid, count in wanted.items()}
+    drawn: Counter[int] = Counter()
+    found: list[Quote | None] = []
+    for cid, number in lookups:
+        if number is not None:
+            found.append(_get(db, cid, number))
+            continue
+        pool, n = pools[cid], drawn[cid]
+        drawn[cid] += 1
+        found.append(pool[n] if n < len(pool) else (random.choice(pool) if pool else None))
+    return found
 
 
 async def lookup_quotes(db: AsyncDAL, lookups: list[Lookup]) -> list[Quote | None]:

@@ -204,13 +204,35 @@ def _refused(reason: str, message: str) -> Unauthorized:
     )
 
 
+#: Service tokens already verified, until they expire: a caller reuses its token for up to
+#: TOKEN_CACHE_SECONDS, so each request would otherwise check the same signature again.
+_VERIFIED: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+_VERIFIED_MAX = 1024
+
+
 def verify_service_token(
     token: str, secret: str, audience: str, leeway: int = DEFAULT_LEEWAY
 ) -> dict[str, Any]:
-    """The claims of a valid service token for `audience`, or Unauthorized saying why."""
+    """The claims of a valid service token for `audience`, or Unauthorized saying why.
+
+    A token that passed every check is remembered (keyed by the token, secret, audience
+    and leeway) until its `exp`; a later request with it only checks that it has not
+    expired since. Refusals are never remembered.
+    """
     what = "service token"
+    key = (token, secret, audience, leeway)
+    known = _VERIFIED.get(key)
+    if known is not None:
+        if time.time() - leeway <= known["exp"]:
+            return dict(known)
+        del _VERIFIED[key]
     claims = _decode(token, secret, what)
     _check(ServiceClaims(audience, leeway), claims, what)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        now = time.time()
+        for stale in [k for k, c in _VERIFIED.items() if now - k[3] > c["exp"]] or list(_VERIFIED):
+            del _VERIFIED[stale]
+    _VERIFIED[key] = dict(claims)
     return claims
 
 

@@ -51,11 +51,28 @@ def _check_ttl(ttl: float | None) -> None:
 
 
 class _Layer:
-    """An in-process key -> JSON text store with per-key expiry (monotonic clock)."""
+    """An in-process key -> JSON text store with per-key expiry (monotonic clock).
+
+    `value` also keeps the decoded value of each text, so a hot key is decoded once per
+    write instead of once per read (`get_or_set(shared=True)`).
+    """
 
     def __init__(self) -> None:
         self.data: dict[str, tuple[str, float]] = {}
+        self.decoded: dict[str, tuple[str, Any]] = {}
         self._writes = 0
+
+    def value(self, key: str) -> tuple[bool, Any]:
+        """(found, decoded value) of a fresh key; the value is shared: read it, never change it."""
+        raw = self.get(key)
+        if raw is None:
+            return False, None
+        memo = self.decoded.get(key)
+        if memo is not None and memo[0] is raw:  # the same text object: nothing was written since
+            return True, memo[1]
+        value = json.loads(raw)
+        self.decoded[key] = (raw, value)
+        return True, value
 
     def get(self, key: str) -> str | None:
         raw, expires = self.data.get(key, (None, math.inf))
@@ -70,9 +87,11 @@ class _Layer:
         self._writes += 1
         if self._writes % 1024 == 0:  # sweep expired entries now and then
             self.data = {k: v for k, v in self.data.items() if v[1] > now}
+            self.decoded = {k: v for k, v in self.decoded.items() if k in self.data}
 
     def delete(self, key: str) -> None:
         self.data.pop(key, None)
+        self.decoded.pop(key, None)
 
 
 class Cache:
@@ -91,6 +110,8 @@ class Cache:
         self._task: Supervised | None = None
         self._listening = False
         self._warned_not_started = False
+        self._hit = CACHE_REQUESTS.labels(_SERVICE, namespace, "hit")
+        self._miss = CACHE_REQUESTS.labels(_SERVICE, namespace, "miss")
 
     async def start(self) -> None:
         """Subscribe to invalidations (once, before returning when Redis is up)."""
@@ -113,6 +134,7 @@ class Cache:
             await task.stop()
         await self._drop_pubsub(unsubscribe=True)
         self._local.data.clear()
+        self._local.decoded.clear()
 
     @property
     def listening(self) -> bool:
@@ -121,8 +143,46 @@ class Cache:
 
     async def get(self, key: str) -> Any | None:
         raw = await self._get_raw(key)
-        CACHE_REQUESTS.labels(_SERVICE, self._namespace, "miss" if raw is None else "hit").inc()
+        (self._miss if raw is None else self._hit).inc()
         return None if raw is None else json.loads(raw)
+
+    async def get_many(self, keys: list[str]) -> list[Any | None]:
+        """`get` of several keys in one round trip (MGET), in order."""
+        if not keys:
+            return []
+        if self._redis is None:
+            raws: list[str | bytes | None] = [self._memory.get(key) for key in keys]
+        else:
+            try:
+                raws = await self._redis.mget([self._base + key for key in keys])
+            except _REDIS_ERRORS as exc:
+                log.warning("cache.redis_unavailable", op="mget", keys=len(keys), error=str(exc))
+                raws = [None] * len(keys)
+        values: list[Any | None] = []
+        for raw in raws:
+            (self._miss if raw is None else self._hit).inc()
+            values.append(None if raw is None else json.loads(raw))
+        return values
+
+    async def set_many(self, items: dict[str, Any], ttl: float | None = None) -> None:
+        """`set` of several keys in one round trip (a pipeline)."""
+        _check_ttl(ttl)
+        if not items:
+            return
+        raws = {key: _dumps(value) for key, value in items.items()}
+        self._drop_local(list(raws))
+        if self._redis is None:
+            for key, raw in raws.items():
+                self._memory.set(key, raw, ttl)
+            return
+        px = None if ttl is None else max(1, round(ttl * 1000))
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key, raw in raws.items():
+                    pipe.set(self._base + key, raw, px=px)
+                await pipe.execute()
+        except _REDIS_ERRORS as exc:
+            log.warning("cache.redis_unavailable", op="set_many", keys=len(raws), error=str(exc))
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         _check_ttl(ttl)
@@ -161,17 +221,31 @@ class Cache:
         ttl: float | None = None,
         *,
         local: bool = False,
+        shared: bool = False,
     ) -> Any:
         """The cached value, or `await factory()` stored for `ttl` seconds.
 
         Concurrent callers for the same key in this process share one factory call.
+        `shared=True` (a hot read model: a community's configuration): a value served from
+        this process (the local layer, or the in-process backend) is decoded once per write
+        and the same object is returned to every caller, who must not change it.
         """
         _check_ttl(ttl)
         while True:
+            if shared and self._redis is None:
+                found, value = self._memory.value(key)
+                if found:
+                    self._hit.inc()
+                    return value
             if local and self._local_enabled():
+                if shared:
+                    found, value = self._local.value(key)
+                    if found:
+                        self._hit.inc()
+                        return value
                 raw = self._local.get(key)
                 if raw is not None:
-                    CACHE_REQUESTS.labels(_SERVICE, self._namespace, "hit").inc()
+                    self._hit.inc()
                     return json.loads(raw)
             pending = self._inflight.get(key)
             if pending is None:
@@ -211,12 +285,12 @@ class Cache:
         epoch = self._epoch
         raw = await self._get_raw(key)
         if raw is None:
-            CACHE_REQUESTS.labels(_SERVICE, self._namespace, "miss").inc()
+            self._miss.inc()
             value = await factory()
             raw = _dumps(value)
             await self._set_raw(key, raw, ttl)
         else:
-            CACHE_REQUESTS.labels(_SERVICE, self._namespace, "hit").inc()
+            self._hit.inc()
             value = json.loads(raw)
         # Keep a local copy only if no invalidation arrived while we were loading.
         if local and self._local_enabled() and epoch == self._epoch:
@@ -284,6 +358,7 @@ class Cache:
             log.info("cache.listener_reconnected", namespace=self._namespace)
         self._epoch += 1
         self._local.data.clear()
+        self._local.decoded.clear()
 
     async def _drop_pubsub(self, *, unsubscribe: bool = False) -> None:
         self._listening = False

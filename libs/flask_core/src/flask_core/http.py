@@ -203,6 +203,7 @@ class HttpClient:
         self._local: httpx.AsyncBaseTransport | None = None
         self._local_app: ASGIApp | None = None
         self._clients: dict[str, ServiceClient] = {}
+        self._origins: dict[str, tuple[str, str, int | None]] = {}
         self._closed = False
         self.local_app = local_app
 
@@ -224,10 +225,19 @@ class HttpClient:
         (the same rule as the transport's: its URL is the process's own address)."""
         if self._local_app is None:
             return None
-        if _origin(httpx.URL(self.settings.service_url(target))) != self._self_origin:
+        if self._origin_of(self.settings.service_url(target)) != self._self_origin:
             return None
         apps = getattr(self._local_app, "apps", None)
         return apps.get(target) if isinstance(apps, dict) else None
+
+    def _origin_of(self, base_url: str) -> tuple[str, str, int | None]:
+        """The origin of a base URL, parsed once per URL (asked on every module call)."""
+        found = self._origins.get(base_url)
+        if found is None:
+            if len(self._origins) > 256:
+                self._origins.clear()
+            found = self._origins[base_url] = _origin(httpx.URL(base_url))
+        return found
 
     def for_service(self, issuer: str) -> ServiceClient:
         client = self._clients.get(issuer)

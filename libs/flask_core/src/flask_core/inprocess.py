@@ -3,7 +3,8 @@
 In the single-process mode (`waddlebot run`) every service is mounted in one dispatcher,
 so a module call through HTTP costs a second Quart request cycle for nothing. `call`
 runs the module's handlers directly instead: the same `ModuleSpec`, the same request
-validation (the body is validated into the same models the routes use), the same
+validation (a JSON body is validated into the same models the routes use; a caller that
+already holds that model, such as the router's `CommandRequest`, passes it as it is), the same
 invocation records (`run_command` / `run_batch` / `run_event`), and the caller's time
 budget. The decision is made in one place, `HttpClient.local_service`: the module is
 in process when the dispatcher mounts it and its `<PREFIX>_URL` is the process's own
@@ -64,13 +65,16 @@ async def call(
 
 
 async def _route(spec: ModuleSpec, res: Resources, route: str, body: Any) -> tuple[int, Any] | str:
+    # A body the caller already holds as the route's model (the router's CommandRequest,
+    # built from an Event it validated) is used as it is: no dump and no second validation.
     if route == "commands:batch":
-        batch = CommandBatch.model_validate(body)
+        batch = body if isinstance(body, CommandBatch) else CommandBatch.model_validate(body)
         return 200, {"results": await run_batch(spec, res, batch.requests)}
     if route == "events":
-        return 200, {"responses": await run_event(spec, res, EventDelivery.model_validate(body))}
+        data = body if isinstance(body, EventDelivery) else EventDelivery.model_validate(body)
+        return 200, {"responses": await run_event(spec, res, data)}
     if route.startswith("commands/"):
-        request = CommandRequest.model_validate(body)
+        request = body if isinstance(body, CommandRequest) else CommandRequest.model_validate(body)
         if " ".join(unquote(p) for p in route.removeprefix("commands/").split("/")) != request.command:
             return "422"
         try:

@@ -184,24 +184,22 @@ async def run_batch(spec: ModuleSpec, res: Resources, requests: list[CommandRequ
 
     async def group(command: str, indexes: list[int]) -> None:
         handler = spec.batch[command]  # read-only by contract: answered from records when repeated
-        keys = [f"{spec.manifest.name}:{requests[i].invocation_id}" for i in indexes]
-        known = [await _cached(res, key) for key in keys]
+        keys = [f"invocation:{spec.manifest.name}:{requests[i].invocation_id}" for i in indexes]
+        known = await res.cache.get_many(keys)  # one round trip for the group's answer records
         for position, i in enumerate(indexes):
-            if known[position] is not None:
+            if isinstance(known[position], list):
                 results[i] = {"status": "ok", "responses": known[position]}
-        indexes = [i for position, i in enumerate(indexes) if known[position] is None]
-        if not indexes:
+        asked = [p for p in range(len(indexes)) if not isinstance(known[p], list)]
+        if not asked:
             return
-        answers, failure = await _attempt(handler(res, [requests[i] for i in indexes]), command)
-        if answers is not None and len(answers) != len(indexes):
+        answers, failure = await _attempt(handler(res, [requests[indexes[p]] for p in asked]), command)
+        if answers is not None and len(answers) != len(asked):
             log.error("module.batch_handler_miscounted", command=command)
             answers, failure = None, {"status": "error", "responses": [], "error": "internal"}
-        for position, i in enumerate(indexes):
-            results[i] = failure or {"status": "ok", "responses": answers[position] if answers else []}
-            if failure is None:
-                await _remember(
-                    res, f"{spec.manifest.name}:{requests[i].invocation_id}", results[i]["responses"]
-                )
+        for n, p in enumerate(asked):
+            results[indexes[p]] = failure or {"status": "ok", "responses": answers[n] if answers else []}
+        if failure is None:  # the group's answer records, in one round trip
+            await res.cache.set_many({keys[p]: results[indexes[p]]["responses"] for p in asked}, ANSWER_TTL)
 
     async def single(index: int) -> None:
         request = requests[index]
