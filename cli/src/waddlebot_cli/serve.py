@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import os
 import signal
 import sys
@@ -41,6 +43,20 @@ def check_prefix(prefix: str) -> None:
         )
 
 
+def release_startup_memory() -> None:
+    """Give the allocator's free pages back to the OS once start-up is over (decision 0087).
+
+    Importing and compiling a service's ≈ 1,100 modules leaves freed blocks inside
+    glibc's heap that an idle process would keep resident; `malloc_trim(0)` returns
+    every whole free page. No-op where libc has no `malloc_trim` (musl, macOS).
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 async def serve_one(prefix: str, settings: CoreSettings) -> None:
     """Serve the app of `prefix` until SIGINT or SIGTERM."""
     from hypercorn.asyncio import serve
@@ -55,6 +71,11 @@ async def serve_one(prefix: str, settings: CoreSettings) -> None:
 
     fd = listen(settings)
     app = discover([prefix])[prefix]()
+
+    @app.before_serving
+    async def _started() -> None:  # registered last: runs after the service's own start-up
+        release_startup_memory()
+
     config = Config()
     config.bind = [f"fd://{fd}"]
     config.accesslog = None

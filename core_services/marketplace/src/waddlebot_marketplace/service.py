@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock
 
 from flask_core import service_table
 from flask_core.database import serialize_on
@@ -176,6 +175,8 @@ def validate_settings(manifest: dict[str, Any], values: dict[str, Any]) -> None:
         if values:
             raise ServiceError("this module has no settings", code="validation_error", status=422, details={})
         return
+    import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock; only when settings are written
+
     try:
         jsonschema.validate(values, schema)
     except jsonschema.ValidationError as exc:

@@ -16,7 +16,7 @@ from quart_schema import hide, validate_querystring, validate_response
 from flask_core import NotFound, require_service
 from flask_core.app import resources
 
-from . import ical, pages, service
+from . import pages, service
 from .commands import feed_url
 from .models import CANCELLED, PENDING, SCHEDULED, WAITLIST
 from .schemas import EventOut, EventPage, EventQuery, FeedOut, RsvpOut, RsvpPage, RsvpQuery
@@ -47,6 +47,8 @@ async def _event(community_id: int, event_id: int) -> service.Event:
 @hide  # a calendar file for calendar apps (its token is the credential), not API
 async def ical_feed(token: str) -> Response:
     """The community's events as iCalendar (RFC 5545), `text/calendar`."""
+    from . import ical  # icalendar (≈ 80 modules) only for a calendar app's fetch, not at start-up
+
     res = resources()
     community_id = await service.community_of_token(res.db, token)
     if community_id is None:
