@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-
 from flask_core import service_table
 from flask_core.database import serialize_on
 from flask_core.errors import Conflict, NotFound, ServiceError
