@@ -11,6 +11,7 @@ iCalendar feed, OAuth sign-in, password sign-in, module settings).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -98,10 +99,8 @@ def modules_of_serve(prefix: str, tmp_path: Path) -> set[str]:
         deadline = time.monotonic() + 90
         healthy = False
         while time.monotonic() < deadline and proc.poll() is None:
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 healthy = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                pass
             if healthy:
                 break
             time.sleep(0.2)
