@@ -10,9 +10,9 @@ verbs' modules (decision 0087).
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -96,6 +96,49 @@ _VERB_MODULES = ("chat", "commands", "outbox", "keys", "users", "serve", "fleet"
 _MAIN_DEFAULTS = {"chat": cmd_chat, "commands": cmd_commands}
 
 
+def _verb_module(verb: str) -> ModuleType:
+    """The module of one built-in verb, imported only when that verb is wanted."""
+    match verb:
+        case "chat":
+            from . import chat
+
+            return chat
+        case "commands":
+            from . import commands
+
+            return commands
+        case "outbox":
+            from . import outbox
+
+            return outbox
+        case "keys":
+            from . import keys
+
+            return keys
+        case "users":
+            from . import users
+
+            return users
+        case "serve":
+            from . import serve
+
+            return serve
+        case "fleet":
+            from . import fleet
+
+            return fleet
+        case "proxy":
+            from . import proxy
+
+            return proxy
+        case "deploy":
+            from . import deploy
+
+            return deploy
+        case _:
+            raise KeyError(verb)
+
+
 def build_parser(plugins: bool = True, only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser, or (`only`, a built-in verb) just that verb's subparser."""
     parser = argparse.ArgumentParser(prog="waddlebot", description="WaddleBot fleet tools")
@@ -110,7 +153,7 @@ def build_parser(plugins: bool = True, only: str | None = None) -> argparse.Argu
         mig.set_defaults(func=cmd_migrate)
     for verb in _VERB_MODULES:
         if only in (None, verb):
-            importlib.import_module(f"{__package__}.{verb}").register(sub)
+            _verb_module(verb).register(sub)
             if verb in _MAIN_DEFAULTS:
                 sub.choices[verb].set_defaults(func=_MAIN_DEFAULTS[verb])
     if plugins:
