@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import gc
 import signal
 import socket
 import sys
@@ -66,6 +68,20 @@ def listen(settings: CoreSettings) -> int:
             ) from None
         raise
     return sock.detach()  # hypercorn takes the fd over (fd://)
+
+
+def release_startup_memory() -> None:
+    """Give the allocator's free pages back to the OS once start-up is over (decision 0087).
+
+    Importing and compiling a service's ≈ 1,100 modules leaves freed blocks inside
+    glibc's heap that an idle process would keep resident; `malloc_trim(0)` returns
+    every whole free page. No-op where libc has no `malloc_trim` (musl, macOS).
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def stopped() -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import gc
 import os
 import signal
 import sys
@@ -43,20 +41,6 @@ def check_prefix(prefix: str) -> None:
         )
 
 
-def release_startup_memory() -> None:
-    """Give the allocator's free pages back to the OS once start-up is over (decision 0087).
-
-    Importing and compiling a service's ≈ 1,100 modules leaves freed blocks inside
-    glibc's heap that an idle process would keep resident; `malloc_trim(0)` returns
-    every whole free page. No-op where libc has no `malloc_trim` (musl, macOS).
-    """
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-
-
 async def serve_one(prefix: str, settings: CoreSettings) -> None:
     """Serve the app of `prefix` until SIGINT or SIGTERM."""
     from hypercorn.asyncio import serve
@@ -64,7 +48,7 @@ async def serve_one(prefix: str, settings: CoreSettings) -> None:
 
     from flask_core.logging import get_logger
 
-    from .runner import listen
+    from .runner import listen, release_startup_memory
     from .services import discover
 
     log = get_logger(__name__)
