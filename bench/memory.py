@@ -2,18 +2,23 @@
 
 Read from /proc (VmRSS) once a process answers /readyz and before any load, so the figure
 is what an idle bot costs an operator. Targets (issue 19): `waddlebot run` ≤ 150 MB, each
-fleet process ≤ 80 MB.
+fleet process ≤ 80 MB. `make bench` prints both; `python -m bench.memory` measures only
+these (embedded `waddlebot run`, then `waddlebot fleet` on TEST_DATABASE_URL /
+TEST_REDIS_URL when set) and exits 1 when a target is missed.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.fleet import UNLIMITED, Backend
+from bench.fleet import EMBEDDED, UNLIMITED, Backend, fleet_backend, fleet_server, fleet_urls, start_fleet
 from bench.servers import Server, clean_env, free_port, ready_path
 
 RUN_TARGET_MB = 150.0
@@ -98,6 +103,7 @@ def fleet_rss(workdir: Path, backend: Backend) -> list[Resident]:
             "ROUTER_USER_RATE_LIMIT": UNLIMITED,
             "ROUTER_COMMUNITY_RATE_LIMIT": UNLIMITED,
             "LOG_LEVEL": "WARNING",
+            "FLEET_PORTS": "auto",  # never the table's ports: another fleet may hold them
             **backend.env,
         }
     )
@@ -117,3 +123,40 @@ def fleet_rss(workdir: Path, backend: Backend) -> list[Resident]:
         return sorted(found, key=lambda r: -r.mb)
     finally:
         server.stop()
+
+
+def main() -> int:
+    """Both figures, one line per process; exit 1 when a target is missed."""
+    workdir = Path(tempfile.mkdtemp(prefix="wbmem-"))
+    missed = False
+    try:
+        server = fleet_server(workdir / "run", EMBEDDED)
+        try:
+            start_fleet(server)
+            run_mb = idle_run_rss(server) or 0.0
+        finally:
+            server.stop()
+        ok = run_mb <= RUN_TARGET_MB
+        missed |= not ok
+        print(f"waddlebot run (embedded)  {run_mb:6.1f} MB  target ≤ {RUN_TARGET_MB:.0f} MB  {_verdict(ok)}")
+        if (urls := fleet_urls()) is None:
+            print("waddlebot fleet: skipped (no TEST_DATABASE_URL/TEST_REDIS_URL; see var/ci/test-env.sh)")
+            return int(missed)
+        with fleet_backend(uuid.uuid4().hex[:8], *urls) as backend:
+            residents = fleet_rss(workdir, backend)
+        for r in residents:
+            ok = r.mb <= FLEET_TARGET_MB
+            missed |= not ok
+            print(f"fleet {r.name:<18} {r.mb:6.1f} MB  target ≤ {FLEET_TARGET_MB:.0f} MB  {_verdict(ok)}")
+        print(f"fleet total {sum(r.mb for r in residents):.0f} MB in {len(residents)} processes")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return int(missed)
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -88,10 +88,14 @@ def say(client: RouterClient, args: argparse.Namespace, text: str) -> int:
 
 
 def prompt(client: RouterClient, args: argparse.Namespace) -> int:
-    print(
-        f"Chatting as {args.user} ({args.role}) on {args.platform}/{args.server}. "
-        "Type a line for the bot; exit, quit, Ctrl-D or Ctrl-C to leave."
-    )
+    try:
+        print(
+            f"Chatting as {args.user} ({args.role}) on {args.platform}/{args.server}. "
+            "Type a line for the bot; exit, quit, Ctrl-D or Ctrl-C to leave."
+        )
+    except KeyboardInterrupt:  # Ctrl-C while the banner is written: leave as quietly as at the prompt
+        print()
+        return 0
     while True:
         try:
             line = input("> ")

@@ -95,6 +95,9 @@ class Dispatcher:
             self._running.append(app)
         self.started = True
         log.info("runner.started", services=list(self.apps), url=self.settings.self_url)
+        from .runner import release_startup_memory
+
+        release_startup_memory()
 
     async def shutdown(self) -> None:
         self.started = False

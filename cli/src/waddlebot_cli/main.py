@@ -2,7 +2,9 @@
 
 Imports stay inside the verbs: `waddlebot chat` must not load the web server, and the
 verbs that installed services add (`waddlebot.commands` entry points) are only loaded
-when one of them, or the help, is asked for.
+when one of them, or the help, is asked for. A built-in verb builds only its own
+subparser, so `waddlebot serve <prefix>` (one per fleet process) loads none of the other
+verbs' modules (decision 0087).
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING
-
-from . import chat, commands, deploy, fleet, keys, outbox, proxy, serve, users
 
 if TYPE_CHECKING:
     from flask_core.settings import CoreSettings
@@ -77,35 +78,84 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from . import chat
     from .client import CliSettings
 
     return chat.run(args, CliSettings())  # reads the server's secrets, never creates them
 
 
 def cmd_commands(args: argparse.Namespace) -> int:
+    from . import commands
     from .client import CliSettings
 
     return commands.run(args, CliSettings())
 
 
-def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
+#: The built-in verbs with a module of their own (`register(sub)`), in help order.
+_VERB_MODULES = ("chat", "commands", "outbox", "keys", "users", "serve", "fleet", "proxy", "deploy")
+_MAIN_DEFAULTS = {"chat": cmd_chat, "commands": cmd_commands}
+
+
+def _verb_module(verb: str) -> ModuleType:
+    """The module of one built-in verb, imported only when that verb is wanted."""
+    match verb:
+        case "chat":
+            from . import chat
+
+            return chat
+        case "commands":
+            from . import commands
+
+            return commands
+        case "outbox":
+            from . import outbox
+
+            return outbox
+        case "keys":
+            from . import keys
+
+            return keys
+        case "users":
+            from . import users
+
+            return users
+        case "serve":
+            from . import serve
+
+            return serve
+        case "fleet":
+            from . import fleet
+
+            return fleet
+        case "proxy":
+            from . import proxy
+
+            return proxy
+        case "deploy":
+            from . import deploy
+
+            return deploy
+        case _:
+            raise KeyError(verb)
+
+
+def build_parser(plugins: bool = True, only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (`only`, a built-in verb) just that verb's subparser."""
     parser = argparse.ArgumentParser(prog="waddlebot", description="WaddleBot fleet tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run every installed service in one process")
-    run.add_argument("--services", help="comma-separated prefixes (default: all installed)")
-    run.set_defaults(func=cmd_run)
-    mig = sub.add_parser("migrate", help="create or update the database tables")
-    mig.add_argument("--services", help="comma-separated prefixes (default: all installed)")
-    mig.set_defaults(func=cmd_migrate)
-    chat.register(sub)
-    sub.choices["chat"].set_defaults(func=cmd_chat)
-    commands.register(sub)
-    sub.choices["commands"].set_defaults(func=cmd_commands)
-    outbox.register(sub)
-    keys.register(sub)
-    users.register(sub)
-    for deploy_verb in (serve, fleet, proxy, deploy):
-        deploy_verb.register(sub)
+    if only in (None, "run"):
+        run = sub.add_parser("run", help="run every installed service in one process")
+        run.add_argument("--services", help="comma-separated prefixes (default: all installed)")
+        run.set_defaults(func=cmd_run)
+    if only in (None, "migrate"):
+        mig = sub.add_parser("migrate", help="create or update the database tables")
+        mig.add_argument("--services", help="comma-separated prefixes (default: all installed)")
+        mig.set_defaults(func=cmd_migrate)
+    for verb in _VERB_MODULES:
+        if only in (None, verb):
+            _verb_module(verb).register(sub)
+            if verb in _MAIN_DEFAULTS:
+                sub.choices[verb].set_defaults(func=_MAIN_DEFAULTS[verb])
     if plugins:
         from .services import service_commands
 
@@ -117,7 +167,7 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     builtin = bool(argv) and argv[0] in BUILTIN
-    args = build_parser(plugins=not builtin).parse_args(argv)
+    args = build_parser(plugins=not builtin, only=argv[0] if builtin else None).parse_args(argv)
     result: int = args.func(args)
     return result
 

@@ -48,13 +48,18 @@ async def serve_one(prefix: str, settings: CoreSettings) -> None:
 
     from flask_core.logging import get_logger
 
-    from .runner import listen
+    from .runner import listen, release_startup_memory
     from .services import discover
 
     log = get_logger(__name__)
 
     fd = listen(settings)
     app = discover([prefix])[prefix]()
+
+    @app.before_serving
+    async def _started() -> None:  # registered last: runs after the service's own start-up
+        release_startup_memory()
+
     config = Config()
     config.bind = [f"fd://{fd}"]
     config.accesslog = None

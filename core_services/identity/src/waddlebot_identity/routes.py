@@ -9,7 +9,7 @@ from flask_core import NotFound, Unauthorized, require_service
 from flask_core.app import resources, settings_of
 from flask_core.openapi import NoContent, error_responses
 
-from . import keys, oauth, service
+from . import keys, service
 from .schemas import (
     KeyCreated,
     KeyIn,
@@ -153,6 +153,8 @@ async def verify_key(data: VerifyIn) -> KeyVerified:
 @validate_response(OAuthStarted)
 async def oauth_start(provider: str, query_args: OAuthStartQuery) -> OAuthStarted:
     """The provider's authorize URL and the state it returns with (single use, short TTL)."""
+    from . import oauth  # authlib + httpx2 + anyio (≈ 140 modules): only on a sign-in
+
     url, state = await oauth.start(
         resources(), _settings(), provider, query_args.redirect_uri, query_args.purpose, query_args.user_id
     )
@@ -166,6 +168,8 @@ async def oauth_start(provider: str, query_args: OAuthStartQuery) -> OAuthStarte
 @validate_response(OAuthDone)
 async def oauth_callback(provider: str, data: OAuthCallbackIn) -> OAuthDone:
     """Exchange the code; sign in (the identity's user) or link it to the state's user."""
+    from . import oauth
+
     done = await oauth.callback(resources(), _settings(), provider, data.code, data.state, data.redirect_uri)
     return OAuthDone(
         user_id=done.user.user_id, platform=done.platform, platform_user_id=done.platform_user_id,

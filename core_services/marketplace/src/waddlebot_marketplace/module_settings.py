@@ -13,10 +13,9 @@ secret (decision 0056), at its registered URL.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock
 
 from flask_core.errors import DependencyUnavailable, ServiceError
 from flask_core.resources import Resources
@@ -25,6 +24,9 @@ from flask_core.tokens import mint_service_token
 from . import client as owner_client  # its raise_for: the module's error relayed as it is
 from . import service
 from .settings import MarketplaceSettings
+
+if TYPE_CHECKING:
+    import jsonschema  # type: ignore[import-untyped]  # no stubs in the lock
 
 PREFIX = "marketplace"
 
@@ -60,6 +62,8 @@ def validate(entry: dict[str, Any], values: dict[str, Any]) -> None:
                           "type": "extra"}],
             )  # fmt: skip
         return
+    import jsonschema  # only when settings are written (not at start-up: decision 0087)
+
     try:
         checker = jsonschema.Draft202012Validator(schema)
         errors = sorted(checker.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path])

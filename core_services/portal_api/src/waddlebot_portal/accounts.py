@@ -5,10 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from typing import TYPE_CHECKING, Any
 
 from flask_core import AsyncDAL, get_logger
 from flask_core.database import is_integrity_error
@@ -16,6 +13,9 @@ from flask_core.errors import Conflict, NotFound, ValidationFailed
 from flask_core.events import ROLE_RANK
 
 from .settings import PortalSettings
+
+if TYPE_CHECKING:  # argon2 loads on the first sign-in, not at start-up
+    from argon2 import PasswordHasher
 
 log = get_logger(__name__)
 #: Roles a membership may hold (`admin` is an account flag, never a community role).
@@ -36,6 +36,8 @@ class Account:
 
 @functools.lru_cache(maxsize=8)
 def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    from argon2 import PasswordHasher
+
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
@@ -132,6 +134,8 @@ async def authenticate(db: AsyncDAL, settings: PortalSettings, email: str, passw
         email = normalise_email(email)
     except ValidationFailed:
         return None
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     ph = hasher(settings)
 
     def read(d: Any) -> tuple[Account, str] | None:

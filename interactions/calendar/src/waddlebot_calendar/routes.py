@@ -18,7 +18,7 @@ from flask_core.app import resources
 from flask_core.openapi import NoContent, error_responses
 from flask_core.pagination import next_cursor, offset_of
 
-from . import edits, ical, service
+from . import edits, service
 from .commands import feed_url
 from .models import CANCELLED, PENDING, SCHEDULED, WAITLIST
 from .schemas import (
@@ -60,6 +60,8 @@ async def _event(community_id: int, event_id: int) -> service.Event:
 @hide  # a calendar file for calendar apps (its token is the credential), not API
 async def ical_feed(token: str) -> Response:
     """The community's events as iCalendar (RFC 5545), `text/calendar`."""
+    from . import ical  # icalendar (≈ 80 modules) only for a calendar app's fetch, not at start-up
+
     res = resources()
     community_id = await service.community_of_token(res.db, token)
     if community_id is None:
