@@ -65,7 +65,9 @@ async def resolve(data: ResolveIn) -> UserOut:
 @validate_response(UserBatchOut)
 async def resolve_batch(data: ResolveBatchIn) -> UserBatchOut:
     """`resolve` for up to 100 identities at once, answered in order (reputation's chat batches)."""
-    wanted = [(i.platform, i.platform_user_id, i.username, i.display_name or "") for i in data.identities]
+    wanted: list[tuple[str, str, str, str]] = [
+        (i.platform, i.platform_user_id, i.username, i.display_name or "") for i in data.identities
+    ]
     users = await service.resolve_many(resources().db, wanted)
     return UserBatchOut(users=[UserOut.of(u) for u in users])
 

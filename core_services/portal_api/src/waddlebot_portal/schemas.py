@@ -250,6 +250,17 @@ class ModuleUpdated(BaseModel):
     disabled: list[str] = Field(default_factory=list)  # switched off by this change (§12 Music)
 
 
+class AliasCreate(BaseModel):
+    """alias's `AliasIn`: the name without "!" (one word), what it runs or says, who may use
+    it and its cooldown; the rules of `!alias add` (loops, limits: 409; bad text: 422)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, StringConstraints(pattern=r"^[^!\s]\S*$", min_length=1, max_length=40)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=400)]
+    role: Literal["everyone", "regular", "subscriber", "vip", "moderator", "broadcaster"] = "everyone"
+    cooldown: Annotated[float, Field(ge=0, le=86400)] | None = None
+
+
 class AliasItem(BaseModel):
     name: str
     text: str

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from flask_core import Event
 
@@ -26,6 +28,18 @@ class AliasOut(BaseModel):
 class AliasList(BaseModel):
     items: list[AliasOut]
     next_cursor: str | None = None
+
+
+class AliasIn(BaseModel):
+    """`POST …/aliases` (the portal's add form): the same rules as `!alias add`, but the name is
+    written without "!" here (a leading "!" is refused, not dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    role: str = "everyone"
+    cooldown: Annotated[float, Field(ge=0, le=86400)] | None = None
+    created_by: dict[str, Any] | None = None  # who added it ({username, …}; the portal's user)
 
 
 class ExpandIn(BaseModel):

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { ResourceList } from "@/components/resource-list";
+import { ResourceList, type Row } from "@/components/resource-list";
 import { ReadOnlyNote } from "@/components/states";
 import { useToast } from "@/components/toast";
 import { api, unwrap } from "@/lib/api/client";
@@ -65,6 +65,44 @@ function AddAlias({ communityId }: { communityId: number }) {
   );
 }
 
+function RemoveAlias({ communityId, name }: { communityId: number; name: string }) {
+  const [confirming, setConfirming] = useState(false);
+  const client = useQueryClient();
+  const toast = useToast();
+  const remove = useMutation({
+    mutationFn: () =>
+      unwrap(api.DELETE("/portal/api/v1/communities/{community_id}/aliases/{key}", { params: { path: { community_id: communityId, key: name } } })),
+    onSettled: () => client.invalidateQueries({ queryKey: ["c", communityId, "aliases"] }),
+  });
+  if (!confirming)
+    return (
+      <button type="button" onClick={() => setConfirming(true)}>
+        Remove !{name}
+      </button>
+    );
+  return (
+    <span className="buttons">
+      <button
+        type="button"
+        className="danger"
+        disabled={remove.isPending}
+        onClick={() =>
+          remove.mutate(undefined, {
+            onSuccess: () => toast.show(`Removed !${name}.`),
+            onError: (error) => toast.show(`Could not remove !${name}: ${errorMessage(error)}`),
+            onSettled: () => setConfirming(false),
+          })
+        }
+      >
+        Really remove !{name}
+      </button>
+      <button type="button" onClick={() => setConfirming(false)}>
+        Keep
+      </button>
+    </span>
+  );
+}
+
 export function AliasesPage({ communityId }: { communityId: number }) {
   const canEdit = useCan(communityId, "aliases:manage");
   return (
@@ -81,6 +119,7 @@ export function AliasesPage({ communityId }: { communityId: number }) {
         { key: "text", label: "Expands to" },
         { key: "role", label: "Role" },
         { key: "uses", label: "Uses" },
+        ...(canEdit ? [{ key: "actions", label: "Actions", render: (r: Row) => <RemoveAlias communityId={communityId} name={String(r.name)} /> }] : []),
       ]}
     >
       {canEdit ? <AddAlias communityId={communityId} /> : <ReadOnlyNote what="aliases" />}

@@ -8,14 +8,21 @@ import { server } from "@/test/server";
 
 test("an alias written with ! is refused; without it, it is added", async () => {
   const posted: unknown[] = [];
+  const removed: string[] = [];
   const items: components["schemas"]["AliasItem"][] = [{ name: "hello", text: "!so @me", role: "everyone", cooldown: null, uses: 3, command: "so" }];
   server.use(
     on("get", "/portal/api/v1/me", () => me()),
     on("get", "/portal/api/v1/communities/{community_id}/aliases", () => ({ items, next_cursor: null })),
     on("post", "/portal/api/v1/communities/{community_id}/aliases", ({ body }) => {
       posted.push(body);
-      items.push({ ...body, role: "everyone", cooldown: null, uses: 0, command: null });
-      return body;
+      const added = { name: body.name, text: body.text, role: "everyone", cooldown: null, uses: 0, command: null };
+      items.push(added);
+      return added;
+    }),
+    on("delete", "/portal/api/v1/communities/{community_id}/aliases/{key}", ({ params }) => {
+      removed.push(params.key!);
+      items.splice(items.findIndex((i) => i.name === params.key), 1);
+      return new Response(null, { status: 204 });
     }),
   );
   renderApp("/c/1/aliases");
@@ -32,6 +39,10 @@ test("an alias written with ! is refused; without it, it is added", async () => 
   await user.click(screen.getByRole("button", { name: "Add alias" }));
   await waitFor(() => expect(posted).toEqual([{ name: "hi", text: "!so @me" }]));
   expect(await screen.findByRole("cell", { name: "!hi" })).toBeInTheDocument();
+  await user.click(screen.getByRole("button", { name: "Remove !hello" }));
+  await user.click(screen.getByRole("button", { name: "Really remove !hello" }));
+  await waitFor(() => expect(screen.queryByRole("cell", { name: "!hello" })).toBeNull());
+  expect(removed).toEqual(["hello"]);
 });
 
 test("without aliases:edit there is no form", async () => {
