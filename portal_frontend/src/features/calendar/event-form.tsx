@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from "react";
+import { FieldNotes } from "@/components/field-notes";
 import { useToast } from "@/components/toast";
 import { errorMessage, fieldErrors } from "@/lib/api/errors";
 import { type CalendarEvent, useCreateEvent, useUpdateEvent } from "./api";
@@ -57,16 +58,7 @@ export function EventForm({ communityId, event, onDone }: { communityId: number;
           aria-invalid={errors[key] ? true : undefined}
           onChange={(e) => set(key, e.target.value)}
         />
-        {hint ? (
-          <span id={`${id}-hint`} className="hint">
-            {hint}
-          </span>
-        ) : null}
-        {errors[key] ? (
-          <span id={`${id}-error`} className="error">
-            {errors[key]}
-          </span>
-        ) : null}
+        <FieldNotes id={id} hint={hint} error={errors[key]} />
       </div>
     );
   };

@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from "react";
+import { FieldNotes } from "@/components/field-notes";
 import { useToast } from "@/components/toast";
 import { errorMessage, fieldErrors } from "@/lib/api/errors";
 import { type InventoryItem, type ItemUpdate, useAddItem, useUpdateItem } from "./api";
@@ -63,16 +64,7 @@ export function ItemForm({ communityId, item, onDone }: { communityId: number; i
       <div className="field">
         <label htmlFor={id}>{label}</label>
         {key === "description" ? <textarea {...props} rows={3} /> : <input {...props} inputMode={key === "qty" ? "numeric" : undefined} />}
-        {hint ? (
-          <span id={`${id}-hint`} className="hint">
-            {hint}
-          </span>
-        ) : null}
-        {errors[key] ? (
-          <span id={`${id}-error`} className="error">
-            {errors[key]}
-          </span>
-        ) : null}
+        <FieldNotes id={id} hint={hint} error={errors[key]} />
       </div>
     );
   };
