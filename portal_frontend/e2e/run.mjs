@@ -312,6 +312,19 @@ async function main() {
       console.log(`     log: ${text.replace(/\s+/g, " ").slice(0, 160)}`);
     });
 
+    await step("AI settings: a test prompt is answered (through the simulator)", async () => {
+      await page.goto(`${url}/c/${cid}/ai`);
+      await page.getByLabel("Prompt", { exact: true }).fill("what is a penguin?");
+      await page.getByRole("button", { name: "Try it" }).click();
+      const output = page.getByRole("status", { name: "AI answer" });
+      await page.waitForFunction(() => (document.querySelector("output.answer")?.textContent ?? "").trim() !== "", null, {
+        timeout: 20_000,
+      });
+      const text = ((await output.textContent()) ?? "").trim();
+      expect(!/^Could not ask/.test(text), `the test prompt failed: ${text.slice(0, 200)}`);
+      console.log(`     answer: ${text.slice(0, 160)}`);
+    });
+
     await step("the dashboard's feed shows a simulator line live (SSE)", async () => {
       await page.goto(`${url}/c/${cid}`);
       await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: 10_000 });

@@ -95,14 +95,81 @@ function AiForm({ communityId, settings, canEdit }: { communityId: number; setti
   );
 }
 
+type Simulated = ResponseOf<"/portal/api/v1/communities/{community_id}/simulate", "post">;
+
+/**
+ * A test prompt: `!ai <prompt>` through the portal's chat simulator (the real router and AI
+ * service, with the saved settings), and the bot's answer shown as text.
+ */
+function TestPrompt({ communityId }: { communityId: number }) {
+  const [prompt, setPrompt] = useState("");
+  const [problem, setProblem] = useState<string | null>(null);
+  const ask = useMutation({
+    mutationFn: (text: string) =>
+      unwrap(
+        api.POST("/portal/api/v1/communities/{community_id}/simulate", {
+          params: { path: { community_id: communityId } },
+          body: { text: `!ai ${text}`, user: { username: "portal-test", role: "moderator" } },
+        }),
+      ),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const text = prompt.trim();
+    if (!text) {
+      setProblem("Write a question to ask the AI.");
+      return;
+    }
+    setProblem(null);
+    ask.mutate(text);
+  };
+  const answer = (result: Simulated) => {
+    const lines = result.responses.map((r) => r.text).filter((t): t is string => typeof t === "string" && t !== "");
+    if (lines.length) return lines.join("\n");
+    return result.pending ? "No answer yet: the provider is slow or unreachable (the answer arrives in chat later)." : "The bot did not answer.";
+  };
+  return (
+    <form className="card form" aria-label="Test prompt" onSubmit={submit} noValidate>
+      <h2>Test prompt</h2>
+      <div className="field">
+        <label htmlFor="ai-test-prompt">Prompt</label>
+        <textarea
+          id="ai-test-prompt"
+          rows={2}
+          maxLength={1900}
+          value={prompt}
+          aria-invalid={problem ? true : undefined}
+          aria-describedby={problem ? "ai-test-prompt-error" : "ai-test-prompt-hint"}
+          onChange={(e) => setPrompt(e.target.value)}
+        />
+        <span id="ai-test-prompt-hint" className="hint">
+          Sent as “!ai …” through the chat simulator, with the saved settings.
+        </span>
+        {problem ? (
+          <span id="ai-test-prompt-error" className="error">
+            {problem}
+          </span>
+        ) : null}
+      </div>
+      <button type="submit" disabled={ask.isPending}>
+        {ask.isPending ? "Asking…" : "Try it"}
+      </button>
+      <output className="answer" aria-live="polite" aria-label="AI answer">
+        {ask.isError ? `Could not ask: ${errorMessage(ask.error)}` : ask.data ? answer(ask.data) : null}
+      </output>
+    </form>
+  );
+}
+
 export function AiPage({ communityId }: { communityId: number }) {
   const canEdit = useCan(communityId, "ai:manage");
+  const canTest = useCan(communityId, "simulator:use");
   const query = useQuery(aiQuery(communityId));
   return (
     <Page title="AI settings">
       {!canEdit ? <ReadOnlyNote what="the AI settings" /> : null}
-      <p className="note">To try a prompt with these settings, send “!ai your question” in the chat simulator.</p>
       <QueryState query={query}>{(settings) => <AiForm key={JSON.stringify(settings)} communityId={communityId} settings={settings} canEdit={canEdit} />}</QueryState>
+      {canTest ? <TestPrompt communityId={communityId} /> : null}
     </Page>
   );
 }

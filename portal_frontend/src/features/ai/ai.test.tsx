@@ -41,3 +41,35 @@ test("a moderator sees the AI settings read-only", async () => {
   expect(await screen.findByLabelText("Persona")).toBeDisabled();
   expect(screen.getByRole("button", { name: "Save" })).toBeDisabled();
 });
+
+test("a test prompt goes through the simulator as !ai and its answer is shown as text", async () => {
+  const sent: unknown[] = [];
+  const settings = {
+    community_id: 1, provider: "ollama", model: "llama3", persona: null, system_prompt: null,
+    mentions: true, greetings: {}, effective: { provider: "ollama", model: "llama3" },
+  };
+  let answer: string | null = "Penguins <b>waddle</b> to keep warm.";
+  server.use(
+    on("get", "/portal/api/v1/me", () => me()),
+    on("get", "/portal/api/v1/communities/{community_id}/ai", () => settings),
+    on("post", "/portal/api/v1/communities/{community_id}/simulate", ({ body }) => {
+      sent.push(body);
+      const responses = answer ? [{ type: "chat", text: answer }] : [];
+      return { status: "processed", responses, side_effects: [], role: "moderator", invocation_id: "i1", pending: !answer };
+    }),
+  );
+  renderApp("/c/1/ai");
+  const user = userEvent.setup();
+  await user.click(await screen.findByRole("button", { name: "Try it" }));
+  expect(await screen.findByText("Write a question to ask the AI.")).toBeInTheDocument();
+  expect(sent).toEqual([]);
+  await user.type(screen.getByLabelText("Prompt"), "why do penguins waddle?");
+  await user.click(screen.getByRole("button", { name: "Try it" }));
+  const output = await screen.findByRole("status", { name: "AI answer" });
+  await waitFor(() => expect(output).toHaveTextContent("Penguins <b>waddle</b> to keep warm."));
+  expect(output.querySelector("b")).toBeNull();
+  expect(sent).toEqual([{ text: "!ai why do penguins waddle?", user: { username: "portal-test", role: "moderator" } }]);
+  answer = null;
+  await user.click(screen.getByRole("button", { name: "Try it" }));
+  await waitFor(() => expect(output).toHaveTextContent(/No answer yet/));
+});
