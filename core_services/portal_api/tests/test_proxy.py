@@ -267,6 +267,7 @@ async def test_whole_object_screens_and_actions(
                 ("ai", "update"),
             ]
             assert trail[-1]["after"] is None  # the revealed URLs are not kept in the audit
+            assert trail[-2]["after"] is None and "tok-2" not in str(trail)  # nor the rotated ones
             assert (
                 trail[0]["before"]["persona"] is None and trail[0]["after"]["persona"] == "A cheerful penguin"
             )

@@ -4,7 +4,7 @@ import type { Me } from "@/lib/session";
 /** What a broadcaster gets (the portal's `capabilities(role)`), plus the writes the contract adds. */
 export const ALL_CAPS = [
   "commands:view", "commands:manage", "songs:view", "songs:manage", "overlays:view", "overlays:manage", "overlays:reveal", "overlays:test",
-  "modules:view", "modules:manage", "aliases:view", "aliases:manage", "ai:view", "ai:manage", "simulator:use",
+  "modules:view", "modules:manage", "aliases:view", "aliases:manage", "ai:view", "ai:manage", "simulator:use", "connections:view", "connections:code",
 ];
 
 export function me(overrides: Partial<Me> = {}): Me {

@@ -23,6 +23,7 @@ from .schemas import (
     CommunityPatch,
     EntityList,
     EntityOut,
+    LinkCodeOut,
     MemberList,
     MemberOut,
     MemberPatch,
@@ -31,6 +32,7 @@ from .schemas import (
     RoleOverrides,
     TimeZoneOut,
 )
+from .settings import CommunitySettings
 
 bp = Blueprint("community", __name__)
 
@@ -122,6 +124,20 @@ async def list_entities(community_id: int, query_args: ListQuery) -> Any:
     page = page_from(query_args, ("id", "platform", "server_id", "created_at"), "id")
     chunk, cursor = paginate(rows, page, _key, lambda i: f"{i['platform']} {i['server_id']}")
     return {"items": chunk, "next_cursor": cursor}
+
+
+@bp.post(f"{COMMUNITY}/entities/link-code")
+@require_service
+@validate_response(LinkCodeOut)
+@error_responses(404)
+async def link_code(community_id: int) -> Any:
+    """What `!community code` gives, for the portal: a one-time code, shown once."""
+    res = resources()
+    await ops.settings_of(res, community_id)  # 404 for no such community
+    settings = res.settings
+    ttl = settings.community_code_ttl if isinstance(settings, CommunitySettings) else 600.0
+    code = await res.db.run(service.issue_code, community_id, "portal", ttl)
+    return {"code": code, "expires_in": ttl, "command": f"!community link {code}"}
 
 
 @bp.get(f"{COMMUNITY}/entities/<int:entity_id>")

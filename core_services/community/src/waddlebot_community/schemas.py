@@ -80,6 +80,14 @@ class EntityOut(BaseModel):
     linked_at: str | None = None
 
 
+class LinkCodeOut(BaseModel):
+    """A one-time code (single use) that links another platform's server to this community."""
+
+    code: str
+    expires_in: float  # seconds
+    command: str  # `!community link <code>`, typed there by that server's owner
+
+
 class EntityList(BaseModel):
     items: list[EntityOut]
     next_cursor: str | None = None

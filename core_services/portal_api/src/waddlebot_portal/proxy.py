@@ -327,7 +327,7 @@ def _add_action(bp: Blueprint, screen: Screen, path: str, action: Action, tagged
         target = None if key is None else str(key)
         url = _url(here, community_id, target) + f"/{action.segment}"
         answer = _json(here, await _call(here, "POST", url))
-        after = None if action.name == "reveal" else answer  # a revealed secret is not kept in the audit
+        after = None if action.secret else answer  # a secret (token URL, link code) is not kept in the audit
         await _audited(here, community_id, action.name, target, None, after, role=role)
         return _as(answer_model, answer)
 

@@ -332,6 +332,25 @@ class LedgerItem(BaseModel):
     created_at: datetime
 
 
+class Connection(BaseModel):
+    """One of the community's platform servers (community `EntityOut`)."""
+
+    id: int
+    community_id: int
+    platform: str
+    server_id: str
+    created_at: str | None = None
+    linked_at: str | None = None
+
+
+class LinkCode(BaseModel):
+    """community `LinkCodeOut`: shown once, to the broadcaster; only its hash is stored."""
+
+    code: str
+    expires_in: float  # seconds
+    command: str  # what the other server's owner types there
+
+
 class OverlayItem(BaseModel):
     """browser_source's overlay URL (masked in lists; `reveal` shows it)."""
 

@@ -36,6 +36,7 @@ class Action:
     item: bool = False
     path: str = ""  # the owner's segment (default: `name`)
     doc: str = ""  # the route's summary in the OpenAPI
+    secret: bool = False  # the answer is a secret (a URL with its token, a link code): not audited
 
     @property
     def segment(self) -> str:
@@ -133,7 +134,7 @@ SCREENS: tuple[Screen, ...] = (
                            doc="Play the song skipped last again (within the music module's undo window)."))),
     Screen("overlays", "browser_source", "overlays", ("list",), item=s.OverlayItem, key="string",
            key_field="kind", view_role="moderator", write_role="broadcaster",
-           actions=(("reveal", "moderator"), ("rotate", "broadcaster"),
+           actions=(Action("reveal", "moderator", secret=True), Action("rotate", "broadcaster", secret=True),
                     Action("test", "moderator", answer=s.OverlayTested,
                            doc="Show a test alert on the community's alerts overlay.")),
            action_answer=s.OverlayPage),
@@ -141,6 +142,12 @@ SCREENS: tuple[Screen, ...] = (
            update_method="PUT", view_role="moderator", write_role="broadcaster"),
     Screen("members", "community", "members", ("list", "get", "update", "delete"), item=s.Member,
            update=s.MemberUpdate, view_role="moderator", write_role="broadcaster"),
+    # The community's platform servers; a one-time code links another (as `!community code`).
+    Screen("connections", "community", "entities", ("list", "get"), item=s.Connection,
+           view_role="moderator", write_role="broadcaster",
+           actions=(Action("code", "broadcaster", answer=s.LinkCode, path="link-code", secret=True,
+                           doc="A one-time code that links another platform's server: its owner "
+                               "types !community link <code> there."),)),
 )
 # fmt: on
 

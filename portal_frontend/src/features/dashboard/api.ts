@@ -1,4 +1,4 @@
-import { queryOptions, useQueryClient } from "@tanstack/react-query";
+import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, unwrap } from "@/lib/api/client";
 import { type FeedEvent, subscribe } from "@/lib/realtime";
@@ -10,6 +10,14 @@ export const communityQuery = (communityId: number) =>
     queryFn: () => unwrap(api.GET("/portal/api/v1/communities/{community_id}", { params: { path: { community_id: communityId } } })),
     refetchOnWindowFocus: true,
   });
+
+/** A one-time code that links another platform's server (the broadcaster's; shown once). */
+export function useLinkCode(communityId: number) {
+  return useMutation({
+    mutationFn: () =>
+      unwrap(api.POST("/portal/api/v1/communities/{community_id}/connections/code", { params: { path: { community_id: communityId } } })),
+  });
+}
 
 export const eventsKey = (communityId: number) => ["c", communityId, "dashboard", "events"] as const;
 const KEEP = 50;

@@ -2,9 +2,11 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Page } from "@/components/page";
 import { Empty, QueryState } from "@/components/states";
+import { errorMessage } from "@/lib/api/errors";
 import { dateText } from "@/lib/format";
 import type { FeedEvent } from "@/lib/realtime";
-import { communityQuery, useLiveEvents } from "./api";
+import { useCan } from "@/lib/session";
+import { communityQuery, useLinkCode, useLiveEvents } from "./api";
 
 function summary(event: FeedEvent): string {
   const d = event.data;
@@ -47,6 +49,29 @@ function ChatLine({ event }: { event: FeedEvent }) {
   );
 }
 
+/** The broadcaster links another platform's server: a one-time code its owner types there. */
+function LinkPlatform({ communityId }: { communityId: number }) {
+  const code = useLinkCode(communityId);
+  const minutes = code.data ? Math.max(1, Math.round(code.data.expires_in / 60)) : 0;
+  return (
+    <div className="card link-platform">
+      <button type="button" onClick={() => code.mutate()} disabled={code.isPending}>
+        {code.data ? "Get a new link code" : "Link another platform"}
+      </button>
+      <div role="status" aria-live="polite">
+        {code.isError ? (
+          <span className="error">Could not get a code: {errorMessage(code.error)}</span>
+        ) : code.data ? (
+          <p>
+            On the Discord server or Slack workspace to add, its owner types <code>{code.data.command}</code> within {minutes}{" "}
+            minute{minutes === 1 ? "" : "s"}. The code works once.
+          </p>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
 const KINDS = [
   ["chat", "Chat"],
   ["simulation", "Simulator"],
@@ -55,6 +80,7 @@ const KINDS = [
 
 export function DashboardPage({ communityId }: { communityId: number }) {
   const community = useQuery(communityQuery(communityId));
+  const canLink = useCan(communityId, "connections:code");
   const { events, state } = useLiveEvents(communityId);
   const [paused, setPaused] = useState<FeedEvent[] | null>(null);
   const [hidden, setHidden] = useState<Set<string>>(new Set());
@@ -84,6 +110,7 @@ export function DashboardPage({ communityId }: { communityId: number }) {
             </ul>
           )}
         </QueryState>
+        {canLink ? <LinkPlatform communityId={communityId} /> : null}
       </section>
       <section aria-labelledby="recent-events">
         <h2 id="recent-events">Recent events</h2>

@@ -106,3 +106,28 @@ test("live chat lines and the bot's answers show as text only, never markup", as
   await user.click(screen.getByRole("checkbox", { name: "Chat" }));
   expect(screen.queryByText(`!quote add ${evil}`)).not.toBeInTheDocument();
 });
+
+test("the broadcaster gets a one-time link code for another platform; a moderator sees no button", async () => {
+  let asked = 0;
+  server.use(
+    on("get", "/portal/api/v1/me", () => me()),
+    on("get", "/portal/api/v1/communities/{community_id}", ({ params }) => ({
+      ...me().communities.find((c) => String(c.id) === params.community_id)!,
+    })),
+    on("post", "/portal/api/v1/communities/{community_id}/connections/code", () => {
+      asked += 1;
+      return { code: `K7PQ${asked}X`, expires_in: 600, command: `!community link K7PQ${asked}X` };
+    }),
+  );
+  renderApp("/c/1");
+  const user = userEvent.setup();
+  await user.click(await screen.findByRole("button", { name: "Link another platform" }));
+  expect(await screen.findByText("!community link K7PQ1X")).toBeInTheDocument();
+  expect(screen.getByText(/within 10 minutes/)).toBeInTheDocument();
+  await user.click(screen.getByRole("button", { name: "Get a new link code" }));
+  expect(await screen.findByText("!community link K7PQ2X")).toBeInTheDocument();
+  expect(asked).toBe(2);
+  await user.selectOptions(screen.getByLabelText("Community"), "2");
+  expect(await screen.findByText("No platform is linked yet.")).toBeInTheDocument();
+  expect(screen.queryByRole("button", { name: "Link another platform" })).toBeNull();
+});
