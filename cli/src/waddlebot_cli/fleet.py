@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 import sys
@@ -29,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask_core import service_table
+from flask_core.settings import inherited_env
 
 RESTART_CAP = 30.0
 NAME_WIDTH = 14
@@ -276,7 +276,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(run_fleet(dict(os.environ)))
+        return asyncio.run(run_fleet(inherited_env(lambda _name: True)))  # the children's hand-off
     except FleetRefused as exc:
         print(f"waddlebot fleet: {exc}", file=sys.stderr)
         return 2

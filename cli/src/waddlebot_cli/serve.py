@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 from typing import TYPE_CHECKING
@@ -19,8 +18,6 @@ from flask_core import service_table
 
 if TYPE_CHECKING:  # the `waddlebot` parser imports this module: keep it light
     from flask_core.settings import CoreSettings
-
-GRACEFUL_TIMEOUT = 10.0  # seconds hypercorn waits for requests in flight; k8s waits longer
 
 
 class UnknownService(Exception):
@@ -64,7 +61,7 @@ async def serve_one(prefix: str, settings: CoreSettings) -> None:
     config.bind = [f"fd://{fd}"]
     config.accesslog = None
     config.errorlog = None
-    config.graceful_timeout = float(os.environ.get("SERVE_GRACEFUL_TIMEOUT", GRACEFUL_TIMEOUT))
+    config.graceful_timeout = settings.serve_graceful_timeout
     config.keep_alive_timeout = 30
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -8,26 +8,13 @@ and the Slack workspace owner (decision 0054).
 from __future__ import annotations
 
 from flask_core import Manifest, ManifestCommand, ModuleSpec
-from flask_core.app import settings_of
 from flask_core.events import CommandRequest, highest_role
 from flask_core.module import Responses, chat
 from flask_core.resources import Resources
 
 from . import ops, service
-from .settings import CommunitySettings
 
 VERSION = "0.1.0"
-
-
-def _ttl(res: Resources) -> float:
-    own = res.extras.get("community.settings")
-    if isinstance(own, CommunitySettings):
-        return own.community_code_ttl
-    try:
-        s = settings_of()
-    except (RuntimeError, KeyError):
-        return 600.0
-    return s.community_code_ttl if isinstance(s, CommunitySettings) else 600.0
 
 
 async def _remember(res: Resources, request: CommandRequest) -> None:
@@ -40,10 +27,9 @@ async def _remember(res: Resources, request: CommandRequest) -> None:
 
 async def code(res: Resources, request: CommandRequest) -> Responses:
     e = request.event
-    ttl = _ttl(res)
     await _remember(res, request)
-    issued = await res.db.run(
-        service.issue_code, int(request.community_id), f"{e.platform}:{e.user.platform_user_id}", ttl
+    issued, ttl = await ops.issue_code(
+        res, int(request.community_id), f"{e.platform}:{e.user.platform_user_id}"
     )
     minutes = max(1, round(ttl / 60))
     text = (

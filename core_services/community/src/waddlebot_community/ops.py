@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_core.app import settings_of as app_settings
 from flask_core.database import is_integrity_error
 from flask_core.resources import Resources
 from waddlebot_marketplace import client as marketplace
 
 from . import service
+from .settings import CommunitySettings
 
 CALLER = "community"
 
@@ -80,3 +82,23 @@ async def remove_member(res: Resources, community_id: int, member_id: int) -> No
 async def role_overrides(res: Resources, community_id: int) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = await res.db.read(service.role_overrides, community_id)
     return found
+
+
+def code_ttl(res: Resources) -> float:
+    """COMMUNITY_CODE_TTL of the community app (in a single process the shared Resources
+    hold the dispatcher's settings, so the app's own are looked up first)."""
+    own = res.extras.get("community.settings")
+    if isinstance(own, CommunitySettings):
+        return own.community_code_ttl
+    try:
+        found = app_settings()
+    except (RuntimeError, KeyError):
+        return 600.0
+    return found.community_code_ttl if isinstance(found, CommunitySettings) else 600.0
+
+
+async def issue_code(res: Resources, community_id: int, who: str) -> tuple[str, float]:
+    """A one-time link code for the community (single use) and its lifetime in seconds."""
+    ttl = code_ttl(res)
+    code: str = await res.db.run(service.issue_code, community_id, who, ttl)
+    return code, ttl

@@ -32,7 +32,6 @@ from .schemas import (
     RoleOverrides,
     TimeZoneOut,
 )
-from .settings import CommunitySettings
 
 bp = Blueprint("community", __name__)
 
@@ -134,9 +133,7 @@ async def link_code(community_id: int) -> Any:
     """What `!community code` gives, for the portal: a one-time code, shown once."""
     res = resources()
     await ops.settings_of(res, community_id)  # 404 for no such community
-    settings = res.settings
-    ttl = settings.community_code_ttl if isinstance(settings, CommunitySettings) else 600.0
-    code = await res.db.run(service.issue_code, community_id, "portal", ttl)
+    code, ttl = await ops.issue_code(res, community_id, "portal")
     return {"code": code, "expires_in": ttl, "command": f"!community link {code}"}
 
 

@@ -85,6 +85,8 @@ class CoreSettings(BaseSettings):
     #: PORTAL_DIST_DIR: the built SPA (`portal_frontend/dist`) that `/` serves (flask_core.spa);
     #: None = `./portal_frontend/dist` when it holds an index.html.
     portal_dist_dir: Path | None = None
+    #: SERVE_GRACEFUL_TIMEOUT: seconds `waddlebot serve` lets requests in flight finish on SIGTERM
+    serve_graceful_timeout: float = Field(default=10.0, gt=0, le=300)
 
     # Service base URLs, one `<PREFIX>_URL` per row of the service table (`router_url`,
     # `memories_url` …); None = this process's own address. Read them with service_url().
