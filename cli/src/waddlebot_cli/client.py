@@ -78,31 +78,38 @@ class RouterClient:
 
     def call(self, method: str, path: str, body: Any = None) -> Answer:
         """One request; CliError when the router cannot be reached or is not at this URL."""
-        token = mint_service_token(self.secret, "cli", "router")
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        url = f"{self.base}{path}"
-        if not url.startswith(("http://", "https://")):
-            raise CliError(f"--url must start with http:// or https://; got {self.base!r}")
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) base
-                return Answer(response.status, _json(response.read()))
-        except urllib.error.HTTPError as exc:
-            answer = Answer(exc.code, _json(exc.read()))
-            exc.close()
-            if exc.code == 404 and not _ours(answer):
-                raise CliError(
-                    f"{self.base} answered 404 for {path}: there is no WaddleBot router there. "
-                    "Check --url (the server's base address, e.g. http://127.0.0.1:8080)."
-                ) from None
-            return answer
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise CliError(f"cannot reach WaddleBot at {self.base} ({reason}). {START_HINT}") from None
+        answer = send(self.base, self.secret, self.timeout, method, path, body, "router")
+        if answer.status == 404 and not _ours(answer):
+            raise CliError(
+                f"{self.base} answered 404 for {path}: there is no WaddleBot router there. "
+                "Check --url (the server's base address, e.g. http://127.0.0.1:8080)."
+            )
+        return answer
+
+
+def send(base: str, secret: str, timeout: float, method: str, path: str, body: Any, audience: str) -> Answer:
+    """One JSON request with a service token for `audience` (the CLI's one HTTP path);
+    CliError when the server cannot be reached or the base is not http(s)."""
+    token = mint_service_token(secret, "cli", audience)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    url = f"{base}{path}"
+    if not url.startswith(("http://", "https://")):
+        raise CliError(f"--url must start with http:// or https://; got {base!r}")
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) base
+            return Answer(response.status, _json(response.read()))
+    except urllib.error.HTTPError as exc:
+        answer = Answer(exc.code, _json(exc.read()))
+        exc.close()
+        return answer
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CliError(f"cannot reach WaddleBot at {base} ({reason}). {START_HINT}") from None
 
 
 def _ours(answer: Answer) -> bool:

@@ -12,18 +12,14 @@ first-wave routes, which forward to the same code. Durations are like `5s`, `2m`
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import quote
 
 from flask_core.events import ROLE_ORDER
 from flask_core.settings import parse_duration
-from flask_core.tokens import mint_service_token
 
-from .client import START_HINT, Answer, CliError, CliSettings, MissingSecret, RouterClient, _ours, describe
+from .client import Answer, CliError, CliSettings, MissingSecret, RouterClient, _ours, describe, send
 
 PLATFORMS = ("twitch", "discord", "slack", "web")
 DEFAULT = "default"
@@ -77,35 +73,7 @@ class OwnerClient(RouterClient):
 
     def call(self, method: str, path: str, body: Any = None) -> Answer:
         audience = path.split("/")[1] if path.count("/") > 1 else "router"
-        token = mint_service_token(self.secret, "cli", audience)
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        url = f"{self.base}{path}"
-        if not url.startswith(("http://", "https://")):
-            raise CliError(f"--url must start with http:// or https://; got {self.base!r}")
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) base
-                raw = response.read()
-                return Answer(response.status, _body(raw))
-        except urllib.error.HTTPError as exc:
-            answer = Answer(exc.code, _body(exc.read()))
-            exc.close()
-            return answer
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise CliError(f"cannot reach WaddleBot at {self.base} ({reason}). {START_HINT}") from None
-
-
-def _body(raw: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(raw or b"{}")
-    except ValueError:
-        return {"error": {"message": raw[:200].decode(errors="replace")}}
-    return value if isinstance(value, dict) else {}
+        return send(self.base, self.secret, self.timeout, method, path, body, audience)
 
 
 def _missing_route(answer: Answer) -> bool:

@@ -11,16 +11,13 @@ proxy alike (IDENTITY_URL, else the server's base URL).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
-from flask_core.tokens import mint_service_token
-
-from .client import START_HINT, Answer, CliError, CliSettings, MissingSecret, describe
+from .client import Answer, CliError, CliSettings, MissingSecret, describe, send
 
 PLATFORMS = ("twitch", "discord", "slack", "web")
 OPERATOR = {"platform": "web", "platform_user_id": "operator", "username": "operator"}
@@ -56,31 +53,7 @@ class IdentityClient:
             raise CliError(f"--url must start with http:// or https://; got {self.base!r}")
 
     def call(self, method: str, path: str, body: Any = None) -> Answer:
-        token = mint_service_token(self.secret, "cli", "identity")
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(f"{self.base}{path}", data=data, headers=headers, method=method)  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) base
-                return Answer(response.status, _json(response.read()))
-        except urllib.error.HTTPError as exc:
-            answer = Answer(exc.code, _json(exc.read()))
-            exc.close()
-            return answer
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise CliError(f"cannot reach WaddleBot at {self.base} ({reason}). {START_HINT}") from None
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        return {"error": {"message": raw[:200].decode(errors="replace")}}
-    return body if isinstance(body, dict) else {}
+        return send(self.base, self.secret, self.timeout, method, path, body, "identity")
 
 
 def user_id_for(client: IdentityClient, user: str | None, user_id: str | None) -> str:
