@@ -224,6 +224,9 @@ async def test_two_replicas_post_each_period_once_and_two_timers_never_share_a_m
             await send(
                 http, eventsub("channel.chat.message", change=chat("!timer add a 1 --lines 0 Timer A"))
             )
+            # a answered before b is sent: two lines in one outbox batch run side by side, and
+            # the order they are stored in decides which of two equally due timers goes first
+            await eventually(lambda: len(fake_twitch.messages(BROADCASTER)) == 1)
             await send(
                 http, eventsub("channel.chat.message", change=chat("!timer add b 1 --lines 0 Timer B"))
             )
