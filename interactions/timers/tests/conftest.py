@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,11 @@ from aiohttp import web
 from flask_core.events import CommandRequest, Event
 from flask_core.testing import FakeHttpServer, Recorded, started
 from waddlebot_timers.app import create_app
+from waddlebot_timers.service import CLOCK_KEY
 from waddlebot_timers.settings import TimersSettings
+
+#: The tests' "now": a minute's tick is due at 18:01.
+T0 = datetime(2026, 12, 1, 18, 0, 10, tzinfo=UTC)
 
 
 class FakeRouter:
@@ -53,8 +58,20 @@ def app(make_settings: Any, backend: dict[str, Any], router: FakeRouter) -> Any:
     return create_app(settings)
 
 
+@pytest.fixture
+def clock(app: Any) -> dict[str, datetime]:
+    """The clock of the app's commands and of its running scheduler: `clock["t"] = …` moves it.
+
+    It is in place before the app starts: a scheduler reading the real time would find
+    the tests' jobs (at T0, maybe in the past) due and fire them itself.
+    """
+    now = {"t": T0}
+    app.extensions[CLOCK_KEY] = lambda: now["t"]
+    return now
+
+
 @pytest_asyncio.fixture
-async def res(app: Any) -> AsyncIterator[Any]:
+async def res(app: Any, clock: dict[str, datetime]) -> AsyncIterator[Any]:
     """The started app's Resources (migrated, empty tables), for service-level tests."""
     async with started(app, settings=app.extensions["waddlebot.settings"]) as resources:
         yield resources

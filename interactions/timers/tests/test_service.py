@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from flask_core.scheduler import Job, get_job
 from waddlebot_timers import commands, service
 from waddlebot_timers.service import Chat
 
-from .conftest import event
-
-T0 = datetime(2026, 12, 1, 18, 0, 10, tzinfo=UTC)
+from .conftest import T0, event
 
 
 def text_of(responses: list[dict[str, Any]]) -> str:
@@ -25,23 +21,6 @@ def text_of(responses: list[dict[str, Any]]) -> str:
 
 def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
-
-
-@pytest_asyncio.fixture
-async def clock(app: Any, res: Any) -> dict[str, datetime]:
-    """The test's clock, for the commands and for the app's running scheduler alike.
-
-    The scheduler starts in the background; until it reads this clock it compares the
-    jobs with the real time, and T0 may be in the past: it would fire them itself.
-    """
-    now = {"t": T0}
-    for _ in range(500):  # it is there after the first turns of the loop
-        if "timers.scheduler" in app.extensions:
-            break
-        await asyncio.sleep(0.01)
-    app.extensions["timers.scheduler"].clock = lambda: now["t"]
-    res.extras[service.CLOCK_KEY] = lambda: now["t"]
-    return now
 
 
 async def tick_job(res: Any, platform: str = "twitch", channel: str = "c1") -> Job | None:

@@ -7,7 +7,7 @@ from quart import Quart
 from flask_core import Resources, module_blueprint, scheduler
 from flask_core import create_app as core_create_app
 from flask_core.app import resources
-from flask_core.scheduler import Job, Scheduler
+from flask_core.scheduler import Job, Scheduler, utcnow
 from flask_core.supervise import supervise
 
 from . import service
@@ -36,7 +36,12 @@ def create_app(settings: TimersSettings | None = None, resources: Resources | No
 
 
 def _install_ticks(app: Quart, settings: TimersSettings) -> None:
-    """Run the timers' tick jobs on the shared durable scheduler while the app serves."""
+    """Run the timers' tick jobs on the shared durable scheduler while the app serves.
+
+    The clock is `app.extensions[service.CLOCK_KEY]` (the real time): a test puts its
+    own there before the app starts, so even the scheduler's first pass reads it.
+    """
+    app.extensions.setdefault(service.CLOCK_KEY, utcnow)
 
     async def body() -> None:
         res = resources(app)
@@ -44,7 +49,12 @@ def _install_ticks(app: Quart, settings: TimersSettings) -> None:
         async def handler(job: Job) -> None:
             await service.tick(res, job)
 
-        runner = Scheduler(res.db, {service.KIND: handler}, interval=settings.timers_scheduler_interval)
+        runner = Scheduler(
+            res.db,
+            {service.KIND: handler},
+            clock=lambda: app.extensions[service.CLOCK_KEY](),
+            interval=settings.timers_scheduler_interval,
+        )
         # Commands and events read the same clock as the ticks (tests move it, never sleep).
         res.extras[service.CLOCK_KEY] = lambda: runner.clock()
         app.extensions["timers.scheduler"] = runner
