@@ -20,13 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from joserfc import jwt
-from joserfc.jwk import OctKey
-
-from flask_core import AsyncDAL, get_logger
+from flask_core import AsyncDAL, get_logger, tokens
 from flask_core.cache import Cache
 from flask_core.errors import Unauthorized
-from flask_core.tokens import ALGORITHM
 
 from . import accounts
 from .accounts import Account
@@ -69,8 +65,7 @@ def mint_access(settings: PortalSettings, account: Account, communities: dict[in
         "exp": now + settings.portal_access_ttl,
         "jti": uuid.uuid4().hex,
     }
-    key = OctKey.import_key(settings.secret("portal"))
-    return jwt.encode({"alg": ALGORITHM}, claims, key, algorithms=[ALGORITHM])
+    return tokens.encode(settings.secret("portal"), claims)
 
 
 async def _new_refresh(db: AsyncDAL, settings: PortalSettings, user_id: int, family: str) -> str:

@@ -1,39 +1,31 @@
-"""Service tokens (HS256, joserfc), portal user tokens and the roles of ARCHITECTURE §4.2.
+"""Service tokens (HS256), portal user tokens and the roles of ARCHITECTURE §4.2.
 
 Service tokens: `iss` = caller prefix, `aud` = target prefix, `iat`, `exp` ≤ 60 s after
 `iat`, signed with INTERNAL_JWT_SECRET; minted by the shared HTTP client through a
 `TokenCache` and checked by `require_service`. Portal tokens: `sub`, `admin`,
 `communities` ({community_id: role}), `typ` (access|refresh), signed with
-PORTAL_JWT_SECRET and checked by `require_user`. Claims are checked by joserfc's
-`JWTClaimsRegistry` (`ServiceClaims`, `UserClaims`), never by hand; each refusal says why.
+PORTAL_JWT_SECRET and checked by `require_user`. The signature and header are checked by
+`flask_core.tokens.decode` (the standard library; decision 0088), the claims here by one
+table of rules per kind of token (`SERVICE_CLAIMS`, `USER_CLAIMS`, RFC 7519 §4.1 with a
+leeway); each refusal says why.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import (
-    BadSignatureError,
-    ExpiredTokenError,
-    InvalidClaimError,
-    JoseError,
-    MissingClaimError,
-    UnsupportedAlgorithmError,
-)
-from joserfc.jwk import OctKey
-from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
-
+from flask_core import tokens
 from flask_core.errors import Forbidden, Unauthorized
 from flask_core.events import ROLE_ORDER, ROLE_RANK, role_at_least
 from flask_core.logging import get_logger
 from flask_core.metrics import counter
-from flask_core.tokens import ALGORITHM, MAX_SERVICE_TTL
+from flask_core.tokens import MAX_SERVICE_TTL
 from flask_core.tokens import mint_service_token as mint_service_token
 
 TOKEN_CACHE_SECONDS = 30.0
@@ -51,15 +43,6 @@ AUTH_REJECTIONS = counter(
 
 
 # --- tokens -------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=16)
-def _key(secret: str) -> OctKey:
-    return OctKey.import_key(secret)
-
-
-def _encode(secret: str, claims: dict[str, Any]) -> str:
-    return jwt.encode({"alg": ALGORITHM}, claims, _key(secret), algorithms=[ALGORITHM])
 
 
 def mint_user_token(
@@ -82,7 +65,7 @@ def mint_user_token(
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,
     }
-    return _encode(secret, claims)
+    return tokens.encode(secret, claims)
 
 
 @dataclass(slots=True)
@@ -113,87 +96,83 @@ class TokenCache:
         return token
 
 
+_SIGNATURE_REFUSALS = {
+    "bad_signature": "bad signature",
+    "algorithm": "algorithm not allowed",
+    "malformed": "malformed",
+}
+
+
 def _decode(token: str, secret: str, what: str) -> dict[str, Any]:
     """Check the signature and algorithm; return the claims or raise Unauthorized."""
     if not token:
         raise _refused("missing", f"missing {what}")
     try:
-        decoded = jwt.decode(token, _key(secret), algorithms=[ALGORITHM])
-    except BadSignatureError:
-        raise _refused("bad_signature", f"invalid {what}: bad signature") from None
-    except UnsupportedAlgorithmError:
-        raise _refused("algorithm", f"invalid {what}: algorithm not allowed") from None
-    except (JoseError, ValueError, TypeError, UnicodeError):
-        raise _refused("malformed", f"invalid {what}: malformed") from None
-    if decoded.header.get("alg") != ALGORITHM:  # pragma: no cover - joserfc enforces it
-        raise _refused("algorithm", f"invalid {what}: algorithm not allowed")
-    return dict(decoded.claims)
-
-
-_REQUIRED: Final[ClaimsOption] = {"essential": True}
-
-
-class _LifetimeTooLong(InvalidClaimError):
-    """exp - iat exceeds the longest lifetime a service token may have."""
-
-
-class ServiceClaims(JWTClaimsRegistry):
-    """A service token's claims: `iss`, `aud` = this service, `iat`, `exp` ≤ 60 s after `iat`."""
-
-    def __init__(self, audience: str, leeway: int = DEFAULT_LEEWAY) -> None:
-        aud: ClaimsOption = {"essential": True, "value": audience}
-        super().__init__(leeway=leeway, iss=_REQUIRED, aud=aud, iat=_REQUIRED, exp=_REQUIRED)
-
-    def validate(self, claims: dict[str, Any]) -> None:
-        super().validate(claims)
-        if claims["exp"] - claims["iat"] > MAX_SERVICE_TTL + self.leeway:
-            raise _LifetimeTooLong("exp", "lifetime too long")
-
-
-class UserClaims(JWTClaimsRegistry):
-    """A portal token's claims: `sub`, `typ`, `iat`, `exp`, `admin` (bool), `communities`."""
-
-    def __init__(self, typ: str, leeway: int = DEFAULT_LEEWAY) -> None:
-        kind: ClaimsOption = {"essential": True, "value": typ}
-        super().__init__(leeway=leeway, sub=_REQUIRED, typ=kind, iat=_REQUIRED, exp=_REQUIRED)
-
-    def validate_admin(self, value: object) -> None:
-        if not isinstance(value, bool):
-            raise InvalidClaimError("admin")
-
-    def validate_communities(self, value: object) -> None:
-        if not isinstance(value, dict) or not all(isinstance(role, str) for role in value.values()):
-            raise InvalidClaimError("communities")
-
-
-def _check(registry: JWTClaimsRegistry, claims: dict[str, Any], what: str) -> None:
-    """Run joserfc's claim checks; a failure is Unauthorized with the reason of §3's auth."""
-    try:
-        registry.validate(claims)
-    except ExpiredTokenError:
-        raise _refused("expired", f"invalid {what}: expired") from None
-    except _LifetimeTooLong:
-        raise _refused("lifetime", f"invalid {what}: lifetime too long") from None
-    except (MissingClaimError, InvalidClaimError) as exc:
-        raise _claim_refusal(exc, registry, claims, what) from None
-
-
-def _claim_refusal(
-    exc: MissingClaimError | InvalidClaimError, registry: JWTClaimsRegistry, claims: dict[str, Any], what: str
-) -> Unauthorized:
-    match exc.claim:
-        case "aud":
-            return _refused("wrong_audience", f"invalid {what}: wrong audience")
-        case "typ":
-            wanted = registry.options["typ"].get("value")
-            return _refused("wrong_type", f"invalid {what}: {wanted} token required")
-        case "iat" if isinstance(exc, InvalidClaimError) and _is_number(claims["iat"]):
-            return _refused("not_yet_valid", f"invalid {what}: issued in the future")
-    return _refused("claims", f"invalid {what}: missing or bad {exc.claim}")
+        return tokens.decode(token, secret)
+    except tokens.TokenError as exc:
+        raise _refused(exc.reason, f"invalid {what}: {_SIGNATURE_REFUSALS[exc.reason]}") from None
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _is_role_map(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(role, str) for role in value.values())
+
+
+#: What each claim must be: (claim, required, test of its value).
+type ClaimRules = tuple[tuple[str, bool, Callable[[object], bool]], ...]
+SERVICE_CLAIMS: ClaimRules = (
+    ("iss", True, _is_text), ("aud", True, lambda v: True), ("iat", True, _is_number),
+    ("exp", True, _is_number), ("nbf", False, _is_number),
+)  # fmt: skip
+USER_CLAIMS: ClaimRules = (
+    ("sub", True, _is_text), ("typ", True, lambda v: True), ("iat", True, _is_number),
+    ("exp", True, _is_number), ("nbf", False, _is_number),
+    ("admin", False, lambda v: isinstance(v, bool)), ("communities", False, _is_role_map),
+)  # fmt: skip
+
+
+def _check(
+    claims: dict[str, Any],
+    rules: ClaimRules,
+    what: str,
+    leeway: int,
+    *,
+    audience: str | None = None,
+    typ: str | None = None,
+) -> None:
+    """The claims' rules, then audience, type and time (RFC 7519 §4.1); Unauthorized if not."""
+    for name, required, valid in rules:
+        value = claims.get(name)
+        if value is None or value == "":
+            if required and name == "typ":
+                raise _refused("wrong_type", f"invalid {what}: {typ} token required")
+            if required:
+                raise _refused("claims", f"invalid {what}: missing or bad {name}")
+            if name in claims:  # present but null or blank
+                raise _refused("claims", f"invalid {what}: missing or bad {name}")
+            continue
+        if not valid(value):
+            raise _refused("claims", f"invalid {what}: missing or bad {name}")
+    if audience is not None:
+        aud = claims["aud"]
+        if not (aud == audience or (isinstance(aud, list) and audience in aud)):
+            raise _refused("wrong_audience", f"invalid {what}: wrong audience")
+    if typ is not None and claims["typ"] != typ:
+        raise _refused("wrong_type", f"invalid {what}: {typ} token required")
+    now = time.time()
+    if now - leeway > claims["exp"]:
+        raise _refused("expired", f"invalid {what}: expired")
+    if claims["iat"] > now + leeway:
+        raise _refused("not_yet_valid", f"invalid {what}: issued in the future")
+    if "nbf" in claims and claims["nbf"] > now + leeway:
+        raise _refused("not_yet_valid", f"invalid {what}: not valid yet")
 
 
 def _refused(reason: str, message: str) -> Unauthorized:
@@ -227,7 +206,9 @@ def verify_service_token(
             return dict(known)
         del _VERIFIED[key]
     claims = _decode(token, secret, what)
-    _check(ServiceClaims(audience, leeway), claims, what)
+    _check(claims, SERVICE_CLAIMS, what, leeway, audience=audience)
+    if claims["exp"] - claims["iat"] > MAX_SERVICE_TTL + leeway:
+        raise _refused("lifetime", f"invalid {what}: lifetime too long")
     if len(_VERIFIED) >= _VERIFIED_MAX:
         now = time.time()
         for stale in [k for k, c in _VERIFIED.items() if now - k[3] > c["exp"]] or list(_VERIFIED):
@@ -254,7 +235,7 @@ def verify_user_token(
     """The claims of a valid portal token of type `typ`, or Unauthorized saying why."""
     what = "user token"
     claims = _decode(token, secret, what)
-    _check(UserClaims(typ, leeway), claims, what)
+    _check(claims, USER_CLAIMS, what, leeway, typ=typ)
     return claims
 
 
