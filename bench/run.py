@@ -70,6 +70,9 @@ class Pipeline:
     single: Measurement
     open_loop: Measurement
     batch: Measurement
+    #: The single event again after the batch row: every bench user has been seen, so no
+    #: event pays the one-time creation of its viewer's identity (the steady state).
+    warm: Measurement
     cli: Spread | None = None
     idle_rss_mb: float | None = None
 
@@ -169,10 +172,11 @@ class Bench:
             name = f"3 single event [{short}]"
             open_loop = self.measure(name, server, Kind.EVENT, data_dir, rate=OPEN_RATE)
             batch = self.measure(f"4 batch of {BATCH_SIZE} [{short}]", server, Kind.BATCH, data_dir)
+            warm = self.measure(f"3 single event, users known [{short}]", server, Kind.EVENT, data_dir)
         finally:
             server.stop()
             report_log(server)
-        return Pipeline(backend, single, open_loop, batch, cli, idle)
+        return Pipeline(backend, single, open_loop, batch, warm, cli, idle)
 
 
 def report_log(server: Server) -> None:
@@ -222,10 +226,12 @@ def print_targets(
     for p in pipelines:
         single, batch = p.single.rate.median, p.batch.rate.median
         print(f" [{p.backend.label}]")
-        share = _div(single, echo)
+        print(ratio_line("3 single event, first sightings / bare echo", _div(single, echo)))
+        share = _div(p.warm.rate.median, echo)
         target = f"target ≥ {SINGLE_VS_ECHO}"
-        print(ratio_line("3 single event / bare echo", share, target, share >= SINGLE_VS_ECHO))
-        if line := cost_ratio("3 single event / bare echo", bare, p.single):
+        label = "3 single event, users known / bare echo"
+        print(ratio_line(label, share, target, share >= SINGLE_VS_ECHO))
+        if line := cost_ratio(label, bare, p.warm):
             print(line)
         print(ratio_line("3 single event / flask_core echo", _div(single, core.rate.median)))
         print(ratio_line("4 batch / bare echo", _div(batch, echo)))
@@ -253,13 +259,20 @@ def print_targets(
             print(ratio_line("idle RSS of waddlebot run", p.idle_rss_mb, target, ok, unit=" MB"))
 
 
-def print_fleet_memory(residents: list[memory.Resident]) -> None:
+def print_fleet_memory(residents: list[memory.Resident], dev: list[memory.Resident]) -> None:
+    """The target on the image's install (bench/memory.py); the development venv beside it."""
+    if dev:
+        listed = ", ".join(f"{r.name} {r.mb:.0f}" for r in dev)
+        print(f"    development venv (dev group, no .pyc), fleet processes (MB): {listed}")
     if not residents:
+        if dev:
+            print("    image install: not measured (no uv); the target is judged there")
         return
     largest = residents[0]
     ok = largest.mb <= memory.FLEET_TARGET_MB
     target = f"target ≤ {memory.FLEET_TARGET_MB:.0f} MB each"
-    print(ratio_line(f"idle RSS, largest fleet process ({largest.name})", largest.mb, target, ok, unit=" MB"))
+    name = f"idle RSS, largest fleet process, image install ({largest.name})"
+    print(ratio_line(name, largest.mb, target, ok, unit=" MB"))
     listed = ", ".join(f"{r.name} {r.mb:.0f}" for r in residents)
     print(f"    fleet processes (MB): {listed}; total {sum(r.mb for r in residents):.0f} MB")
 
@@ -294,6 +307,7 @@ def main() -> int:
         ops = bench.opsdroid() if BenchSettings().bench_opsdroid else None
         pipelines = [bench.pipeline(EMBEDDED, "embedded")]
         residents: list[memory.Resident] = []
+        dev_residents: list[memory.Resident] = []
         urls = fleet_urls()
         if not BenchSettings().bench_fleet:
             print("  (fleet backend skipped: BENCH_FLEET=0)")
@@ -302,9 +316,11 @@ def main() -> int:
         else:
             with fleet_backend(bench.run_id, *urls) as backend:
                 pipelines.append(bench.pipeline(backend, "fleet"))
-                residents = memory.fleet_rss(workdir, backend)
+                dev_residents = memory.fleet_rss(workdir, backend)
+                if (python := memory.image_python()) is not None:
+                    residents = memory.fleet_rss(workdir, backend, python)
         print_targets(bare, core, pipelines, ops)
-        print_fleet_memory(residents)
+        print_fleet_memory(residents, dev_residents)
         moderation.run(bench)  # bench/moderation.py: single event with moderation on vs off
         report_ai()
         print("\n" + overlay_line(workdir))  # 5: 1,000 overlay sockets receive one alert
