@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -23,7 +23,8 @@ return 'answered'
 
 
 class Sessions:
-    def __init__(self, res: Resources, ttl: float) -> None:
+    def __init__(self, res: Resources, ttl: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock  # the in-process store's expiry (tests pass their own)
         self._redis: Redis | None = res.redis
         self._prefix = res.settings.redis_key_prefix + "router:session:"
         self._ttl_ms = int(ttl * 1000)
@@ -39,9 +40,10 @@ class Sessions:
         if not contexts:
             return
         if self._redis is None:
-            expires = time.monotonic() + self._ttl_ms / 1000
+            expires = self._clock() + self._ttl_ms / 1000
             self._sweep()
             for ctx in contexts:
+                self._memory.pop(ctx["invocation_id"], None)  # a put again goes to the back
                 self._memory[ctx["invocation_id"]] = (expires, ctx)
             return
         try:
@@ -110,10 +112,21 @@ class Sessions:
             raise DependencyUnavailable("session store unavailable") from exc
 
     def _sweep(self) -> None:
-        now = time.monotonic()
-        if len(self._memory) > 50_000 or any(exp < now for exp, _ in list(self._memory.values())[:50]):
-            self._memory = {k: v for k, v in self._memory.items() if v[0] > now}
-            self._answers = {k: v for k, v in self._answers.items() if v[0] > now}
+        """Drop the expired sessions (and their answers) of the in-process store.
+
+        Every session lives the same `ttl` from when it was put, so the dict's insertion
+        order is expiry order: the expired ones are at the front, and a sweep costs what it
+        removes, however many sessions 15 minutes of a busy chat keep (it used to copy the
+        whole store on every put once it held 50,000).
+        """
+        now = self._clock()
+        memory = self._memory
+        while memory:
+            invocation_id, (expires, _ctx) = next(iter(memory.items()))
+            if expires > now:
+                break
+            del memory[invocation_id]
+            self._answers.pop(invocation_id, None)
 
     def expire_now(self, invocation_id: str) -> None:
         """Test hook for the in-process store: make a session look expired."""
