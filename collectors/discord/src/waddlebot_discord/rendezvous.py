@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from flask_core.errors import DependencyUnavailable
+from flask_core.sweep import SweepSchedule
 
 DEFERRED = "deferred"
 
@@ -66,14 +67,16 @@ class MemoryKeyValue:
 
     def __init__(self) -> None:
         self.data: dict[str, tuple[str, float]] = {}
+        self._sweeps = SweepSchedule(10_000)
 
     async def set_nx(self, key: str, value: str, ttl: float) -> bool:
         now = time.monotonic()
         current = self.data.get(key)
         if current is not None and current[1] > now:
             return False
-        if len(self.data) > 10_000:
+        if self._sweeps.due(len(self.data)):
             self.data = {k: v for k, v in self.data.items() if v[1] > now}
+            self._sweeps.swept(len(self.data))
         self.data[key] = (value, now + ttl)
         return True
 

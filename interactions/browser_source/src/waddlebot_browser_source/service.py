@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from flask_core import CommandRequest, Event, Resources, Responses, get_logger
 from flask_core.events import invocation_id_for
+from flask_core.sweep import SweepSchedule
 
 from . import tokens
 from .hub import KINDS, Hub
@@ -82,6 +83,7 @@ class Seen:
     def __init__(self, res: Resources, ttl: float) -> None:
         self.res, self.ttl = res, ttl
         self._local: dict[str, float] = {}
+        self._sweeps = SweepSchedule(50_000)
 
     async def first(self, key: str) -> bool:
         redis = self.res.redis
@@ -94,8 +96,9 @@ class Seen:
                 log.warning("browser_source.dedupe_unavailable", error=repr(exc))
                 return True  # an overlay shown twice beats one never shown
         now = time.monotonic()
-        if len(self._local) > 50_000:
+        if self._sweeps.due(len(self._local)):
             self._local = {k: v for k, v in self._local.items() if v > now}
+            self._sweeps.swept(len(self._local))
         if self._local.get(key, 0.0) > now:
             return False
         self._local[key] = now + self.ttl

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from .errors import DependencyUnavailable
 from .logging import get_logger
+from .sweep import SweepSchedule
 
 log = get_logger(__name__)
 
@@ -32,6 +33,7 @@ class Claims:
         self._redis = redis
         self._base = f"{prefix}idem:{namespace}:"
         self._memory: dict[str, tuple[str, float]] = {}
+        self._sweeps = SweepSchedule(100_000)
 
     def _key(self, key: str) -> str:
         return self._base + key
@@ -93,8 +95,9 @@ class Claims:
 
     def _claim_memory(self, key: str, ttl: float) -> ClaimState:
         now = time.monotonic()
-        if len(self._memory) > 100_000:
+        if self._sweeps.due(len(self._memory)):
             self._memory = {k: v for k, v in self._memory.items() if v[1] > now}
+            self._sweeps.swept(len(self._memory))
         current = self._memory.get(key)
         if current is not None and current[1] > now:
             return ClaimState.DONE if current[0] == "done" else ClaimState.IN_FLIGHT

@@ -38,6 +38,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from .errors import DependencyUnavailable
+from .sweep import SweepSchedule
 
 FILTERS: Final = ("links", "caps", "symbols", "repetition", "length", "emotes", "words")
 ACTIONS: Final = ("warn", "delete", "timeout")
@@ -371,10 +372,12 @@ class Strikes:
         self.base = f"{prefix}moderation:"
         self._script = redis.register_script(_STRIKE_LUA) if redis is not None else None
         self._memory: dict[str, tuple[int, float]] = {}
+        self._sweeps = SweepSchedule(100_000)
 
     def _sweep(self, now: float) -> None:
-        if len(self._memory) > 100_000:
+        if self._sweeps.due(len(self._memory)):
             self._memory = {k: v for k, v in self._memory.items() if v[1] > now}
+            self._sweeps.swept(len(self._memory))
 
     async def offence(self, community_id: int, user_id: str, window: float) -> int:
         """Count one more offence; the number within the window (the first one starts it)."""
