@@ -20,9 +20,8 @@ def test_the_next_sweep_waits_for_the_store_to_double() -> None:
 
 
 def test_writes_into_an_always_live_store_sweep_a_logarithmic_number_of_times() -> None:
-    schedule, size, sweeps = SweepSchedule(floor=100), 0, 0
-    for _ in range(100_000):
-        size += 1  # nothing ever expires
+    schedule, sweeps = SweepSchedule(floor=100), 0
+    for size in range(1, 100_001):  # one more live entry per write: nothing ever expires
         if schedule.due(size):
             sweeps += 1
             schedule.swept(size)
