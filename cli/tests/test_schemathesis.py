@@ -50,7 +50,7 @@ async def run_schemathesis(url: str, prefix: str, report: Path) -> tuple[int, st
         "--seed", "1",
         "--workers", "1",
         "--generation-database", "none",
-        "--request-timeout", "10",
+        "--request-timeout", "30",  # also the spec's load: every service at once on 2 slow cores
         "--suppress-health-check", "all",
         "--no-color",
         "--report-dir", str(report),

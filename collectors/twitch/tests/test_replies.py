@@ -73,7 +73,10 @@ async def test_forty_replies_leave_at_the_configured_rate_in_order(
     assert [m["message"] for m in sent] == texts
     assert all(m["sender_id"] == bot_user_id and m["reply_parent_message_id"] == "parent-1" for m in sent)
     times = [t for t, body in fake_twitch.chat if body["broadcaster_id"] == target]
-    assert all(times[i + 10] - times[i] >= 0.45 for i in range(30)), "more than 10 in a 0.5 s window"
+    # Times are when the fake Helix got each post, not when the limiter let it go: on a
+    # loaded box one post can arrive late and the next on time, so allow 0.1 s of jitter.
+    # Without the limiter the 40 arrive within milliseconds.
+    assert all(times[i + 10] - times[i] >= 0.4 for i in range(30)), "more than 10 in a 0.5 s window"
     assert times[-1] - started_at >= 1.45
 
 
