@@ -28,6 +28,7 @@ from pathlib import Path
 
 from bench.fleet import EMBEDDED, UNLIMITED, Backend, fleet_backend, fleet_server, fleet_urls, start_fleet
 from bench.servers import Server, clean_env, free_port, ready_path
+from bench.settings import inherited_environment
 
 REPO = Path(__file__).resolve().parents[1]
 IMAGE_VENV = REPO / "var" / "bench" / "image-venv"
@@ -113,7 +114,7 @@ def image_python() -> str | None:
     if uv is None:
         return None
     env = {
-        **os.environ,
+        **inherited_environment(),
         "UV_PROJECT_ENVIRONMENT": str(IMAGE_VENV),
         "UV_COMPILE_BYTECODE": "1",  # as the Dockerfile
         "UV_PYTHON_DOWNLOADS": "never",

@@ -151,13 +151,11 @@ def _check(
     for name, required, valid in rules:
         value = claims.get(name)
         if value is None or value == "":
-            if required and name == "typ":
+            if not required and name not in claims:
+                continue  # an optional claim left out; present but null or blank is refused
+            if name == "typ":
                 raise _refused("wrong_type", f"invalid {what}: {typ} token required")
-            if required:
-                raise _refused("claims", f"invalid {what}: missing or bad {name}")
-            if name in claims:  # present but null or blank
-                raise _refused("claims", f"invalid {what}: missing or bad {name}")
-            continue
+            raise _refused("claims", f"invalid {what}: missing or bad {name}")
         if not valid(value):
             raise _refused("claims", f"invalid {what}: missing or bad {name}")
     if audience is not None:
