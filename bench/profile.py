@@ -275,6 +275,9 @@ def _report(args: argparse.Namespace, result: RepResult, prefix: Path) -> str:
             shutil.copy(prefix.with_suffix(".prof"), args.out.with_suffix(".prof"))
         per_event = calls / max(1, result.checked)
         lines.append(f"python calls per event: {per_event:.0f} ({calls} calls, {result.checked} events)")
+    session = prefix.with_suffix(".pyisession")
+    if args.out is not None and session.exists():
+        shutil.copy(session, args.out.with_suffix(".pyisession"))
     text = prefix.with_suffix(".txt")
     lines.append(text.read_text(encoding="utf-8") if text.exists() else "(no profile written)")
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from flask_core.testing import started, wait_until
 from waddlebot_memories import commands, service
 from waddlebot_memories.models import Creator, Quote
 from waddlebot_memories.service import InvalidQuote
@@ -24,7 +25,7 @@ def text_of(responses: list[dict[str, Any]]) -> str:
 
 async def add(res: Any, text: str, community_id: int = 1, author: str = "bob") -> Quote:
     draft = service.make_draft(text, author, "", AMY)
-    return await service.add_quote(res.db, community_id, draft)
+    return await service.add_quote(res.db, res.cache, community_id, draft)
 
 
 # --- pure logic ---------------------------------------------------------------------------
@@ -101,8 +102,8 @@ async def test_quotes_are_numbered_per_community(res: Any) -> None:
 async def test_removed_numbers_are_never_reused(res: Any) -> None:
     for text in ("one", "two", "three"):
         await add(res, text)
-    assert await service.remove_quote(res.db, 1, 3, "twitch:u1")
-    assert not await service.remove_quote(res.db, 1, 3, "twitch:u1")
+    assert await service.remove_quote(res.db, res.cache, 1, 3, "twitch:u1")
+    assert not await service.remove_quote(res.db, res.cache, 1, 3, "twitch:u1")
     assert await service.get_quote(res.db, 1, 3) is None
     assert (await add(res, "four")).number == 4
 
@@ -118,11 +119,11 @@ async def test_concurrent_adds_get_distinct_numbers(res: Any) -> None:
 
 
 async def test_random_quote_comes_from_the_community(res: Any) -> None:
-    assert await service.random_quote(res.db, 1) is None
+    assert await service.lookup_quotes(res.db, res.cache, [(1, None)]) == [None]
     await add(res, "only here", community_id=1)
     await add(res, "not this", community_id=2)
     for _ in range(5):
-        quote = await service.random_quote(res.db, 1)
+        [quote] = await service.lookup_quotes(res.db, res.cache, [(1, None)])
         assert quote is not None and quote.text == "only here"
 
 
@@ -133,14 +134,86 @@ async def test_a_batch_of_random_lookups_reads_once_per_community(res: Any) -> N
         await add(res, f"c1 quote {i}", community_id=1)
     await add(res, "the only one", community_id=2)
     lookups: list[service.Lookup] = [(1, None), (2, None), (1, None), (1, 2), (2, None), (1, None), (3, None)]
-    found = await service.lookup_quotes(res.db, lookups)
+    found = await service.lookup_quotes(res.db, res.cache, lookups)
     assert [q.community_id if q else None for q in found] == [1, 2, 1, 1, 2, 1, None]
     randoms_of_1 = [found[i] for i in (0, 2, 5)]
     assert len({q.number for q in randoms_of_1 if q}) == 3  # distinct while there are enough
     assert found[3] is not None and found[3].number == 2 and found[3].text == "c1 quote 1"
     assert [q.text for q in (found[1], found[4]) if q] == ["the only one"] * 2
-    many = await service.lookup_quotes(res.db, [(1, None)] * 12)  # more asks than quotes
+    many = await service.lookup_quotes(res.db, res.cache, [(1, None)] * 12)  # more asks than quotes
     assert {q.text for q in many if q} <= {f"c1 quote {i}" for i in range(5)} and all(many)
+
+
+@pytest.mark.parametrize("pool_max", [service.POOL_MAX, 2], ids=["pool", "database"])
+async def test_chat_lookups_see_every_write_at_once(
+    res: Any, monkeypatch: pytest.MonkeyPatch, pool_max: int
+) -> None:
+    """Whether the community's quotes are answered from its cached pool or (more than
+    POOL_MAX) from the database, an add, an edit or a removal shows in the next lookup."""
+    monkeypatch.setattr(service, "POOL_MAX", pool_max)
+    for text in ("one", "two", "three"):
+        await add(res, text)
+    assert {q.text for q in await service.lookup_quotes(res.db, res.cache, [(1, None)] * 3) if q} == {
+        "one",
+        "two",
+        "three",
+    }
+    await add(res, "four")
+    [four] = await service.lookup_quotes(res.db, res.cache, [(1, 4)])
+    assert four is not None and four.text == "four" and four.created_at.tzinfo is UTC
+    assert await service.edit_quote(res.db, res.cache, 1, 2, "two, edited")
+    [two] = await service.lookup_quotes(res.db, res.cache, [(1, 2)])
+    assert two is not None and (two.text, two.author, two.created_by) == ("two, edited", "bob", AMY)
+    assert await service.remove_quote(res.db, res.cache, 1, 1, "twitch:u1")
+    found = await service.lookup_quotes(res.db, res.cache, [(1, 1)] + [(1, None)] * 20)
+    assert found[0] is None
+    assert {q.number for q in found[1:] if q} == {2, 3, 4}
+
+
+async def test_a_small_communitys_lookups_read_the_database_once(
+    res: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        await add(res, f"quote {i}")
+    reads: list[str] = []
+    original = res.db.read
+
+    async def counted(fn: Any, *args: Any) -> Any:
+        reads.append(fn.__name__)
+        return await original(fn, *args)
+
+    monkeypatch.setattr(res.db, "read", counted)
+    for _ in range(5):
+        assert all(await service.lookup_quotes(res.db, res.cache, [(1, None), (1, 2), (1, None)]))
+    assert reads == ["_pool_rows"]  # the first lookup filled the pool; the rest read none
+    await add(res, "quote 3")
+    [added] = await service.lookup_quotes(res.db, res.cache, [(1, 4)])
+    assert added is not None and added.text == "quote 3"
+    assert reads == ["_pool_rows", "_pool_rows"]
+
+
+async def test_another_replicas_removal_reaches_its_pool(
+    app: Any, res: Any, make_settings: Any, backend: dict[str, Any]
+) -> None:
+    """Two memories replicas on one database and Redis: what one removes, the other never
+    shows again once the invalidation reached it (its cached pool is dropped)."""
+    if "redis_url" not in backend:
+        pytest.skip("the embedded backend runs one memories instance in one process")
+    from waddlebot_memories.app import create_app
+    from waddlebot_memories.settings import MemoriesSettings
+
+    other = create_app(make_settings(MemoriesSettings, **backend))
+    async with started(other, settings=other.extensions["waddlebot.settings"]) as replica:
+        for text in ("keep", "remove me"):
+            await add(res, text)
+        assert len(await service.lookup_quotes(replica.db, replica.cache, [(1, None)] * 2)) == 2
+        assert await service.remove_quote(res.db, res.cache, 1, 2, "twitch:u1")
+
+        async def only_kept() -> bool:
+            found = await service.lookup_quotes(replica.db, replica.cache, [(1, None)] * 5 + [(1, 2)])
+            return [q.text if q else None for q in found] == ["keep"] * 5 + [None]
+
+        await wait_until(only_kept, within=2.0)
 
 
 async def test_search_needs_every_word_in_any_case(res: Any) -> None:

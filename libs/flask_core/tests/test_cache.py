@@ -352,3 +352,114 @@ async def test_hits_and_misses_are_counted(backend: Redis | None, key_prefix: st
     await cache.get("k")
     assert sample("miss") == 2
     assert sample("hit") == 2
+
+
+def gated(value: Any) -> tuple[asyncio.Event, asyncio.Event, Callable[[], Awaitable[Any]]]:
+    """A factory that has read its source (`read` set) and waits for `release` to return."""
+    read, release = asyncio.Event(), asyncio.Event()
+
+    async def factory() -> Any:
+        read.set()
+        await release.wait()
+        return value
+
+    return read, release, factory
+
+
+@BACKENDS
+@pytest.mark.parametrize("write", ["invalidate", "set", "delete"])
+async def test_a_load_overtaken_by_a_write_is_not_stored(cache: Cache, write: str) -> None:
+    """The load read its source before the write: its value may be the old one, so the
+    callers who asked before get it, and the next reader loads again."""
+    read, release, factory = gated("old")
+    loading = asyncio.create_task(cache.get_or_set("k", factory, ttl=30, local=True, shared=True))
+    await read.wait()
+    if write == "set":
+        await cache.set("k", "new", ttl=30)
+    else:
+        await getattr(cache, write)("k")
+    release.set()
+    assert await loading == "old"
+    _, fresh = counting("fresh")
+    expected = "new" if write == "set" else "fresh"
+    assert await cache.get_or_set("k", fresh, ttl=30, local=True, shared=True) == expected
+    assert await cache.get("k") == expected
+
+
+async def test_another_instances_invalidation_during_a_load_wins(
+    redis_client: Redis, redis_url: str, key_prefix: str
+) -> None:
+    first = Cache(redis_client, prefix=key_prefix, namespace="t")
+    other_client = Redis.from_url(redis_url)
+    second = Cache(other_client, prefix=key_prefix, namespace="t")
+    await first.start()
+    await second.start()
+    try:
+        read, release, factory = gated("old")
+        loading = asyncio.create_task(first.get_or_set("k", factory, ttl=30, local=True))
+        await read.wait()
+        await second.invalidate("k")  # its write committed after first read the source
+        await asyncio.sleep(0.2)  # the message reaches first while it is still loading
+        release.set()
+        assert await loading == "old"
+
+        async def gone() -> bool:
+            return await redis_client.exists(f"{key_prefix}t:k") == 0 and first.local_get("k") is None
+
+        assert await eventually(gone)
+    finally:
+        await second.close()
+        await first.close()
+        await other_client.aclose()
+
+
+async def test_a_stale_copy_stored_before_the_invalidation_arrived_is_deleted_again(
+    redis_client: Redis, key_prefix: str
+) -> None:
+    """The other instance deleted the key, this load stored its older value after that,
+    and only then did the invalidation message arrive: the copy is deleted again."""
+    cache = Cache(redis_client, prefix=key_prefix, namespace="t")
+    await cache.start()
+    try:
+        read, release, factory = gated("old")
+        loading = asyncio.create_task(cache.get_or_set("k", factory, ttl=30, local=True))
+        await read.wait()
+        await redis_client.delete(f"{key_prefix}t:k")  # the other instance's DEL …
+        release.set()
+        assert await loading == "old"
+        assert await redis_client.get(f"{key_prefix}t:k") == b'"old"'  # stored after it
+        await redis_client.publish(cache.channel, json.dumps(["k"]))  # … its message, late
+
+        async def gone() -> bool:
+            return await redis_client.exists(f"{key_prefix}t:k") == 0 and cache.local_get("k") is None
+
+        assert await eventually(gone)
+        _, fresh = counting("fresh")
+        assert await cache.get_or_set("k", fresh, ttl=30, local=True) == "fresh"
+        await redis_client.publish(cache.channel, json.dumps(["unrelated"]))
+        await asyncio.sleep(0.1)
+        assert await redis_client.get(f"{key_prefix}t:k") == b'"fresh"'  # only its own key goes
+    finally:
+        await cache.close()
+
+
+async def test_the_local_layer_is_bounded_oldest_first(redis_client: Redis, key_prefix: str) -> None:
+    cache = Cache(redis_client, prefix=key_prefix, namespace="t", max_local_chars=100)
+    await cache.start()
+    try:
+        for n in range(10):  # each value is 22 characters of JSON
+            _, factory = counting("x" * 20)
+            await cache.get_or_set(f"k{n}", factory, ttl=30, local=True)
+        held = [n for n in range(10) if cache.local_get(f"k{n}") is not None]
+        assert held == [6, 7, 8, 9]  # 4 × 22 = 88 ≤ 100; the older ones were dropped
+        calls, factory = counting("reloaded")
+        assert await cache.get_or_set("k0", factory, ttl=30, local=True) == "x" * 20  # from Redis
+        assert not calls
+        big = "y" * 200
+        _, factory = counting(big)
+        assert await cache.get_or_set("big", factory, ttl=30, local=True) == big
+        assert cache.local_get("big") is None  # larger than the bound: never held
+        held = [n for n in range(10) if cache.local_get(f"k{n}") is not None]
+        assert held == [0, 7, 8, 9]  # k0 came back (from Redis) and pushed k6 out
+    finally:
+        await cache.close()

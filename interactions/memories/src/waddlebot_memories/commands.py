@@ -175,7 +175,7 @@ async def show_many(res: Resources, requests: list[CommandRequest]) -> list[Resp
     """Many `!quote [number]` at once (the batch path): one database unit of work."""
     lookups = [_show_lookup(r) for r in requests]
     wanted = [lookup for lookup in lookups if lookup is not None]
-    found = iter(await service.lookup_quotes(res.db, wanted))
+    found = iter(await service.lookup_quotes(res.db, res.cache, wanted))
     return [
         await _show_answer(res, request, lookup, next(found) if lookup is not None else None)
         for request, lookup in zip(requests, lookups, strict=True)
@@ -196,7 +196,7 @@ async def add(res: Resources, request: CommandRequest) -> Responses:
         )
     except InvalidQuote as exc:
         return answer(request, exc.message)
-    quote = await service.add_quote(res.db, community_id, draft)
+    quote = await service.add_quote(res.db, res.cache, community_id, draft)
     credit = f" (credited to {quote.author})" if quote.author and not author else ""
     return answer(request, f"Quote #{quote.number} added{credit}.")
 
@@ -210,7 +210,7 @@ async def edit(res: Resources, request: CommandRequest) -> Responses:
     if number is None or not text:
         return answer(request, usage(request, "quote edit"))
     try:
-        edited = await service.edit_quote(res.db, community_id, number, text, author or None)
+        edited = await service.edit_quote(res.db, res.cache, community_id, number, text, author or None)
     except InvalidQuote as exc:
         return answer(request, exc.message)
     if edited is None:
@@ -239,7 +239,7 @@ async def remove(res: Resources, request: CommandRequest) -> Responses:
         return answer(request, usage(request, "quote remove"))
     user = request.event.user
     removed_by = f"{request.event.platform}:{user.platform_user_id}"
-    removed = await service.remove_quote(res.db, community_id, number, removed_by)
+    removed = await service.remove_quote(res.db, res.cache, community_id, number, removed_by)
     if removed:
         return answer(request, f"Quote #{number} removed.")
     return answer(request, missing_text(number, await service.number_range(res.db, community_id)))

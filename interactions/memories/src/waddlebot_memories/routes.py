@@ -68,7 +68,7 @@ async def create_quote(community_id: int, data: QuoteIn) -> tuple[QuoteOut, int]
     caller = _caller()
     creator = data.created_by.to_creator() if data.created_by else Creator("service", caller, caller)
     draft = service.make_draft(data.text, data.author or "", data.game or "", creator)
-    quote = await service.add_quote(resources().db, community_id, draft)
+    quote = await service.add_quote(resources().db, resources().cache, community_id, draft)
     return QuoteOut.of(quote), 201
 
 
@@ -90,7 +90,9 @@ async def get_quote(community_id: int, number: int) -> QuoteOut:
 async def delete_quote(community_id: int, number: int) -> tuple[str, int]:
     """Remove a quote; its number is never reused."""
     _check_ids(community_id, number)
-    removed = await service.remove_quote(resources().db, community_id, number, f"service:{_caller()}")
+    removed = await service.remove_quote(
+        resources().db, resources().cache, community_id, number, f"service:{_caller()}"
+    )
     if not removed:
         raise NotFound("no such quote", details={"number": number})
     return "", 204

@@ -2,11 +2,18 @@
 
 No Quart here: every function gets the `AsyncDAL` handle, and each database access is
 a small sync function run through `db.run` (writes) or `db.read` (reads).
+
+`!quote` is read far more often than quotes change, so a community's live quotes (when
+it has at most `POOL_MAX`) are kept as one cached value, the *pool* (`flask_core.cache`:
+in process, and in Redis with every instance's copy dropped on invalidation). Random and
+numbered chat lookups are answered from it without a database read; every write
+(`add_quote`, `edit_quote`, `remove_quote`) invalidates it after it committed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import random
 import unicodedata
 from collections import Counter
@@ -14,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_core.cache import Cache
 from flask_core.database import AsyncDAL, is_integrity_error, serialize_on
 from flask_core.errors import Conflict, ValidationFailed
 from flask_core.logging import get_logger
@@ -36,6 +44,11 @@ ADD_ATTEMPTS = 50
 MAX_SEARCH_WORDS = 10
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})  # controls (NUL breaks PostgreSQL), surrogates
 _QUOTE_PAIRS = (('"', '"'), ("\u201c", "\u201d"))
+#: A community with at most this many live quotes is answered from its cached pool; a
+#: larger one is drawn from the database (a full pool is at most about 250 KB of JSON).
+POOL_MAX = 500
+#: The pool is invalidated on every write; the expiry is only a safety net.
+POOL_TTL = 300.0
 
 NUMBER_CONFLICTS = counter(
     "waddlebot_quote_number_conflicts_total",
@@ -154,12 +167,6 @@ def _get(db: Any, community_id: int, number: int) -> Quote | None:
     return _to_quote(row) if row is not None else None
 
 
-def _random(db: Any, community_id: int) -> Quote | None:
-    # One query (ORDER BY RANDOM() LIMIT 1) instead of COUNT then OFFSET.
-    row = db(_live(db, community_id)).select(orderby="<random>", limitby=(0, 1)).first()
-    return _to_quote(row) if row is not None else None
-
-
 def _page(
     db: Any, community_id: int, words: list[str], limit: int, offset: int, newest_first: bool
 ) -> QuotePage:
@@ -198,7 +205,7 @@ def _remove(db: Any, community_id: int, number: int, removed_by: str) -> bool:
 # --- the async API ------------------------------------------------------------------------
 
 
-async def add_quote(db: AsyncDAL, community_id: int, draft: QuoteDraft) -> Quote:
+async def add_quote(db: AsyncDAL, cache: Cache, community_id: int, draft: QuoteDraft) -> Quote:
     """Store a quote under the community's next number; concurrent adds retry on conflict."""
     for attempt in range(1, ADD_ATTEMPTS + 1):
         try:
@@ -211,6 +218,7 @@ async def add_quote(db: AsyncDAL, community_id: int, draft: QuoteDraft) -> Quote
             # Jitter spreads the retries of a burst so they stop colliding.
             await asyncio.sleep(random.uniform(0, 0.002 * attempt))
             continue
+        await cache.invalidate(pool_key(community_id))
         log.info("quote.created", community_id=community_id, number=quote.number)
         return quote
     log.warning("quote.numbering_exhausted", community_id=community_id, attempts=ADD_ATTEMPTS)
@@ -250,14 +258,91 @@ def _lookup_all(db: Any, lookups: list[Lookup]) -> list[Quote | None]:
     return found
 
 
-async def lookup_quotes(db: AsyncDAL, lookups: list[Lookup]) -> list[Quote | None]:
-    """Several lookups in ONE unit of work (one thread hand-off), in order."""
-    return await db.read(_lookup_all, lookups) if lookups else []
+def pool_key(community_id: int) -> str:
+    return f"memories:quotes:{community_id}"
 
 
-async def random_quote(db: AsyncDAL, community_id: int) -> Quote | None:
-    """A random quote of the community, or None when it has none."""
-    return await db.read(_random, community_id)
+def _pool_entry(quote: Quote) -> list[Any]:
+    c = quote.created_by
+    return [
+        quote.number,
+        quote.text,
+        quote.author,
+        quote.game,
+        quote.created_at.isoformat(),
+        c.platform,
+        c.user_id,
+        c.username,
+    ]
+
+
+def _from_entry(community_id: int, entry: list[Any]) -> Quote:
+    number, text, author, game, created_at, platform, user_id, username = entry
+    created = datetime.fromisoformat(created_at)
+    return Quote(community_id, number, text, author, game, created, Creator(platform, user_id, username))
+
+
+def _pool_rows(db: Any, community_id: int) -> dict[str, Any]:
+    """The pool's JSON: the live quotes by number, or `complete: false` when there are more."""
+    rows = db(_live(db, community_id)).select(orderby=db.quotes.number, limitby=(0, POOL_MAX + 1))
+    if len(rows) > POOL_MAX:
+        return {"complete": False}
+    entries = [_pool_entry(_to_quote(row)) for row in rows]
+    return {"complete": True, "numbers": [e[0] for e in entries], "quotes": entries}
+
+
+async def _pool(db: AsyncDAL, cache: Cache, community_id: int) -> dict[str, Any]:
+    """The community's pool (shared and read-only: never change it)."""
+
+    async def load() -> dict[str, Any]:
+        return await db.read(_pool_rows, community_id)
+
+    pool: dict[str, Any] = await cache.get_or_set(
+        pool_key(community_id), load, POOL_TTL, local=True, shared=True
+    )
+    return pool
+
+
+def _numbered(community_id: int, pool: dict[str, Any], number: int) -> Quote | None:
+    numbers: list[int] = pool["numbers"]
+    at = bisect.bisect_left(numbers, number)
+    if at < len(numbers) and numbers[at] == number:
+        return _from_entry(community_id, pool["quotes"][at])
+    return None
+
+
+async def lookup_quotes(db: AsyncDAL, cache: Cache, lookups: list[Lookup]) -> list[Quote | None]:
+    """Several lookups, in order: from the communities' pools, and the lookups of larger
+    communities in ONE unit of work (one thread hand-off). k random `!quote`s of one
+    community get k distinct quotes (each uniformly random), as `_lookup_all` does."""
+    if not lookups:
+        return []
+    communities = list(dict.fromkeys(cid for cid, _ in lookups))
+    pools = dict(
+        zip(communities, await asyncio.gather(*(_pool(db, cache, c) for c in communities)), strict=True)
+    )
+    rest = [lookup for lookup in lookups if not pools[lookup[0]]["complete"]]
+    from_db = iter(await db.read(_lookup_all, rest) if rest else [])
+    wanted = Counter(cid for cid, number in lookups if number is None and pools[cid]["complete"])
+    order = {
+        cid: random.sample(range(len(pools[cid]["quotes"])), min(k, len(pools[cid]["quotes"])))
+        for cid, k in wanted.items()
+    }
+    drawn: Counter[int] = Counter()
+    found: list[Quote | None] = []
+    for cid, number in lookups:
+        pool = pools[cid]
+        if not pool["complete"]:
+            found.append(next(from_db))
+        elif number is not None:
+            found.append(_numbered(cid, pool, number))
+        elif not pool["quotes"]:
+            found.append(None)
+        else:
+            n, drawn[cid] = drawn[cid], drawn[cid] + 1
+            at = order[cid][n] if n < len(order[cid]) else random.randrange(len(pool["quotes"]))
+            found.append(_from_entry(cid, pool["quotes"][at]))
+    return found
 
 
 async def find_quotes(
@@ -298,13 +383,14 @@ def check_author(author: str) -> str:
 
 
 async def edit_quote(
-    db: AsyncDAL, community_id: int, number: int, text: str, author: str | None = None
+    db: AsyncDAL, cache: Cache, community_id: int, number: int, text: str, author: str | None = None
 ) -> Quote | None:
     """Replace a live quote's text (and its author when given); None when there is none."""
     text = check_text(text)
     author = None if author is None else check_author(author)
     edited = await db.run(_edit, community_id, number, text, author)
     if edited is not None:
+        await cache.invalidate(pool_key(community_id))
         log.info("quote.edited", community_id=community_id, number=number)
     return edited
 
@@ -314,9 +400,10 @@ async def number_range(db: AsyncDAL, community_id: int) -> NumberRange:
     return await db.read(_numbers, community_id)
 
 
-async def remove_quote(db: AsyncDAL, community_id: int, number: int, removed_by: str) -> bool:
+async def remove_quote(db: AsyncDAL, cache: Cache, community_id: int, number: int, removed_by: str) -> bool:
     """Soft-delete a quote (its number stays taken); False when there was none."""
     removed = await db.run(_remove, community_id, number, removed_by)
     if removed:
+        await cache.invalidate(pool_key(community_id))
         log.info("quote.removed", community_id=community_id, number=number, removed_by=removed_by)
     return removed

@@ -8,6 +8,14 @@ listener drops its local copy. The local layer is only served while the listener
 subscribed (an invalidation could otherwise be missed), and it is emptied whenever
 the listener (re)subscribes. The cache is best-effort: Redis errors are logged and
 behave like misses.
+
+A load never stores what may be older than an invalidation: a key invalidated (here, or
+by another instance's message) while `get_or_set` was loading it is handed to the
+callers who asked before and not stored; and when another instance's invalidation
+arrives for a key this instance stored from a load in the last `_RESTORE_WINDOW`
+seconds, that stored copy is deleted from Redis again (the other instance's write may
+have committed after this load read its source and deleted the key before this load
+stored it). The local layer is bounded (`max_local_chars` of JSON text, oldest first).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from redis.exceptions import RedisError
 from .logging import get_logger
 from .metrics import counter
 from .supervise import Supervised
+from .sweep import SweepSchedule
 
 log = get_logger(__name__)
 
@@ -35,6 +44,11 @@ _SERVICE = "core"
 _PING_EVERY = 15.0  # seconds of silence before the listener checks its connection
 _MAX_BACKOFF = 5.0
 _REDIS_ERRORS = (RedisError, OSError)
+#: A load's copy stored less than this long before another instance's invalidation of
+#: its key arrived is deleted again (covers the pub/sub delivery delay with room to spare).
+_RESTORE_WINDOW = 10.0
+#: Default bound of the in-process layer of `get_or_set(local=True)`, in characters of JSON.
+LOCAL_MAX_CHARS = 4_000_000
 
 
 class _LeaderCancelled(Exception):
@@ -54,13 +68,17 @@ class _Layer:
     """An in-process key -> JSON text store with per-key expiry (monotonic clock).
 
     `value` also keeps the decoded value of each text, so a hot key is decoded once per
-    write instead of once per read (`get_or_set(shared=True)`).
+    write instead of once per read (`get_or_set(shared=True)`). With `max_chars`, the
+    oldest writes are dropped once the texts held add up to more (a copy of Redis may
+    be forgotten; the whole backend, without Redis, is never bounded this way).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_chars: int | None = None) -> None:
         self.data: dict[str, tuple[str, float]] = {}
         self.decoded: dict[str, tuple[str, Any]] = {}
         self._writes = 0
+        self.max_chars = max_chars
+        self.chars = 0  # kept only when bounded
 
     def value(self, key: str) -> tuple[bool, Any]:
         """(found, decoded value) of a fresh key; the value is shared: read it, never change it."""
@@ -77,35 +95,60 @@ class _Layer:
     def get(self, key: str) -> str | None:
         raw, expires = self.data.get(key, (None, math.inf))
         if raw is not None and expires <= time.monotonic():
-            del self.data[key]
+            self.delete(key)
             return None
         return raw
 
     def set(self, key: str, raw: str, ttl: float | None) -> None:
         now = time.monotonic()
+        self.delete(key)  # re-inserted at the end: the oldest write is first in the dict
+        if self.max_chars is not None and len(raw) > self.max_chars:
+            return  # larger than the whole bound: not held (it would only empty the layer)
         self.data[key] = (raw, math.inf if ttl is None else now + ttl)
         self._writes += 1
         if self._writes % 1024 == 0:  # sweep expired entries now and then
             self.data = {k: v for k, v in self.data.items() if v[1] > now}
             self.decoded = {k: v for k, v in self.decoded.items() if k in self.data}
+            if self.max_chars is not None:
+                self.chars = sum(len(v[0]) for v in self.data.values())
+        if self.max_chars is not None:
+            self.chars += len(raw)
+            while self.chars > self.max_chars and self.data:
+                self.delete(next(iter(self.data)))
 
     def delete(self, key: str) -> None:
-        self.data.pop(key, None)
+        entry = self.data.pop(key, None)
         self.decoded.pop(key, None)
+        if entry is not None and self.max_chars is not None:
+            self.chars -= len(entry[0])
+
+    def clear(self) -> None:
+        self.data.clear()
+        self.decoded.clear()
+        self.chars = 0
 
 
 class Cache:
     """JSON cache; see the module docstring for the semantics."""
 
-    def __init__(self, redis: Redis | None, *, prefix: str = "wb:", namespace: str = "cache") -> None:
+    def __init__(
+        self,
+        redis: Redis | None,
+        *,
+        prefix: str = "wb:",
+        namespace: str = "cache",
+        max_local_chars: int = LOCAL_MAX_CHARS,
+    ) -> None:
         self._redis = redis
         self._namespace = namespace
         self._base = f"{prefix}{namespace}:"
         self.channel = f"{prefix}{namespace}:invalidate"
         self._memory = _Layer()  # the whole backend when redis is None
-        self._local = _Layer()  # the in-process layer of get_or_set(local=True)
+        self._local = _Layer(max_local_chars)  # the in-process layer of get_or_set(local=True)
         self._inflight: dict[str, asyncio.Future[Any]] = {}
-        self._epoch = 0  # bumped on every invalidation and (re)subscription
+        self._stale: set[str] = set()  # keys written or invalidated while being loaded here
+        self._stored: dict[str, float] = {}  # key -> when a load here stored it in Redis
+        self._stored_sweep = SweepSchedule(floor=1024)
         self._pubsub: PubSub | None = None
         self._task: Supervised | None = None
         self._listening = False
@@ -133,8 +176,7 @@ class Cache:
         if task is not None:
             await task.stop()
         await self._drop_pubsub(unsubscribe=True)
-        self._local.data.clear()
-        self._local.decoded.clear()
+        self._local.clear()
 
     @property
     def listening(self) -> bool:
@@ -268,6 +310,7 @@ class Cache:
             return value
         finally:
             del self._inflight[key]
+            self._stale.discard(key)
 
     def local_get(self, key: str) -> Any | None:
         """The local copy of `key`, if fresh (None otherwise)."""
@@ -282,20 +325,44 @@ class Cache:
     async def _load(
         self, key: str, factory: Callable[[], Awaitable[Any]], ttl: float | None, local: bool
     ) -> Any:
-        epoch = self._epoch
         raw = await self._get_raw(key)
         if raw is None:
             self._miss.inc()
             value = await factory()
+            if key in self._stale:  # written or invalidated meanwhile: the value may be older
+                return value
             raw = _dumps(value)
             await self._set_raw(key, raw, ttl)
+            if self._redis is not None:
+                self._note_stored(key)
+                if key in self._stale:  # an invalidation arrived while storing: undo the copy
+                    await self._forget_stored([key])
+                    return value
         else:
             self._hit.inc()
             value = json.loads(raw)
         # Keep a local copy only if no invalidation arrived while we were loading.
-        if local and self._local_enabled() and epoch == self._epoch:
+        if local and self._local_enabled() and key not in self._stale:
             self._local.set(key, raw, ttl)
         return value
+
+    def _note_stored(self, key: str) -> None:
+        now = time.monotonic()
+        self._stored.pop(key, None)
+        self._stored[key] = now
+        if self._stored_sweep.due(len(self._stored)):
+            self._stored = {k: at for k, at in self._stored.items() if now - at < _RESTORE_WINDOW}
+            self._stored_sweep.swept(len(self._stored))
+
+    async def _forget_stored(self, keys: list[str]) -> None:
+        """Delete this instance's recent copies of `keys` from Redis (no broadcast)."""
+        assert self._redis is not None
+        for key in keys:
+            self._stored.pop(key, None)
+        try:
+            await self._redis.delete(*(self._base + key for key in keys))
+        except _REDIS_ERRORS as exc:
+            log.error("cache.redis_unavailable", op="forget", keys=keys, error=str(exc))
 
     def _local_enabled(self) -> bool:
         if self._redis is None:
@@ -328,18 +395,25 @@ class Cache:
             log.warning("cache.redis_unavailable", op="set", key=key, error=str(exc))
 
     def _drop_local(self, keys: tuple[str, ...] | list[str]) -> None:
-        self._epoch += 1
         for key in keys:
             self._local.delete(key)
+            if key in self._inflight:
+                self._stale.add(key)
 
-    def _on_message(self, data: str | bytes) -> None:
+    async def _on_message(self, data: str | bytes) -> None:
         try:
             keys = json.loads(data)
         except ValueError:
             log.warning("cache.bad_invalidation", channel=self.channel)
             return
-        if isinstance(keys, list):
-            self._drop_local([str(key) for key in keys])
+        if not isinstance(keys, list):
+            return
+        names = [str(key) for key in keys]
+        self._drop_local(names)
+        now = time.monotonic()
+        recent = [k for k in names if now - self._stored.get(k, -math.inf) < _RESTORE_WINDOW]
+        if recent:
+            await self._forget_stored(recent)
 
     async def _subscribe(self) -> None:
         assert self._redis is not None
@@ -356,9 +430,8 @@ class Cache:
         # Invalidations published while disconnected were missed: start from empty.
         if connection is not None:
             log.info("cache.listener_reconnected", namespace=self._namespace)
-        self._epoch += 1
-        self._local.data.clear()
-        self._local.decoded.clear()
+        self._stale.update(self._inflight)
+        self._local.clear()
 
     async def _drop_pubsub(self, *, unsubscribe: bool = False) -> None:
         self._listening = False
@@ -399,4 +472,4 @@ class Cache:
                 continue
             awaiting_pong = False
             if message["type"] == "message":
-                self._on_message(message["data"])
+                await self._on_message(message["data"])
