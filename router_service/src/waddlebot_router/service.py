@@ -49,11 +49,18 @@ class Work:
     identity: Identity | None = None  # the asker's internal user, when identity answers
     charged: bool = False  # its cost was debited (refunded if the module fails)
     started: float = field(default_factory=time.perf_counter)
+    _target: dispatch.ReplyTarget | None = None
 
     def __post_init__(self) -> None:
         # Derived from the event id: a reprocessed event reuses its module records and
         # delivery keys, so it is never answered twice (§11).
         self.invocation_id = invocation_id_for(self.event.event_id)
+
+    def target(self) -> dispatch.ReplyTarget:
+        """Where its answers go (built once: the session and the delivery both need it)."""
+        if self._target is None:
+            self._target = dispatch.ReplyTarget.of(self.event)
+        return self._target
 
     def finish(self, status: Status, responses: list[dict[str, Any]] | None = None, **extra: Any) -> None:
         self.result = EventResult(
@@ -140,9 +147,7 @@ class Router:
         done, and the collector's outbox sends it again (nothing runs twice, §11).
         """
         if work.result is not None and work.result.responses:
-            await dispatch.deliver(
-                self.res, dispatch.ReplyTarget.of(work.event), work.invocation_id, work.result.responses
-            )
+            await dispatch.deliver(self.res, work.target(), work.invocation_id, work.result.responses)
             if work.event.reply.kind != "inline":  # a private answer never shows in an HTTP answer
                 work.result.responses, left_out = dispatch.without_private(work.result.responses)
                 work.result.private = left_out or None
@@ -296,16 +301,16 @@ class Router:
         )
 
     def session_context(self, work: Work) -> dict[str, Any]:
-        e = work.event
+        target = work.target()
         return {
             "invocation_id": work.invocation_id,
-            "event_id": e.event_id,
-            "platform": e.platform,
-            "server_id": e.server_id,
-            "channel_id": e.channel_id,
+            "event_id": work.event.event_id,
+            "platform": target.platform,
+            "server_id": target.server_id,
+            "channel_id": target.channel_id,
             "community_id": work.community_id,
-            "reply": e.reply.model_dump(mode="json"),
-            "user": dispatch.asking_user(e),
+            "reply": target.reply,
+            "user": target.user,
         }
 
     async def fan_out(self, work: Work) -> None:
