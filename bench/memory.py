@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,8 +109,23 @@ def _uv() -> list[str] | None:
     return [sys.executable, "-m", "uv"] if probe.returncode == 0 else None
 
 
+def workspace_packages() -> list[str]:
+    """The names of the uv workspace's members (root pyproject.toml's `members` globs)."""
+    root = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    names = []
+    for pattern in root["tool"]["uv"]["workspace"]["members"]:
+        for member in sorted(REPO.glob(pattern)):
+            if (project := member / "pyproject.toml").is_file():
+                names.append(tomllib.loads(project.read_text(encoding="utf-8"))["project"]["name"])
+    return names
+
+
 def image_python() -> str | None:
-    """The Python of the workspace installed as the image installs it (None without uv)."""
+    """The Python of the workspace installed as the image installs it (None without uv).
+
+    The workspace's own packages are rebuilt and reinstalled every time: uv keys a local
+    package's built wheel on its pyproject.toml, not its sources, so a plain `sync` keeps
+    measuring the code of the first install."""
     uv = _uv()
     if uv is None:
         return None
@@ -120,6 +136,8 @@ def image_python() -> str | None:
         "UV_PYTHON_DOWNLOADS": "never",
     }
     argv = [*uv, "sync", "--locked", "--all-packages", "--no-dev", "--no-editable", "--quiet"]
+    for name in workspace_packages():
+        argv += ["--reinstall-package", name]
     subprocess.run(argv, cwd=REPO, env=env, check=True)
     return str(IMAGE_VENV / "bin" / "python")
 

@@ -51,6 +51,14 @@ RARE = {
     "router": ("jsonschema", "icalendar", "authlib", "argon2"),
 }
 
+#: Loaded with their first use, not at start-up: the outbound HTTP transport with the first
+#: call out (most modules never call out in the fleet), cryptography's Ed25519 with the
+#: first Discord interaction (a gateway-only collector never verifies one).
+ON_FIRST_USE = {
+    "memories": ("aiohttp", "httpx_aiohttp"),
+    "discord": ("aiohttp", "httpx_aiohttp", "cryptography.hazmat"),
+}
+
 DUMP = """
 import atexit, json, os, sys
 
@@ -133,3 +141,12 @@ def test_serve_loads_its_own_service_only(prefix: str, tmp_path: Path) -> None:
     assert "waddlebot_cli.serve" in modules
     assert [m for m in OTHER_VERBS if m in modules] == []
     assert {p: _loaded(modules, p) for p in (*RARE[prefix], *JOSE) if _loaded(modules, p)} == {}
+
+
+@pytest.mark.parametrize("prefix", sorted(ON_FIRST_USE))
+def test_serve_defers_what_only_its_first_use_needs(prefix: str, tmp_path: Path) -> None:
+    if prefix not in service_table.installed():
+        pytest.skip(f"{prefix} is not installed here")
+    modules = modules_of_serve(prefix, tmp_path)
+    assert service_table.service(prefix).package in modules
+    assert {p: _loaded(modules, p) for p in ON_FIRST_USE[prefix] if _loaded(modules, p)} == {}

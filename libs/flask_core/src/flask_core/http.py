@@ -3,9 +3,11 @@
 httpx is the API; the transport is chosen here: requests to this process's own address
 (`settings.self_url`) go in-process through `httpx.ASGITransport(local_app)` when the
 single-process dispatcher is set as `local_app`; everything else goes through one pooled
-aiohttp transport. Every call has a total time budget (retries included), retries with
-exponential backoff and full jitter for idempotent calls, a circuit breaker per
-downstream, and carries the request id and, for internal calls, a service token.
+aiohttp transport, imported and built on the first remote call (`_OnFirstCall`: a process
+that never calls out, as most modules in the fleet, does not hold aiohttp's ≈ 7 MB).
+Every call has a total time budget (retries included), retries with exponential backoff
+and full jitter for idempotent calls, a circuit breaker per downstream, and carries the
+request id and, for internal calls, a service token.
 """
 
 from __future__ import annotations
@@ -13,15 +15,14 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from flask_core.auth import TokenCache
 from flask_core.breaker import BreakerState, CircuitBreaker
@@ -53,7 +54,15 @@ DEFAULT_RETRIES = 2
 BACKOFF_BASE = 0.1
 BACKOFF_CAP = 2.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_CONNECTION_ERRORS = (httpx.TransportError, aiohttp.ClientError, OSError)
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """httpx's and the OS's, and aiohttp's once it is loaded (only it raises them)."""
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is None:
+        return (httpx.TransportError, OSError)
+    return (httpx.TransportError, OSError, aiohttp.ClientError)
+
 
 log = get_logger(__name__)
 HTTP_CLIENT_DURATION = histogram(
@@ -77,7 +86,7 @@ def _failure_reason(exc: BaseException) -> str:
     cause = exc.__cause__
     if isinstance(cause, TimeoutError):  # aiohttp's timeouts are TimeoutErrors
         return "timeout"
-    if isinstance(cause, aiohttp.ClientError | OSError):
+    if isinstance(cause, _connection_errors()[1:]):  # OSError, aiohttp.ClientError
         return "connection"
     return "timeout" if isinstance(exc, TimeoutError | httpx.TimeoutException) else "connection"
 
@@ -175,6 +184,25 @@ class ServiceClient:
         )  # fmt: skip
 
 
+class _OnFirstCall(httpx.AsyncBaseTransport):
+    """The pooled aiohttp transport (ARCHITECTURE §7), imported and built on the first call."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._transport: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._transport is None:
+            from httpx_aiohttp import AiohttpTransport
+
+            self._transport = AiohttpTransport(limits=self._limits)
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+
+
 class HttpClient:
     """One per process (in `Resources`); hand out `for_service(prefix)` to callers."""
 
@@ -197,7 +225,7 @@ class HttpClient:
         self.breakers: dict[str, CircuitBreaker] = {}
         if transport is None:
             default = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-            transport = AiohttpTransport(limits=limits or default)
+            transport = _OnFirstCall(limits or default)
         self._remote: httpx.AsyncBaseTransport = transport
         self._self_origin = _origin(httpx.URL(settings.self_url))
         self._local: httpx.AsyncBaseTransport | None = None
@@ -335,7 +363,7 @@ class _Call:
                         await response.aread()
                     finally:
                         await response.aclose()
-            except (TimeoutError, *_CONNECTION_ERRORS) as exc:
+            except (TimeoutError, *_connection_errors()) as exc:
                 self.breaker.record_failure()
                 if budget.expired():
                     raise self.unavailable("timeout", attempt) from None
