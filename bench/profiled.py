@@ -47,7 +47,9 @@ class Switch:
             profiler.stop()
             text = profiler.output_text(unicode=False, color=False, show_all=False)
             self.prefix.with_suffix(".txt").write_text(text, encoding="utf-8")
-            profiler.last_session.save(str(self.prefix.with_suffix(".pyisession")))  # re-render: pyinstrument --load
+            profiler.last_session.save(
+                str(self.prefix.with_suffix(".pyisession"))
+            )  # re-render: pyinstrument --load
         else:
             profiler.disable()
             profiler.dump_stats(str(self.prefix.with_suffix(".prof")))

@@ -25,7 +25,7 @@ from types import FrameType
 
 import httpx
 
-from bench import memory, moderation, opsdroid
+from bench import memory, moderation, opsdroid, transport
 from bench.ai import report as report_ai
 from bench.cli_startup import cli_target_line, measure_cli
 from bench.fleet import (
@@ -354,6 +354,7 @@ def main() -> int:
         print_fleet_memory(residents, dev_residents)
         moderation.run(bench)  # bench/moderation.py: single event with moderation on vs off
         report_ai()
+        transport.run(BenchSettings())  # bench/transport.py: the outbound HTTP transports (decision 0089)
         print("\n" + overlay_line(workdir))  # 5: 1,000 overlay sockets receive one alert
         print_neighbours(bench.measurements)
     except ServerError as exc:

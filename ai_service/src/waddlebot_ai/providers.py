@@ -14,7 +14,8 @@
 
 Every failure (connection, TLS, timeout, a non-2xx status, an unreadable body) raises
 `ProviderError` with a short reason, which the service turns into the fallback text.
-Clients are pooled per configuration (`Providers`), on the aiohttp transport (§7).
+Clients are pooled per configuration (`Providers`), on flask_core's h11 transport (§7,
+decision 0089).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
+
+from flask_core.transport import H11Transport
 
 from .settings import AiSettings
 
@@ -103,10 +104,10 @@ async def collect(chunks: AsyncIterator[Chunk], model: str) -> Completion:
 
 
 def _is_tls(exc: BaseException) -> bool:
-    """A TLS failure anywhere in the chain (the aiohttp transport maps it to a connect error)."""
+    """A TLS failure anywhere in the chain (the transport raises it as a connect error)."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, ssl.SSLError | aiohttp.ClientSSLError):
+        if isinstance(seen, ssl.SSLError):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -336,7 +337,7 @@ class Providers:
         if client is None:
             limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
             # every call passes its own timeout (the remaining budget of its question)
-            transport = AiohttpTransport(verify=verify, limits=limits)
+            transport = H11Transport(verify=verify, limits=limits)
             client = httpx.AsyncClient(transport=transport, timeout=30.0)
             self._clients[key] = client
         return client

@@ -3,8 +3,7 @@
 httpx is the API; the transport is chosen here: requests to this process's own address
 (`settings.self_url`) go in-process through `httpx.ASGITransport(local_app)` when the
 single-process dispatcher is set as `local_app`; everything else goes through one pooled
-aiohttp transport, imported and built on the first remote call (`_OnFirstCall`: a process
-that never calls out, as most modules in the fleet, does not hold aiohttp's ≈ 7 MB).
+HTTP/1.1 transport on h11 (`flask_core.transport`, decision 0089).
 Every call has a total time budget (retries included), retries with exponential backoff
 and full jitter for idempotent calls, a circuit breaker per downstream, and carries the
 request id and, for internal calls, a service token.
@@ -15,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -30,6 +28,7 @@ from flask_core.errors import DependencyUnavailable
 from flask_core.logging import get_logger
 from flask_core.metrics import histogram
 from flask_core.settings import CoreSettings
+from flask_core.transport import H11Transport
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -55,13 +54,7 @@ BACKOFF_BASE = 0.1
 BACKOFF_CAP = 2.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
-
-def _connection_errors() -> tuple[type[BaseException], ...]:
-    """httpx's and the OS's, and aiohttp's once it is loaded (only it raises them)."""
-    aiohttp = sys.modules.get("aiohttp")
-    if aiohttp is None:
-        return (httpx.TransportError, OSError)
-    return (httpx.TransportError, OSError, aiohttp.ClientError)
+_CONNECTION_ERRORS = (httpx.TransportError, OSError)
 
 
 log = get_logger(__name__)
@@ -81,13 +74,7 @@ def _host_key(url: httpx.URL) -> str:
 
 
 def _failure_reason(exc: BaseException) -> str:
-    """'timeout' or 'connection'. httpx-aiohttp maps every aiohttp connection error (a
-    refused port too) to ConnectTimeout, so look at the aiohttp cause first."""
-    cause = exc.__cause__
-    if isinstance(cause, TimeoutError):  # aiohttp's timeouts are TimeoutErrors
-        return "timeout"
-    if isinstance(cause, _connection_errors()[1:]):  # OSError, aiohttp.ClientError
-        return "connection"
+    """'timeout' or 'connection' (a refused port, a reset, a TLS failure, a broken answer)."""
     return "timeout" if isinstance(exc, TimeoutError | httpx.TimeoutException) else "connection"
 
 
@@ -184,25 +171,6 @@ class ServiceClient:
         )  # fmt: skip
 
 
-class _OnFirstCall(httpx.AsyncBaseTransport):
-    """The pooled aiohttp transport (ARCHITECTURE §7), imported and built on the first call."""
-
-    def __init__(self, limits: httpx.Limits) -> None:
-        self._limits = limits
-        self._transport: httpx.AsyncBaseTransport | None = None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._transport is None:
-            from httpx_aiohttp import AiohttpTransport
-
-            self._transport = AiohttpTransport(limits=self._limits)
-        return await self._transport.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        if self._transport is not None:
-            await self._transport.aclose()
-
-
 class HttpClient:
     """One per process (in `Resources`); hand out `for_service(prefix)` to callers."""
 
@@ -225,7 +193,7 @@ class HttpClient:
         self.breakers: dict[str, CircuitBreaker] = {}
         if transport is None:
             default = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-            transport = _OnFirstCall(limits or default)
+            transport = H11Transport(limits=limits or default)
         self._remote: httpx.AsyncBaseTransport = transport
         self._self_origin = _origin(httpx.URL(settings.self_url))
         self._local: httpx.AsyncBaseTransport | None = None
@@ -363,7 +331,7 @@ class _Call:
                         await response.aread()
                     finally:
                         await response.aclose()
-            except (TimeoutError, *_connection_errors()) as exc:
+            except (TimeoutError, *_CONNECTION_ERRORS) as exc:
                 self.breaker.record_failure()
                 if budget.expired():
                     raise self.unavailable("timeout", attempt) from None
