@@ -14,7 +14,7 @@ from quart_schema import (
     validate_response,
 )
 
-from flask_core.app import resources
+from flask_core.app import model_response, resources
 from flask_core.auth import current_service, require_service
 from flask_core.errors import DependencyUnavailable, NotFound, ServiceError, UnsupportedMediaType
 from flask_core.events import MAX_BATCH, Event, EventResult, LateResponses, Manifest
@@ -74,7 +74,7 @@ def _trusted(event: Event) -> Event:
 @document_response(EventResult)  # documented, not re-serialised: the answer leaves out unset fields
 async def post_event(data: Event) -> Any:
     result = await router().handle(_trusted(data))
-    return result.model_dump(mode="json", exclude_none=True)
+    return model_response(result, exclude_none=True)
 
 
 @bp.post("/api/v1/events/batch")
@@ -108,7 +108,7 @@ async def post_batch() -> Any:
                 details={"index": index, "errors": errors},
             ) from None
     results = await handle_batch(router(), [_trusted(e) for e in events])
-    return {"results": [r.model_dump(mode="json", exclude_none=True) for r in results]}
+    return model_response(Results(results=results), exclude_none=True)
 
 
 @bp.get("/api/v1/manifest")
