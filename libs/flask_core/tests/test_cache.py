@@ -171,38 +171,47 @@ async def test_cancelled_leader_does_not_fail_waiters(cache: Cache) -> None:
         await leader
 
 
-async def test_local_layer_and_invalidation_from_another_instance(
+@pytest_asyncio.fixture
+async def two_instances(
     redis_client: Redis, redis_url: str, key_prefix: str
-) -> None:
+) -> AsyncIterator[tuple[Cache, Cache]]:
+    """Two started instances on one Redis, each with its own client: two replicas."""
     first = Cache(redis_client, prefix=key_prefix, namespace="t")
     other_client = Redis.from_url(redis_url)
     second = Cache(other_client, prefix=key_prefix, namespace="t")
     await first.start()
     await second.start()
     try:
-        assert first.listening and second.listening
-        calls, factory = counting({"v": 1})
-        assert await first.get_or_set("k", factory, ttl=30, local=True) == {"v": 1}
-        # Redis changes behind the cache's back: the fresh local copy is still served.
-        await redis_client.set(f"{key_prefix}t:k", json.dumps({"v": 2}))
-        assert await first.get_or_set("k", factory, ttl=30, local=True) == {"v": 1}
-        assert first.local_get("k") == {"v": 1}
-        assert len(calls) == 1
-
-        await second.invalidate("k")
-        assert await redis_client.exists(f"{key_prefix}t:k") == 0
-
-        async def dropped() -> bool:
-            return first.local_get("k") is None
-
-        assert await eventually(dropped)
-        calls2, factory2 = counting({"v": 3})
-        assert await first.get_or_set("k", factory2, ttl=30, local=True) == {"v": 3}
-        assert len(calls2) == 1
+        yield first, second
     finally:
         await second.close()
         await first.close()
         await other_client.aclose()
+
+
+async def test_local_layer_and_invalidation_from_another_instance(
+    redis_client: Redis, key_prefix: str, two_instances: tuple[Cache, Cache]
+) -> None:
+    first, second = two_instances
+    assert first.listening and second.listening
+    calls, factory = counting({"v": 1})
+    assert await first.get_or_set("k", factory, ttl=30, local=True) == {"v": 1}
+    # Redis changes behind the cache's back: the fresh local copy is still served.
+    await redis_client.set(f"{key_prefix}t:k", json.dumps({"v": 2}))
+    assert await first.get_or_set("k", factory, ttl=30, local=True) == {"v": 1}
+    assert first.local_get("k") == {"v": 1}
+    assert len(calls) == 1
+
+    await second.invalidate("k")
+    assert await redis_client.exists(f"{key_prefix}t:k") == 0
+
+    async def dropped() -> bool:
+        return first.local_get("k") is None
+
+    assert await eventually(dropped)
+    calls2, factory2 = counting({"v": 3})
+    assert await first.get_or_set("k", factory2, ttl=30, local=True) == {"v": 3}
+    assert len(calls2) == 1
 
 
 async def test_local_layer_expires(redis_client: Redis, key_prefix: str) -> None:
@@ -387,30 +396,21 @@ async def test_a_load_overtaken_by_a_write_is_not_stored(cache: Cache, write: st
 
 
 async def test_another_instances_invalidation_during_a_load_wins(
-    redis_client: Redis, redis_url: str, key_prefix: str
+    redis_client: Redis, key_prefix: str, two_instances: tuple[Cache, Cache]
 ) -> None:
-    first = Cache(redis_client, prefix=key_prefix, namespace="t")
-    other_client = Redis.from_url(redis_url)
-    second = Cache(other_client, prefix=key_prefix, namespace="t")
-    await first.start()
-    await second.start()
-    try:
-        read, release, factory = gated("old")
-        loading = asyncio.create_task(first.get_or_set("k", factory, ttl=30, local=True))
-        await read.wait()
-        await second.invalidate("k")  # its write committed after first read the source
-        await asyncio.sleep(0.2)  # the message reaches first while it is still loading
-        release.set()
-        assert await loading == "old"
+    first, second = two_instances
+    read, release, factory = gated("old")
+    loading = asyncio.create_task(first.get_or_set("k", factory, ttl=30, local=True))
+    await read.wait()
+    await second.invalidate("k")  # its write committed after first read the source
+    await asyncio.sleep(0.2)  # the message reaches first while it is still loading
+    release.set()
+    assert await loading == "old"
 
-        async def gone() -> bool:
-            return await redis_client.exists(f"{key_prefix}t:k") == 0 and first.local_get("k") is None
+    async def gone() -> bool:
+        return await redis_client.exists(f"{key_prefix}t:k") == 0 and first.local_get("k") is None
 
-        assert await eventually(gone)
-    finally:
-        await second.close()
-        await first.close()
-        await other_client.aclose()
+    assert await eventually(gone)
 
 
 async def test_a_stale_copy_stored_before_the_invalidation_arrived_is_deleted_again(
