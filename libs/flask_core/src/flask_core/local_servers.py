@@ -25,6 +25,7 @@ itself, which Linux allows next to a bound, non-listening SO_REUSEADDR socket.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import errno
 import json
@@ -163,6 +164,15 @@ class FakeHttpServer:
 
 
 _RESERVED: dict[int, socket.socket] = {}
+
+
+@atexit.register
+def _close_reserved() -> None:
+    """Ports a test reserved and never handed to a server close with the process (quietly:
+    left to the interpreter's shutdown, each one was an "unclosed socket" warning)."""
+    for sock in _RESERVED.values():
+        sock.close()
+    _RESERVED.clear()
 
 
 def free_tcp_port() -> int:
