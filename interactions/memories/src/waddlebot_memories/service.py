@@ -240,6 +240,12 @@ def _randoms(db: Any, community_id: int, count: int) -> list[Quote]:
     return [_to_quote(row) for row in rows]
 
 
+def _draw[T](sample: list[T], n: int) -> T | None:
+    """The `n`th random draw of a community from `sample` (its distinct random quotes, as many
+    as were asked for or all it has): distinct while they last, then uniformly repeated."""
+    return sample[n] if n < len(sample) else (random.choice(sample) if sample else None)
+
+
 def _lookup_all(db: Any, lookups: list[Lookup]) -> list[Quote | None]:
     """Numbered lookups one by one; the random ones with ONE query per community, not per
     lookup: k random `!quote`s of a community get k distinct random quotes (each one
@@ -252,9 +258,8 @@ def _lookup_all(db: Any, lookups: list[Lookup]) -> list[Quote | None]:
         if number is not None:
             found.append(_get(db, cid, number))
             continue
-        pool, n = pools[cid], drawn[cid]
+        found.append(_draw(pools[cid], drawn[cid]))
         drawn[cid] += 1
-        found.append(pool[n] if n < len(pool) else (random.choice(pool) if pool else None))
     return found
 
 
@@ -324,8 +329,8 @@ async def lookup_quotes(db: AsyncDAL, cache: Cache, lookups: list[Lookup]) -> li
     rest = [lookup for lookup in lookups if not pools[lookup[0]]["complete"]]
     from_db = iter(await db.read(_lookup_all, rest) if rest else [])
     wanted = Counter(cid for cid, number in lookups if number is None and pools[cid]["complete"])
-    order = {
-        cid: random.sample(range(len(pools[cid]["quotes"])), min(k, len(pools[cid]["quotes"])))
+    samples = {
+        cid: random.sample(pools[cid]["quotes"], min(k, len(pools[cid]["quotes"])))
         for cid, k in wanted.items()
     }
     drawn: Counter[int] = Counter()
@@ -336,12 +341,10 @@ async def lookup_quotes(db: AsyncDAL, cache: Cache, lookups: list[Lookup]) -> li
             found.append(next(from_db))
         elif number is not None:
             found.append(_numbered(cid, pool, number))
-        elif not pool["quotes"]:
-            found.append(None)
         else:
-            n, drawn[cid] = drawn[cid], drawn[cid] + 1
-            at = order[cid][n] if n < len(order[cid]) else random.randrange(len(pool["quotes"]))
-            found.append(_from_entry(cid, pool["quotes"][at]))
+            entry = _draw(samples[cid], drawn[cid])
+            drawn[cid] += 1
+            found.append(None if entry is None else _from_entry(cid, entry))
     return found
 
 

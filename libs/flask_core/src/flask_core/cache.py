@@ -101,9 +101,10 @@ class _Layer:
 
     def set(self, key: str, raw: str, ttl: float | None) -> None:
         now = time.monotonic()
-        self.delete(key)  # re-inserted at the end: the oldest write is first in the dict
-        if self.max_chars is not None and len(raw) > self.max_chars:
-            return  # larger than the whole bound: not held (it would only empty the layer)
+        if self.max_chars is not None:
+            self.delete(key)  # re-inserted at the end: the oldest write is first in the dict
+            if len(raw) > self.max_chars:
+                return  # larger than the whole bound: not held (it would only empty the layer)
         self.data[key] = (raw, math.inf if ttl is None else now + ttl)
         self._writes += 1
         if self._writes % 1024 == 0:  # sweep expired entries now and then

@@ -53,9 +53,7 @@ DEFAULT_RETRIES = 2
 BACKOFF_BASE = 0.1
 BACKOFF_CAP = 2.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
 _CONNECTION_ERRORS = (httpx.TransportError, OSError)
-
 
 log = get_logger(__name__)
 HTTP_CLIENT_DURATION = histogram(
